@@ -1,0 +1,439 @@
+"""The ISO 14971 risk register: products, risk policies, hazards and risk controls.
+
+Every model here is a regulated record: it has a history (django-simple-history) and is written
+only through `hazards.services`, which take the acting user and a reason.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from hazards import risk
+from riskbench.models import RegulatedModel, TraceLink, WorkflowModel
+
+
+class SoftwareSafetyClass(models.TextChoices):
+    """IEC 62304 4.3."""
+
+    A = "A", "Class A — no injury or damage to health possible"
+    B = "B", "Class B — non-serious injury possible"
+    C = "C", "Class C — death or serious injury possible"
+
+
+class RiskPolicy(WorkflowModel):
+    """Acceptability criteria of a risk management plan (ISO 14971 4.4 d), as editable data.
+
+    The scales and matrices are JSON so a manufacturer can fit them to its own plan; the
+    structure is checked by `risk.validate_policy` on every save through the service.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    severity_levels = models.JSONField()
+    probability_levels = models.JSONField()
+    p1_levels = models.JSONField()
+    p2_levels = models.JSONField()
+    probability_mapping = models.JSONField(help_text="P level for each (P1, P2): rows P1, cols P2.")
+    safety_matrix = models.JSONField()
+    exploitability_levels = models.JSONField()
+    security_matrix = models.JSONField()
+    privacy_impact_levels = models.JSONField()
+    privacy_likelihood_levels = models.JSONField()
+    privacy_matrix = models.JSONField()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "risk policies"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("hazards:policy_detail", args=[self.pk])
+
+    @property
+    def data(self) -> risk.PolicyData:
+        return risk.PolicyData.from_obj(self)
+
+
+class Product(RegulatedModel):
+    """The device or standalone software whose risk management file this is (ISO 14971 5.2)."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    model_number = models.CharField("model / version under review", max_length=100, blank=True)
+    manufacturer = models.CharField(max_length=200, blank=True)
+    document_number = models.CharField(
+        max_length=60, blank=True, help_text="Document number of the risk management file."
+    )
+    description = models.TextField(blank=True)
+    intended_use = models.TextField(blank=True)
+    reasonably_foreseeable_misuse = models.TextField(blank=True)
+    intended_users = models.TextField("users", blank=True)
+    use_environment = models.TextField("environment", blank=True)
+    connectivity = models.TextField(
+        blank=True, help_text="Device ↔ smartphone / gateway ↔ cloud: links, protocols, trust."
+    )
+    safety_characteristics = models.TextField(blank=True, help_text="ISO 14971 5.3.")
+    software_safety_class = models.CharField(
+        max_length=1, choices=SoftwareSafetyClass.choices, default=SoftwareSafetyClass.C
+    )
+    risk_policy = models.ForeignKey(RiskPolicy, on_delete=models.PROTECT, related_name="products")
+    verification_plan = models.TextField(
+        blank=True, help_text="How risk controls are verified (ISO 14971 4.4 e)."
+    )
+    overall_residual_risk_method = models.TextField(
+        blank=True, help_text="Method and criteria for the overall residual risk (4.4 f, 8)."
+    )
+    post_production_plan = models.TextField(
+        blank=True, help_text="Production and post-production information activities (4.4 g, 10)."
+    )
+    review_conclusion = models.TextField(
+        "risk management review conclusion", blank=True, help_text="ISO 14971 9."
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="products"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} {self.model_number}".strip()
+
+    def get_absolute_url(self):
+        return reverse("hazards:dashboard", args=[self.slug])
+
+
+class Membership(models.Model):
+    """A user's access to one product's risk file. What the user may do there comes from the
+    user's group ("Quality engineer" edits, "Auditor" reads) — see `riskbench.roles`."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "user"], name="unique_membership")
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.product}"
+
+
+class Category(models.TextChoices):
+    SAFETY = "safety", "Safety"
+    SECURITY = "security", "Security"
+    PRIVACY = "privacy", "Privacy"
+
+
+class Acceptability(models.TextChoices):
+    ACCEPTABLE = "acceptable", "Acceptable"
+    INVESTIGATE = "investigate", "Investigate further risk control"
+    UNACCEPTABLE = "unacceptable", "Unacceptable"
+
+
+class HazardType(models.TextChoices):
+    """Hazard families of ISO 14971 Annex C / ISO/TR 24971 Annex A."""
+
+    ENERGY = "energy", "Energy (electrical, thermal, mechanical, radiation)"
+    BIOLOGICAL = "biological", "Biological and chemical"
+    OPERATIONAL = "operational", "Operational (incorrect or delayed function or output)"
+    INFORMATION = "information", "Information (labelling, instructions, displayed data)"
+    USE_ERROR = "use_error", "Use error"
+    DATA = "data", "Data (integrity, availability, confidentiality)"
+    ENVIRONMENTAL = "environmental", "Environmental and interference"
+
+
+class Stride(models.TextChoices):
+    SPOOFING = "spoofing", "Spoofing"
+    TAMPERING = "tampering", "Tampering"
+    REPUDIATION = "repudiation", "Repudiation"
+    INFORMATION_DISCLOSURE = "information_disclosure", "Information disclosure"
+    DENIAL_OF_SERVICE = "denial_of_service", "Denial of service"
+    ELEVATION_OF_PRIVILEGE = "elevation_of_privilege", "Elevation of privilege"
+
+
+class Linddun(models.TextChoices):
+    LINKING = "linking", "Linking"
+    IDENTIFYING = "identifying", "Identifying"
+    NON_REPUDIATION = "non_repudiation", "Non-repudiation"
+    DETECTING = "detecting", "Detecting"
+    DATA_DISCLOSURE = "data_disclosure", "Data disclosure"
+    UNAWARENESS = "unawareness", "Unawareness"
+    NON_COMPLIANCE = "non_compliance", "Non-compliance"
+
+
+class HipaaIdentifier(models.TextChoices):
+    """The 18 HIPAA identifiers that make health data identifiable (45 CFR 164.514(b)(2))."""
+
+    NAMES = "names", "Names"
+    ADDRESSES = "addresses", "Geographic subdivisions smaller than a state (addresses)"
+    DATES = "dates", "Dates (birth, admission, discharge, death)"
+    PHONE_NUMBERS = "phone_numbers", "Telephone numbers"
+    FAX_NUMBERS = "fax_numbers", "Fax numbers"
+    EMAIL = "email", "Email addresses"
+    SSN = "ssn", "Social security numbers"
+    MEDICAL_RECORD_NUMBERS = "mrn", "Medical record numbers"
+    HEALTH_PLAN_NUMBERS = "health_plan", "Health plan beneficiary numbers"
+    ACCOUNT_NUMBERS = "account_numbers", "Account numbers"
+    LICENCE_NUMBERS = "licence_numbers", "Certificate / licence numbers"
+    VEHICLE_IDS = "vehicle_ids", "Vehicle identifiers and serial numbers"
+    DEVICE_IDS = "device_ids", "Device identifiers and serial numbers"
+    URLS = "urls", "Web URLs"
+    IP_ADDRESSES = "ip_addresses", "IP addresses"
+    BIOMETRICS = "biometrics", "Biometric identifiers"
+    PHOTOS = "photos", "Full-face photographs"
+    OTHER = "other_unique", "Any other unique identifying number or code"
+
+
+class HazardQuerySet(models.QuerySet):
+    def for_log(self):
+        """What the hazard log and the dossier show, in a fixed number of queries."""
+        return self.select_related("owner", "product__risk_policy").prefetch_related(
+            "control_links__control"
+        )
+
+
+class Hazard(WorkflowModel):
+    """One row of the hazard log: hazard → sequence of events → hazardous situation → harm.
+
+    The severity axis is stored in `severity` and the likelihood axis in `probability` for every
+    category (safety: probability of harm from P1 × P2; security: exploitability; privacy:
+    impact and likelihood), so matrices and filters treat the three categories alike.
+    `initial_*` and `residual_*` evaluation fields are derived by the service from the policy.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="hazards")
+    code = models.CharField(max_length=20)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    title = models.CharField(max_length=200)
+    hazard_type = models.CharField(max_length=20, choices=HazardType.choices, blank=True)
+    hazard = models.TextField("hazard", blank=True, help_text="Potential source of harm.")
+    sequence_of_events = models.TextField(blank=True)
+    hazardous_situation = models.TextField(blank=True)
+    harm = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_hazards",
+        null=True,
+        blank=True,
+    )
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised each time an approved row is reopened."
+    )
+
+    # Initial risk estimation (ISO 14971 5.5) and evaluation (6).
+    severity = models.PositiveSmallIntegerField(null=True, blank=True)
+    p1 = models.PositiveSmallIntegerField("P1", null=True, blank=True)
+    p2 = models.PositiveSmallIntegerField("P2", null=True, blank=True)
+    probability = models.PositiveSmallIntegerField(null=True, blank=True)
+    initial_risk_index = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    initial_acceptability = models.CharField(
+        max_length=12, choices=Acceptability.choices, blank=True, editable=False
+    )
+
+    # Residual risk after controls (7.3) and benefit-risk (7.4).
+    residual_severity = models.PositiveSmallIntegerField(null=True, blank=True)
+    residual_p1 = models.PositiveSmallIntegerField("residual P1", null=True, blank=True)
+    residual_p2 = models.PositiveSmallIntegerField("residual P2", null=True, blank=True)
+    residual_probability = models.PositiveSmallIntegerField(null=True, blank=True)
+    residual_risk_index = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    residual_acceptability = models.CharField(
+        max_length=12, choices=Acceptability.choices, blank=True, editable=False
+    )
+    benefit_risk_justification = models.TextField(blank=True)
+
+    # Security rows (AAMI TIR57, FDA premarket cybersecurity guidance).
+    asset = models.CharField(max_length=200, blank=True)
+    threat = models.CharField("threat (STRIDE)", max_length=30, choices=Stride.choices, blank=True)
+    vulnerability = models.TextField(blank=True)
+    cvss_vector = models.CharField("CVSS v3.1 vector", max_length=120, blank=True)
+    cvss_base_score = models.DecimalField(
+        max_digits=3, decimal_places=1, null=True, blank=True, editable=False
+    )
+    residual_cvss_vector = models.CharField("residual CVSS v3.1 vector", max_length=120, blank=True)
+
+    # Privacy rows (HIPAA, GDPR Art. 35, LINDDUN).
+    data_elements = models.JSONField(default=list, blank=True)
+    linddun_category = models.CharField(
+        "LINDDUN threat", max_length=20, choices=Linddun.choices, blank=True
+    )
+
+    history = HistoricalRecords()
+    objects = HazardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "code"], name="unique_hazard_code")
+        ]
+        indexes = [models.Index(fields=["product", "category"])]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("hazards:hazard_detail", args=[self.product.slug, self.code])
+
+    @property
+    def initial_estimate(self) -> risk.RiskEstimate:
+        return risk.RiskEstimate(
+            self.severity,
+            self.probability,
+            risk.Acceptability(self.initial_acceptability) if self.initial_acceptability else None,
+            self.initial_risk_index,
+        )
+
+    @property
+    def residual_estimate(self) -> risk.RiskEstimate:
+        return risk.RiskEstimate(
+            self.residual_severity,
+            self.residual_probability,
+            risk.Acceptability(self.residual_acceptability)
+            if self.residual_acceptability
+            else None,
+            self.residual_risk_index,
+        )
+
+    @property
+    def data_element_labels(self) -> list[str]:
+        labels = dict(HipaaIdentifier.choices)
+        return [labels.get(e, e) for e in self.data_elements or []]
+
+
+class ControlOption(models.TextChoices):
+    """ISO 14971 7.1, in priority order."""
+
+    INHERENT_SAFETY = "inherent_safety", "Inherent safety by design"
+    PROTECTIVE_MEASURE = "protective_measure", "Protective measure"
+    INFORMATION_FOR_SAFETY = "information_for_safety", "Information for safety"
+
+
+class SecurityControlCategory(models.TextChoices):
+    """FDA premarket cybersecurity guidance, Appendix 1 control categories."""
+
+    AUTHENTICATION = "authentication", "Authentication"
+    AUTHORIZATION = "authorization", "Authorization"
+    CRYPTOGRAPHY = "cryptography", "Cryptography"
+    INTEGRITY = "integrity", "Code, data and execution integrity"
+    CONFIDENTIALITY = "confidentiality", "Confidentiality"
+    LOGGING = "logging", "Event detection and logging"
+    RESILIENCE = "resilience", "Resiliency and recovery"
+    PATCHABILITY = "patchability", "Updatability and patchability"
+
+
+class ImplementationStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    IMPLEMENTED = "implemented", "Implemented"
+
+
+class RiskControl(WorkflowModel):
+    """A risk control measure (ISO 14971 7.1)."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="controls")
+    code = models.CharField(max_length=20)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    option = models.CharField(max_length=30, choices=ControlOption.choices)
+    security_category = models.CharField(
+        max_length=20, choices=SecurityControlCategory.choices, blank=True
+    )
+    implementation_status = models.CharField(
+        max_length=20, choices=ImplementationStatus.choices, default=ImplementationStatus.PLANNED
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["product", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "code"], name="unique_control_code")
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("hazards:control_detail", args=[self.product.slug, self.code])
+
+
+class HazardControl(TraceLink):
+    """A risk control reduces the risk of a hazard (ISO 14971 7.1)."""
+
+    SOURCE_FIELD = "hazard"
+    TARGET_FIELD = "control"
+    KIND = "reduces"
+
+    hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="control_links")
+    control = models.ForeignKey(
+        RiskControl, on_delete=models.CASCADE, related_name="hazard_links"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hazard", "control"], name="unique_hazard_control")
+        ]
+
+    def __str__(self):
+        return f"{self.control.code} reduces {self.hazard.code}"
+
+
+class ControlIntroducedHazard(TraceLink):
+    """A risk control introduces a new hazard (ISO 14971 7.5)."""
+
+    SOURCE_FIELD = "control"
+    TARGET_FIELD = "hazard"
+    KIND = "introduces"
+
+    control = models.ForeignKey(
+        RiskControl, on_delete=models.CASCADE, related_name="introduced_links"
+    )
+    hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="introduced_by_links")
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["control", "hazard"], name="unique_control_introduces")
+        ]
+
+    def __str__(self):
+        return f"{self.control.code} introduces {self.hazard.code}"
+
+
+class HazardTransfer(TraceLink):
+    """A security risk that can lead to a safety hazard is transferred into the safety analysis
+    (AAMI TIR57; FDA premarket cybersecurity guidance)."""
+
+    SOURCE_FIELD = "security_hazard"
+    TARGET_FIELD = "safety_hazard"
+    KIND = "can_lead_to"
+
+    security_hazard = models.ForeignKey(
+        Hazard, on_delete=models.CASCADE, related_name="leads_to_links"
+    )
+    safety_hazard = models.ForeignKey(
+        Hazard, on_delete=models.CASCADE, related_name="caused_by_security_links"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["security_hazard", "safety_hazard"], name="unique_hazard_transfer"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.security_hazard.code} can lead to {self.safety_hazard.code}"
+
+

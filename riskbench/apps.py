@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RiskbenchConfig(AppConfig):
+    name = "riskbench"
+    verbose_name = "RiskBench core (roles, signatures, audit)"

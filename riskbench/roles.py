@@ -1,0 +1,53 @@
+"""Who may see and who may change a product's risk file.
+
+Groups say *what* a user may do ("Quality engineer" edits, "Auditor" reads); product
+membership says *where*. Superusers may do everything. Checked server-side on every view.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+QUALITY_ENGINEER = "Quality engineer"
+AUDITOR = "Auditor"
+
+
+def _group_names(user) -> set[str]:
+    cache = getattr(user, "_riskbench_groups", None)
+    if cache is None:
+        cache = set(user.groups.values_list("name", flat=True))
+        user._riskbench_groups = cache
+    return cache
+
+
+def is_member(user, product) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    cache = getattr(user, "_riskbench_products", None)
+    if cache is None:
+        cache = set(user.memberships.values_list("product_id", flat=True))
+        user._riskbench_products = cache
+    return product.pk in cache
+
+
+def can_edit(user, product) -> bool:
+    """Quality engineers who are members edit; an auditor never does, whatever else they are."""
+    if not is_member(user, product):
+        return False
+    if user.is_superuser:
+        return True
+    groups = _group_names(user)
+    return QUALITY_ENGINEER in groups and AUDITOR not in groups
+
+
+def require_member(user, product) -> None:
+    """Non-members get 404: the product's existence is itself not theirs to know."""
+    if not is_member(user, product):
+        raise Http404("No such product.")
+
+
+def require_editor(user, product) -> None:
+    require_member(user, product)
+    if not can_edit(user, product):
+        raise PermissionDenied("Your role on this product is read-only.")

@@ -1,0 +1,145 @@
+"""Write helpers every service uses: history with actor and reason, optimistic locking,
+product-scoped codes and trace links.
+
+Services in the apps call these inside `transaction.atomic`; views never save models directly.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from riskbench.models import Status, TraceLink
+
+
+class StaleEditError(Exception):
+    """The record changed since the form was loaded: refuse, never overwrite (no lost update).
+
+    `changes` lists (field verbose name, value when loaded, current value) so the user sees
+    what somebody else changed.
+    """
+
+    def __init__(self, instance, expected_version: int, changes: list[tuple[str, str, str]]):
+        self.instance = instance
+        self.expected_version = expected_version
+        self.changes = changes
+        who = getattr(instance.history.first(), "history_user", None) if hasattr(instance, "history") else None
+        super().__init__(
+            f"{instance} was changed by {who or 'another user'} (now version {instance.version}, "
+            f"you loaded version {expected_version}). Nothing was saved; reload and redo your edit."
+        )
+
+
+def _display(value) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def diff_versions(old, new) -> list[tuple[str, str, str]]:
+    """Field-by-field differences between two objects (model instances or history rows)."""
+    changes = []
+    for f in new._meta.concrete_fields if hasattr(new, "_meta") else []:
+        if f.name in {"id", "version", "updated_at", "created_at"} or f.name.startswith("history_"):
+            continue
+        if not hasattr(old, f.attname):
+            continue
+        before, after = getattr(old, f.attname), getattr(new, f.attname)
+        if before != after:
+            changes.append((str(f.verbose_name), _display(before), _display(after)))
+    return changes
+
+
+def lock_for_edit(instance, expected_version: int | None):
+    """Re-read `instance` under a row lock and refuse when its version moved on."""
+    current = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+    if expected_version is not None and current.version != expected_version:
+        loaded = current.history.filter(version=expected_version).first()
+        changes = diff_versions(loaded, current) if loaded else []
+        raise StaleEditError(current, expected_version, changes)
+    return current
+
+
+def save_record(instance, *, by, reason: str, exclude_validation: list[str] | None = None):
+    """Validate and save a regulated record, leaving a history row with user and reason.
+
+    Editing an approved record needs a reason and returns it to review (its signatures stay on
+    the earlier version): 21 CFR 11.10(e), ISO 14971 4.5.
+    """
+    creating = instance._state.adding
+    if not creating:
+        instance.version += 1
+        if getattr(instance, "status", None) == Status.APPROVED and not getattr(
+            instance, "_approving", False
+        ):
+            if not (reason or "").strip():
+                raise ValidationError(
+                    {"change_reason": "This record is approved: give a reason for the change."}
+                )
+            instance.status = Status.IN_REVIEW
+            if hasattr(instance, "revision"):
+                instance.revision += 1
+    instance.full_clean(exclude=exclude_validation)
+    instance._history_user = by
+    instance._change_reason = (reason or ("Created" if creating else "Edited"))[:100]
+    instance.save()
+    return instance
+
+
+def delete_record(instance, *, by, reason: str) -> None:
+    """Delete with a history row that says who and why (the earlier values stay in history)."""
+    if not (reason or "").strip():
+        raise ValidationError({"change_reason": "Give a reason for the deletion."})
+    instance._history_user = by
+    instance._change_reason = reason[:100]
+    instance.delete()
+
+
+CODE_RE = re.compile(r"^(?P<prefix>[A-Z]+)-(?P<number>\d+)$")
+
+
+def next_code(queryset: models.QuerySet, prefix: str) -> str:
+    """Next free code in a product's sequence (HAZ-001, RC-001…).
+
+    Callers hold a lock on the product row (`select_for_update`) so two concurrent creations
+    cannot draw the same number; the unique constraint is the last line of defence.
+    """
+    highest = 0
+    for code in queryset.filter(code__startswith=f"{prefix}-").values_list("code", flat=True):
+        match = CODE_RE.match(code)
+        if match:
+            highest = max(highest, int(match["number"]))
+    return f"{prefix}-{highest + 1:03d}"
+
+
+def link_create(link_model: type[TraceLink], *, by, reason: str = "", **ends) -> TraceLink:
+    """Create a trace link recording the current version of both ends (basis of suspicion)."""
+    link = link_model(**ends)
+    link.source_version = link.source.version
+    link.target_version = link.target.version
+    link.created_by = by
+    link.full_clean()
+    link._history_user = by
+    link._change_reason = (reason or "Linked")[:100]
+    link.save()
+    return link
+
+
+@transaction.atomic
+def link_review(link: TraceLink, *, by, reason: str) -> TraceLink:
+    """Clear a suspect link after review: record the versions seen now, who reviewed and why."""
+    if not (reason or "").strip():
+        raise ValidationError({"review_reason": "Say why the link still holds."})
+    link = type(link)._default_manager.select_for_update().get(pk=link.pk)
+    link.source_version = link.source.version
+    link.target_version = link.target.version
+    link.reviewed_by = by
+    link.reviewed_at = timezone.now()
+    link.review_reason = reason
+    link._history_user = by
+    link._change_reason = f"Reviewed: {reason}"[:100]
+    link.save()
+    return link

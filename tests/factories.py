@@ -1,0 +1,209 @@
+"""factory_boy factories for every model the tests build. Regulated records made here bypass
+the services (fast fixtures); tests of behaviour go through the services."""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from hazards.models import (
+    Category,
+    ControlOption,
+    Hazard,
+    HazardControl,
+    Membership,
+    Product,
+    RiskControl,
+    RiskPolicy,
+)
+from traceability.models import (
+    ControlEffectivenessTest,
+    ControlImplementationTest,
+    ControlRequirement,
+    Requirement,
+    RequirementLevel,
+    RequirementTest,
+    SoftwareItem,
+    SoftwareItemHazard,
+    TestCase,
+    TestResult,
+    TestRun,
+)
+
+
+def default_policy() -> RiskPolicy:
+    return RiskPolicy.objects.order_by("pk").first()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+        if create:
+            self.save()
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    name = factory.Sequence(lambda n: f"Insulin pump {n}")
+    slug = factory.Sequence(lambda n: f"product-{n}")
+    model_number = "IP-200 v2.1"
+    document_number = factory.Sequence(lambda n: f"RMF-{n:04d}")
+    intended_use = "Subcutaneous delivery of insulin for the management of diabetes mellitus."
+    risk_policy = factory.LazyFunction(default_policy)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    product = factory.SubFactory(ProductFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class HazardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Hazard
+
+    product = factory.SubFactory(ProductFactory)
+    code = factory.Sequence(lambda n: f"HAZ-{n + 1:03d}")
+    category = Category.SAFETY
+    title = factory.Sequence(lambda n: f"Over-delivery of insulin {n}")
+    hazard = "Excess insulin (energy / chemical)"
+    sequence_of_events = "Occlusion released suddenly after a bolus"
+    hazardous_situation = "Patient receives a bolus larger than programmed"
+    harm = "Severe hypoglycaemia"
+    severity = 4
+    p1 = 3
+    p2 = 3
+    probability = 2
+    initial_risk_index = 8
+    initial_acceptability = "investigate"
+
+
+class RiskControlFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RiskControl
+
+    product = factory.SubFactory(ProductFactory)
+    code = factory.Sequence(lambda n: f"RC-{n + 1:03d}")
+    title = factory.Sequence(lambda n: f"Occlusion detection by motor current {n}")
+    option = ControlOption.PROTECTIVE_MEASURE
+
+
+class HazardControlFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HazardControl
+
+    hazard = factory.SubFactory(HazardFactory)
+    control = factory.SubFactory(
+        RiskControlFactory, product=factory.SelfAttribute("..hazard.product")
+    )
+
+
+class SoftwareItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SoftwareItem
+
+    product = factory.SubFactory(ProductFactory)
+    code = factory.Sequence(lambda n: f"SW-{n + 1:03d}")
+    name = factory.Sequence(lambda n: f"Dose controller {n}")
+    safety_class = "C"
+
+
+class RequirementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Requirement
+
+    product = factory.SubFactory(ProductFactory)
+    code = factory.Sequence(lambda n: f"SRS-{n + 1:03d}")
+    level = RequirementLevel.SOFTWARE
+    title = factory.Sequence(lambda n: f"Stop delivery on occlusion {n}")
+    text = "The pump shall stop delivery within 2 s of detecting an occlusion."
+
+
+class TestCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TestCase
+
+    product = factory.SubFactory(ProductFactory)
+    code = factory.Sequence(lambda n: f"TC-{n + 1:03d}")
+    title = factory.Sequence(lambda n: f"Occlusion stop test {n}")
+
+
+class TestRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TestRun
+
+    test_case = factory.SubFactory(TestCaseFactory)
+    result = TestResult.PASS
+    executed_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+    software_version = "2.1.0"
+
+
+class ControlRequirementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ControlRequirement
+
+    control = factory.SubFactory(RiskControlFactory)
+    requirement = factory.SubFactory(
+        RequirementFactory, product=factory.SelfAttribute("..control.product")
+    )
+
+
+class RequirementTestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RequirementTest
+
+    requirement = factory.SubFactory(RequirementFactory)
+    test_case = factory.SubFactory(
+        TestCaseFactory, product=factory.SelfAttribute("..requirement.product")
+    )
+
+
+class ControlImplementationTestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ControlImplementationTest
+
+    control = factory.SubFactory(RiskControlFactory)
+    test_case = factory.SubFactory(
+        TestCaseFactory, product=factory.SelfAttribute("..control.product")
+    )
+
+
+class ControlEffectivenessTestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ControlEffectivenessTest
+
+    control = factory.SubFactory(RiskControlFactory)
+    test_case = factory.SubFactory(
+        TestCaseFactory, product=factory.SelfAttribute("..control.product")
+    )
+
+
+class SoftwareItemHazardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SoftwareItemHazard
+
+    software_item = factory.SubFactory(SoftwareItemFactory)
+    hazard = factory.SubFactory(
+        HazardFactory, product=factory.SelfAttribute("..software_item.product")
+    )
+    cause_type = "defect"
+
+
