@@ -1,0 +1,1103 @@
+"""The traceability graph of one product and the analyses an auditor runs over it.
+
+ISO 14971 4.5 asks the risk management file to trace every hazard to its risk analysis,
+evaluation, the implementation and verification of its risk controls and the residual risk;
+IEC 62304 7.3.3 asks the same from hazardous situation to software item, cause, control and
+verification. `build_graph` loads a product into one `networkx.DiGraph` in a fixed number of
+queries (one `values_list` per node table and per link table, whatever the size of the product);
+every other function here is pure: it reads the graph and never the database, so it is unit-tested
+on hand-built graphs and is cheap enough to run on every page view.
+
+Nodes are `(kind, pk)` tuples (never model instances) with the attributes listed in
+`build_graph`. Edges point the way the links are modelled (source → target), which is also the
+way the trace flows from risk to evidence:
+
+    software_item ─contributes_to→ hazard ─reduces→ control ─implemented_by→ requirement
+    security hazard ─can_lead_to→ safety hazard          requirement ─verified_by→ test
+    control ─introduces→ hazard                          control ─implementation_verified_by→ test
+                                                         control ─effectiveness_verified_by→ test
+
+Each edge carries `kind`, `link_id` and `suspect` of its (first) link, and `links`: a tuple of
+`LinkRef(kind, link_id, suspect, cause_type)` for *every* link between the two nodes — a DiGraph
+holds one edge per ordered pair, and the same test may verify both the implementation and the
+effectiveness of a control, or a software item contribute to a hazard through two causes.
+Analyses always read `links`; use `iter_links` / `has_link` rather than `kind` when in doubt.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import networkx as nx
+
+from hazards.risk import Acceptability
+
+NodeKind = Literal["hazard", "control", "requirement", "test", "software_item"]
+Node = tuple[str, int]
+
+HAZARD: NodeKind = "hazard"
+CONTROL: NodeKind = "control"
+REQUIREMENT: NodeKind = "requirement"
+TEST: NodeKind = "test"
+SOFTWARE_ITEM: NodeKind = "software_item"
+NODE_KINDS: tuple[str, ...] = (HAZARD, CONTROL, REQUIREMENT, TEST, SOFTWARE_ITEM)
+NODE_KIND_LABELS = {
+    HAZARD: "Hazard",
+    CONTROL: "Risk control",
+    REQUIREMENT: "Requirement",
+    TEST: "Test case",
+    SOFTWARE_ITEM: "Software item",
+}
+
+# Link kinds, as stored on the edges (and equal to each link model's KIND).
+REDUCES = "reduces"
+INTRODUCES = "introduces"
+CAN_LEAD_TO = "can_lead_to"
+IMPLEMENTED_BY = "implemented_by"
+VERIFIED_BY = "verified_by"
+IMPLEMENTATION_VERIFIED_BY = "implementation_verified_by"
+EFFECTIVENESS_VERIFIED_BY = "effectiveness_verified_by"
+CONTRIBUTES_TO = "contributes_to"
+LINK_KINDS: dict[str, tuple[str, str, str]] = {
+    # kind: (source node kind, target node kind, human phrase "source … target")
+    REDUCES: (HAZARD, CONTROL, "is reduced by"),
+    INTRODUCES: (CONTROL, HAZARD, "introduces"),
+    CAN_LEAD_TO: (HAZARD, HAZARD, "can lead to"),
+    IMPLEMENTED_BY: (CONTROL, REQUIREMENT, "is implemented by"),
+    VERIFIED_BY: (REQUIREMENT, TEST, "is verified by"),
+    IMPLEMENTATION_VERIFIED_BY: (CONTROL, TEST, "implementation is verified by"),
+    EFFECTIVENESS_VERIFIED_BY: (CONTROL, TEST, "effectiveness is verified by"),
+    CONTRIBUTES_TO: (SOFTWARE_ITEM, HAZARD, "contributes to"),
+}
+
+PASS = "pass"  # noqa: S105 (a test result, not a password)
+FAIL = "fail"
+BLOCKED = "blocked"
+NOT_RUN = "not_run"
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    kind: str
+    link_id: int
+    suspect: bool
+    cause_type: str = ""
+
+
+@dataclass(frozen=True)
+class Link:
+    """One trace link read from the graph (see `iter_links`)."""
+
+    kind: str
+    source: Node
+    target: Node
+    link_id: int
+    suspect: bool
+    cause_type: str = ""
+
+
+_CODE_RE = re.compile(r"^(.*?)(\d+)$")
+
+
+def code_key(code: str) -> tuple:
+    """Natural order of item codes, so HAZ-1000 sorts after HAZ-999."""
+    match = _CODE_RE.match(code or "")
+    if match:
+        return (match.group(1), int(match.group(2)), code)
+    return (code or "", -1, code or "")
+
+
+def node_key(graph: nx.DiGraph, node: Node) -> tuple:
+    """Stable order: by node kind (hazard first), then natural code order, then pk."""
+    kind_index = NODE_KINDS.index(node[0]) if node[0] in NODE_KINDS else len(NODE_KINDS)
+    return (kind_index, code_key(graph.nodes[node].get("code", "")), node[1])
+
+
+def sort_nodes(graph: nx.DiGraph, nodes: Iterable[Node]) -> list[Node]:
+    return sorted(nodes, key=lambda n: node_key(graph, n))
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the graph (the only part that touches the database)
+# ---------------------------------------------------------------------------------------------
+
+
+def add_link(
+    graph: nx.DiGraph,
+    kind: str,
+    source: Node,
+    target: Node,
+    link_id: int,
+    *,
+    suspect: bool = False,
+    cause_type: str = "",
+) -> None:
+    """Add one link to a graph (merging with an existing edge between the same two nodes).
+
+    Used by `build_graph` and by tests that hand-build graphs.
+    """
+    ref = LinkRef(kind, link_id, suspect, cause_type)
+    if graph.has_edge(source, target):
+        data = graph.edges[source, target]
+        data["links"] = (*data["links"], ref)
+        data["suspect"] = data["suspect"] or suspect
+    else:
+        graph.add_edge(source, target, kind=kind, link_id=link_id, suspect=suspect, links=(ref,))
+
+
+def build_graph(product) -> nx.DiGraph:
+    """Load `product`'s trace graph: 5 node queries + 8 link queries, whatever its size.
+
+    Node attributes (all nodes: `code`, `title`, `version`):
+    - hazard: category, severity, residual_severity, initial_acceptability,
+      residual_acceptability, has_benefit_risk, status;
+    - control: option, status, implementation_status;
+    - requirement: level, status, software_item (node or None: the implementing item);
+    - test: latest_result ("pass" | "fail" | "blocked" | "not_run" | None when never run),
+      latest_run_at, method, level;
+    - software_item: safety_class, is_soup, anomalies_reviewed, has_soup_requirements,
+      has_segregation, parent (node or None).
+    Graph attributes: product_id, product_slug.
+    """
+    from django.db.models import OuterRef, Subquery
+
+    from hazards.models import ControlIntroducedHazard, Hazard, HazardControl, HazardTransfer
+    from hazards.models import RiskControl as Control
+    from riskbench.models import is_suspect
+    from traceability.models import (
+        ControlEffectivenessTest,
+        ControlImplementationTest,
+        ControlRequirement,
+        Requirement,
+        RequirementTest,
+        SoftwareItem,
+        SoftwareItemHazard,
+        TestCase,
+        TestRun,
+    )
+
+    graph = nx.DiGraph(product_id=product.pk, product_slug=product.slug)
+    add = graph.add_node
+
+    def rows(model, *fields, qs=None):
+        qs = qs if qs is not None else model.objects.filter(product=product)
+        return qs.order_by().values_list("pk", "code", "version", *fields, named=True)
+
+    for r in rows(
+        Hazard,
+        "title",
+        "category",
+        "severity",
+        "residual_severity",
+        "initial_acceptability",
+        "residual_acceptability",
+        "benefit_risk_justification",
+        "status",
+    ):
+        add(
+            (HAZARD, r.pk),
+            code=r.code,
+            title=r.title,
+            version=r.version,
+            category=r.category,
+            severity=r.severity,
+            residual_severity=r.residual_severity,
+            initial_acceptability=r.initial_acceptability or "",
+            residual_acceptability=r.residual_acceptability or "",
+            has_benefit_risk=bool((r.benefit_risk_justification or "").strip()),
+            status=r.status,
+        )
+    for r in rows(Control, "title", "option", "status", "implementation_status"):
+        add(
+            (CONTROL, r.pk),
+            code=r.code,
+            title=r.title,
+            version=r.version,
+            option=r.option,
+            status=r.status,
+            implementation_status=r.implementation_status,
+        )
+    for r in rows(
+        SoftwareItem,
+        "name",
+        "safety_class",
+        "is_soup",
+        "anomalies_reviewed_at",
+        "soup_requirements",
+        "segregation_note",
+        "parent_id",
+    ):
+        add(
+            (SOFTWARE_ITEM, r.pk),
+            code=r.code,
+            title=r.name,
+            version=r.version,
+            safety_class=r.safety_class,
+            is_soup=r.is_soup,
+            anomalies_reviewed=r.anomalies_reviewed_at is not None,
+            has_soup_requirements=bool((r.soup_requirements or "").strip()),
+            has_segregation=bool((r.segregation_note or "").strip()),
+            parent=(SOFTWARE_ITEM, r.parent_id) if r.parent_id else None,
+        )
+    for r in rows(Requirement, "title", "level", "status", "software_item_id"):
+        add(
+            (REQUIREMENT, r.pk),
+            code=r.code,
+            title=r.title,
+            version=r.version,
+            level=r.level,
+            status=r.status,
+            software_item=(SOFTWARE_ITEM, r.software_item_id) if r.software_item_id else None,
+        )
+    # The latest run of each test (by executed_at, then id) as two correlated sub-queries that
+    # use TestRun's (test_case, -executed_at, -id) index: still one query.
+    latest = TestRun.objects.filter(test_case=OuterRef("pk")).order_by("-executed_at", "-id")
+    tests = TestCase.objects.filter(product=product).annotate(
+        latest_result=Subquery(latest.values("result")[:1]),
+        latest_run_at=Subquery(latest.values("executed_at")[:1]),
+    )
+    for r in rows(TestCase, "title", "method", "level", "latest_result", "latest_run_at", qs=tests):
+        add(
+            (TEST, r.pk),
+            code=r.code,
+            title=r.title,
+            version=r.version,
+            method=r.method,
+            level=r.level,
+            latest_result=r.latest_result,
+            latest_run_at=r.latest_run_at,
+        )
+
+    link_tables = (
+        (HazardControl, "hazard", "control", HAZARD, CONTROL, "hazard__product"),
+        (ControlIntroducedHazard, "control", "hazard", CONTROL, HAZARD, "hazard__product"),
+        (
+            HazardTransfer,
+            "security_hazard",
+            "safety_hazard",
+            HAZARD,
+            HAZARD,
+            "security_hazard__product",
+        ),
+        (ControlRequirement, "control", "requirement", CONTROL, REQUIREMENT, "control__product"),
+        (RequirementTest, "requirement", "test_case", REQUIREMENT, TEST, "requirement__product"),
+        (
+            ControlImplementationTest,
+            "control",
+            "test_case",
+            CONTROL,
+            TEST,
+            "control__product",
+        ),
+        (ControlEffectivenessTest, "control", "test_case", CONTROL, TEST, "control__product"),
+        (
+            SoftwareItemHazard,
+            "software_item",
+            "hazard",
+            SOFTWARE_ITEM,
+            HAZARD,
+            "software_item__product",
+        ),
+    )
+    nodes = graph.nodes
+    for model, src_field, tgt_field, src_kind, tgt_kind, product_path in link_tables:
+        columns = ["pk", f"{src_field}_id", f"{tgt_field}_id", "source_version", "target_version"]
+        has_cause = model is SoftwareItemHazard
+        if has_cause:
+            columns.append("cause_type")
+        rows = model.objects.filter(**{product_path: product}).order_by("pk").values_list(*columns)
+        for row in rows:
+            link_id, src_id, tgt_id, src_version, tgt_version = row[:5]
+            source, target = (src_kind, src_id), (tgt_kind, tgt_id)
+            if source not in nodes or target not in nodes:
+                continue  # an end in another product: database rules forbid it, never trust it
+            suspect = is_suspect(
+                src_version, nodes[source]["version"], tgt_version, nodes[target]["version"]
+            )
+            add_link(
+                graph,
+                model.KIND,
+                source,
+                target,
+                link_id,
+                suspect=suspect,
+                cause_type=row[5] if has_cause else "",
+            )
+    return graph
+
+
+# ---------------------------------------------------------------------------------------------
+# Small readers
+# ---------------------------------------------------------------------------------------------
+
+
+def nodes_of(graph: nx.DiGraph, kind: str) -> list[Node]:
+    """Nodes of one kind in stable (natural code) order."""
+    return sort_nodes(graph, (n for n in graph.nodes if n[0] == kind))
+
+
+def iter_links(graph: nx.DiGraph, kind: str | None = None) -> Iterator[Link]:
+    """Every link of the graph (one per link row), optionally of one kind."""
+    for source, target, data in graph.edges(data=True):
+        for ref in data.get("links", ()):
+            if kind is None or ref.kind == kind:
+                yield Link(ref.kind, source, target, ref.link_id, ref.suspect, ref.cause_type)
+
+
+def has_link(graph: nx.DiGraph, source: Node, target: Node, kind: str) -> bool:
+    if not graph.has_edge(source, target):
+        return False
+    return any(ref.kind == kind for ref in graph.edges[source, target]["links"])
+
+
+def successors_by(graph: nx.DiGraph, node: Node, kind: str) -> list[Node]:
+    """Targets of `node`'s outgoing links of `kind`, in stable order."""
+    return sort_nodes(
+        graph,
+        (t for t in graph.successors(node) if has_link(graph, node, t, kind)),
+    )
+
+
+def predecessors_by(graph: nx.DiGraph, node: Node, kind: str) -> list[Node]:
+    """Sources of `node`'s incoming links of `kind`, in stable order."""
+    return sort_nodes(
+        graph,
+        (s for s in graph.predecessors(node) if has_link(graph, s, node, kind)),
+    )
+
+
+def controls_of(graph: nx.DiGraph, hazard: Node) -> list[Node]:
+    return successors_by(graph, hazard, REDUCES)
+
+
+def requirements_of_item(graph: nx.DiGraph) -> dict[Node, list[Node]]:
+    """Requirements implemented by each software item (the requirement's `software_item`)."""
+    result: dict[Node, list[Node]] = defaultdict(list)
+    for req in nodes_of(graph, REQUIREMENT):
+        item = graph.nodes[req].get("software_item")
+        if item is not None:
+            result[item].append(req)
+    return result
+
+
+def _label(graph: nx.DiGraph, node: Node) -> str:
+    return graph.nodes[node].get("code") or f"{node[0]} {node[1]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification status (ISO 14971 7.2; IEC 62304 7.3.1)
+# ---------------------------------------------------------------------------------------------
+
+VERIFIED = "verified"
+FAILED = "failed"
+PENDING = "pending"
+NO_TEST = "no test"
+
+HAZARD_VERIFIED = "verified"
+HAZARD_PARTIAL = "partially verified"
+HAZARD_NOT_VERIFIED = "not verified"
+HAZARD_NO_CONTROLS = "no controls"
+
+
+def evidence_status(results: list[str | None]) -> str:
+    """Status of a piece of verification from the latest results of the tests that provide it.
+
+    "verified" only when there is at least one test and every one passed its latest run; a fail
+    anywhere is "failed"; a blocked or missing run leaves it "pending".
+    """
+    if not results:
+        return NO_TEST
+    if any(r == FAIL for r in results):
+        return FAILED
+    if all(r == PASS for r in results):
+        return VERIFIED
+    return PENDING
+
+
+def control_verification(graph: nx.DiGraph) -> dict[Node, dict]:
+    """Per control: verification of implementation and of effectiveness (ISO 14971 7.2, two
+    separate pieces of evidence), each from its own links, with the latest results.
+
+    Value: {"implementation": status, "effectiveness": status, "verified": bool,
+    "implementation_tests": [(test node, latest_result)], "effectiveness_tests": [...]}, where
+    status is "verified" | "failed" | "pending" | "no test". Tests of the requirements that
+    implement the control are *not* counted: they verify the requirement, and the standard asks
+    for evidence about the control itself.
+    """
+    result = {}
+    for control in nodes_of(graph, CONTROL):
+        impl = successors_by(graph, control, IMPLEMENTATION_VERIFIED_BY)
+        eff = successors_by(graph, control, EFFECTIVENESS_VERIFIED_BY)
+        impl_results = [(t, graph.nodes[t].get("latest_result")) for t in impl]
+        eff_results = [(t, graph.nodes[t].get("latest_result")) for t in eff]
+        impl_status = evidence_status([r for _, r in impl_results])
+        eff_status = evidence_status([r for _, r in eff_results])
+        result[control] = {
+            "implementation": impl_status,
+            "effectiveness": eff_status,
+            "verified": impl_status == VERIFIED and eff_status == VERIFIED,
+            "implementation_tests": impl_results,
+            "effectiveness_tests": eff_results,
+        }
+    return result
+
+
+def hazard_verification(
+    graph: nx.DiGraph, controls: dict[Node, dict] | None = None
+) -> dict[Node, str]:
+    """Per hazard: "verified" when it has controls and every one is verified (implementation and
+    effectiveness); "partially verified" when some evidence exists; "not verified" when none;
+    "no controls" when nothing reduces it."""
+    controls = controls if controls is not None else control_verification(graph)
+    result = {}
+    for hazard in nodes_of(graph, HAZARD):
+        linked = controls_of(graph, hazard)
+        if not linked:
+            result[hazard] = HAZARD_NO_CONTROLS
+            continue
+        states = [controls[c] for c in linked]
+        if all(s["verified"] for s in states):
+            result[hazard] = HAZARD_VERIFIED
+        elif any(
+            s["verified"] or VERIFIED in (s["implementation"], s["effectiveness"]) for s in states
+        ):
+            result[hazard] = HAZARD_PARTIAL
+        else:
+            result[hazard] = HAZARD_NOT_VERIFIED
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# IEC 62304 4.3: the safety class each software item should have
+# ---------------------------------------------------------------------------------------------
+
+CLASS_ORDER = {"A": 0, "B": 1, "C": 2}
+# Severity levels of the default 5-level scale (ISO/TR 24971 style): 1 Negligible, 2 Minor
+# (injury not needing professional intervention → IEC 62304 "non-serious injury"), 3 Serious
+# (needs professional medical intervention → IEC 62304 "serious injury") and above.
+INJURY_SEVERITY = 2
+SERIOUS_INJURY_SEVERITY = 3
+
+
+def class_for_severity(severity: int | None) -> str:
+    """IEC 62304 4.3: A — no injury possible, B — non-serious injury, C — death or serious
+    injury. An unestimated severity counts as the worst case (C): it cannot rule out injury."""
+    if severity is None:
+        return "C"
+    if severity >= SERIOUS_INJURY_SEVERITY:
+        return "C"
+    if severity >= INJURY_SEVERITY:
+        return "B"
+    return "A"
+
+
+def _max_class(*classes: str) -> str:
+    return max(classes, key=lambda c: CLASS_ORDER.get(c, 0)) if classes else "A"
+
+
+def _hazards_reached(graph: nx.DiGraph, item: Node) -> list[Node]:
+    """Hazards an item contributes to, plus the safety hazards those can lead to."""
+    reached = set(successors_by(graph, item, CONTRIBUTES_TO))
+    frontier = list(reached)
+    while frontier:
+        hazard = frontier.pop()
+        for nxt in successors_by(graph, hazard, CAN_LEAD_TO):
+            if nxt not in reached:
+                reached.add(nxt)
+                frontier.append(nxt)
+    return sort_nodes(graph, reached)
+
+
+def required_safety_class(graph: nx.DiGraph) -> dict[Node, str]:
+    """The software safety class each item should at least have (IEC 62304 4.3).
+
+    Choice made here: the class comes from the *initial* severity (before risk control) of the
+    worst hazard the item contributes to, directly or through a security hazard that can lead to
+    a safety hazard. 62304 lets only risk control measures *external* to the software lower the
+    class, and the risk file does not say which controls are external, so the initial severity is
+    the conservative reading. Privacy hazards rate impact on data subjects, not injury, and do not
+    raise the class. Then the tree is applied: an item contains its children, so it is at least
+    as high as any child; and a child without a documented segregation note inherits its parent's
+    class (4.3 d/e).
+    """
+    items = nodes_of(graph, SOFTWARE_ITEM)
+    own: dict[Node, str] = {}
+    for item in items:
+        classes = [
+            class_for_severity(graph.nodes[h].get("severity"))
+            for h in _hazards_reached(graph, item)
+            if graph.nodes[h].get("category") != "privacy"
+        ]
+        own[item] = _max_class(*classes)
+
+    children: dict[Node, list[Node]] = defaultdict(list)
+    for item in items:
+        parent = graph.nodes[item].get("parent")
+        if parent in own and parent != item:
+            children[parent].append(item)
+
+    required = dict(own)
+    # Bottom-up: a parent is at least as high as its children (post-order, cycle-safe).
+    done: set[Node] = set()
+
+    def up(item: Node, path: frozenset) -> str:
+        if item in done:
+            return required[item]
+        for child in children.get(item, ()):
+            if child not in path:
+                required[item] = _max_class(required[item], up(child, path | {child}))
+        done.add(item)
+        return required[item]
+
+    for item in items:
+        up(item, frozenset({item}))
+
+    # Top-down: unsegregated children inherit the parent's class.
+    roots = [i for i in items if graph.nodes[i].get("parent") not in own]
+    seen: set[Node] = set()
+    stack = list(roots)
+    while stack:
+        item = stack.pop()
+        if item in seen:
+            continue
+        seen.add(item)
+        for child in children.get(item, ()):
+            if not graph.nodes[child].get("has_segregation"):
+                required[child] = _max_class(required[child], required[item])
+            stack.append(child)
+    return required
+
+
+@dataclass(frozen=True)
+class ClassMismatch:
+    node: Node
+    code: str
+    recorded: str
+    required: str
+    hazards: tuple[Node, ...]  # the hazards reached by the item (why)
+
+
+def safety_class_mismatches(
+    graph: nx.DiGraph, required: dict[Node, str] | None = None
+) -> list[ClassMismatch]:
+    """Items whose recorded safety class is lower than `required_safety_class` says."""
+    required = required if required is not None else required_safety_class(graph)
+    result = []
+    for item in nodes_of(graph, SOFTWARE_ITEM):
+        recorded = graph.nodes[item].get("safety_class") or "A"
+        if CLASS_ORDER.get(recorded, 0) < CLASS_ORDER[required[item]]:
+            result.append(
+                ClassMismatch(
+                    item,
+                    _label(graph, item),
+                    recorded,
+                    required[item],
+                    tuple(_hazards_reached(graph, item)),
+                )
+            )
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Gaps and coverage (DESIGN.md §3)
+# ---------------------------------------------------------------------------------------------
+
+GAP_KINDS: dict[str, str] = {
+    "hazard_without_control": "Hazards without a risk control",
+    "benefit_risk_missing": "Residual risk not acceptable without a benefit-risk justification",
+    "control_without_requirement": "Risk controls without a requirement",
+    "control_without_implementation_evidence": "Risk controls without verified implementation",
+    "control_without_effectiveness_evidence": "Risk controls without verified effectiveness",
+    "requirement_without_test": "Requirements without a test",
+    "test_not_passing": "Tests whose latest run is not a pass",
+    "software_item_without_requirements": "Class B/C software items without requirements",
+    "soup_anomalies_not_reviewed": "SOUP without a review of known anomalies",
+    "software_class_too_low": "Software items classified lower than their hazards require",
+    "suspect_link": "Suspect links (an end changed since the last review)",
+}
+GAP_CLAUSES: dict[str, str] = {
+    "hazard_without_control": "ISO 14971 7.1",
+    "benefit_risk_missing": "ISO 14971 7.4",
+    "control_without_requirement": "IEC 62304 7.2",
+    "control_without_implementation_evidence": "ISO 14971 7.2",
+    "control_without_effectiveness_evidence": "ISO 14971 7.2",
+    "requirement_without_test": "IEC 62304 5.7, 7.3.1",
+    "test_not_passing": "IEC 62304 5.7.5",
+    "software_item_without_requirements": "IEC 62304 5.2, 5.3.3",
+    "soup_anomalies_not_reviewed": "IEC 62304 7.1.3",
+    "software_class_too_low": "IEC 62304 4.3",
+    "suspect_link": "IEC 62304 7.4; ISO 14971 4.5",
+}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One finding: `node` is the item to fix (for a suspect link: the link's source end);
+    `link` is (link kind, link id, target node) for suspect links, None otherwise."""
+
+    kind: str
+    node: tuple
+    code: str
+    message: str
+    link: tuple | None = field(default=None, compare=False)
+
+    @property
+    def label(self) -> str:
+        return GAP_KINDS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    kind: str
+    label: str
+    checked: int  # how many items this check applies to
+    gaps: int  # how many of them fail it
+    clause: str = ""
+
+    @property
+    def covered(self) -> int:
+        return self.checked - self.gaps
+
+    @property
+    def percent(self) -> float:
+        """Share of checked items without the gap; 100 when nothing needed checking."""
+        if self.checked == 0:
+            return 100.0
+        return round(100.0 * self.covered / self.checked, 1)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    rows: tuple[CoverageRow, ...]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, kind: str) -> CoverageRow:
+        for row in self.rows:
+            if row.kind == kind:
+                return row
+        raise KeyError(kind)
+
+    @property
+    def total_gaps(self) -> int:
+        return sum(r.gaps for r in self.rows)
+
+    @property
+    def checked(self) -> int:
+        return sum(r.checked for r in self.rows)
+
+    @property
+    def percent(self) -> float:
+        """Overall share of passed checks (all kinds pooled)."""
+        if self.checked == 0:
+            return 100.0
+        return round(100.0 * (self.checked - self.total_gaps) / self.checked, 1)
+
+
+def _needs_control(attrs: dict) -> bool:
+    """A hazard needs a risk control unless its initial risk was estimated acceptable (7.1);
+    an unestimated risk cannot be shown acceptable, so it needs one too."""
+    return attrs.get("initial_acceptability") != Acceptability.ACCEPTABLE
+
+
+def _initial_state(attrs: dict) -> str:
+    return "not acceptable" if attrs.get("initial_acceptability") else "not estimated"
+
+
+def _needs_benefit_risk(attrs: dict) -> bool:
+    """ISO 14971 7.4 (same rule as `hazards.risk.requires_benefit_risk`)."""
+    residual = attrs.get("residual_acceptability")
+    return bool(residual) and residual != Acceptability.ACCEPTABLE
+
+
+RESULT_LABELS = {PASS: "passed", FAIL: "failed", BLOCKED: "was blocked", NOT_RUN: "was not run"}
+
+
+def _checks(graph: nx.DiGraph) -> Iterator[tuple[str, Node | None, Gap | None]]:
+    """Every check the file must pass: (gap kind, checked node, Gap or None when passed).
+
+    `find_gaps` keeps the Gaps and `coverage` counts both, so the two never disagree.
+    """
+    nodes = graph.nodes
+    cv = control_verification(graph)
+    by_item = requirements_of_item(graph)
+
+    for hazard in nodes_of(graph, HAZARD):
+        attrs = nodes[hazard]
+        code = _label(graph, hazard)
+        if _needs_control(attrs):
+            gap = None
+            if not controls_of(graph, hazard):
+                gap = Gap(
+                    "hazard_without_control",
+                    hazard,
+                    code,
+                    f"{code}: no risk control reduces this hazard and its initial risk is "
+                    f"{_initial_state(attrs)}.",
+                )
+            yield "hazard_without_control", hazard, gap
+        if _needs_benefit_risk(attrs):
+            gap = None
+            if not attrs.get("has_benefit_risk"):
+                gap = Gap(
+                    "benefit_risk_missing",
+                    hazard,
+                    code,
+                    f"{code}: residual risk is {attrs.get('residual_acceptability')} and no "
+                    "benefit-risk justification is recorded.",
+                )
+            yield "benefit_risk_missing", hazard, gap
+
+    for control in nodes_of(graph, CONTROL):
+        code = _label(graph, control)
+        gap = None
+        if not successors_by(graph, control, IMPLEMENTED_BY):
+            gap = Gap(
+                "control_without_requirement",
+                control,
+                code,
+                f"{code}: no requirement implements this risk control.",
+            )
+        yield "control_without_requirement", control, gap
+        for aspect in ("implementation", "effectiveness"):
+            kind = f"control_without_{aspect}_evidence"
+            status = cv[control][aspect]
+            gap = None
+            if status != VERIFIED:
+                detail = {
+                    NO_TEST: f"no test verifies its {aspect}",
+                    FAILED: f"a test of its {aspect} failed its latest run",
+                    PENDING: f"a test of its {aspect} has no passing latest run yet",
+                }[status]
+                gap = Gap(kind, control, code, f"{code}: {detail}.")
+            yield kind, control, gap
+
+    for req in nodes_of(graph, REQUIREMENT):
+        code = _label(graph, req)
+        gap = None
+        if not successors_by(graph, req, VERIFIED_BY):
+            gap = Gap(
+                "requirement_without_test", req, code, f"{code}: no test verifies this requirement."
+            )
+        yield "requirement_without_test", req, gap
+
+    for test in nodes_of(graph, TEST):
+        code = _label(graph, test)
+        result = nodes[test].get("latest_result")
+        gap = None
+        if result != PASS:
+            if result is None:
+                message = f"{code}: has never been run."
+            else:
+                message = f"{code}: latest run {RESULT_LABELS.get(result, result)}."
+            gap = Gap("test_not_passing", test, code, message)
+        yield "test_not_passing", test, gap
+
+    required = required_safety_class(graph)
+    mismatches = {m.node: m for m in safety_class_mismatches(graph, required)}
+    for item in nodes_of(graph, SOFTWARE_ITEM):
+        attrs = nodes[item]
+        code = _label(graph, item)
+        if attrs.get("safety_class") in ("B", "C"):
+            gap = None
+            has_soup_spec = attrs.get("is_soup") and attrs.get("has_soup_requirements")
+            if not by_item.get(item) and not has_soup_spec:
+                gap = Gap(
+                    "software_item_without_requirements",
+                    item,
+                    code,
+                    f"{code}: class {attrs.get('safety_class')} item with no requirement "
+                    "allocated to it"
+                    + (
+                        " and no SOUP functional/performance requirements."
+                        if attrs.get("is_soup")
+                        else "."
+                    ),
+                )
+            yield "software_item_without_requirements", item, gap
+        if attrs.get("is_soup"):
+            gap = None
+            if not attrs.get("anomalies_reviewed"):
+                gap = Gap(
+                    "soup_anomalies_not_reviewed",
+                    item,
+                    code,
+                    f"{code}: the SOUP's published known anomalies have not been evaluated.",
+                )
+            yield "soup_anomalies_not_reviewed", item, gap
+        gap = None
+        if item in mismatches:
+            m = mismatches[item]
+            worst = ", ".join(_label(graph, h) for h in m.hazards) or "its parent"
+            gap = Gap(
+                "software_class_too_low",
+                item,
+                code,
+                f"{code}: recorded class {m.recorded}, but {worst} require class {m.required}.",
+            )
+        yield "software_class_too_low", item, gap
+
+    for link in sorted(
+        iter_links(graph),
+        key=lambda lk: (node_key(graph, lk.source), node_key(graph, lk.target), lk.kind),
+    ):
+        gap = None
+        if link.suspect:
+            src, tgt = _label(graph, link.source), _label(graph, link.target)
+            phrase = LINK_KINDS.get(link.kind, ("", "", link.kind))[2]
+            gap = Gap(
+                "suspect_link",
+                link.source,
+                src,
+                f"{src} {phrase} {tgt}: one end changed since the link was last reviewed.",
+                link=(link.kind, link.link_id, link.target),
+            )
+        yield "suspect_link", link.source, gap
+
+
+def find_gaps(graph: nx.DiGraph) -> list[Gap]:
+    """Every gap of the file, in `GAP_KINDS` order, then by code (natural order)."""
+    order = {kind: i for i, kind in enumerate(GAP_KINDS)}
+    gaps = [gap for _, _, gap in _checks(graph) if gap is not None]
+    # Python's sort is stable: within a kind, the order of `_checks` (natural code order, and
+    # for links source then target) is kept.
+    return sorted(gaps, key=lambda g: order[g.kind])
+
+
+def coverage(graph: nx.DiGraph) -> Coverage:
+    """Per gap kind: how many items were checked, how many fail, and the share that pass."""
+    checked: dict[str, int] = dict.fromkeys(GAP_KINDS, 0)
+    gaps: dict[str, int] = dict.fromkeys(GAP_KINDS, 0)
+    for kind, _node, gap in _checks(graph):
+        checked[kind] += 1
+        if gap is not None:
+            gaps[kind] += 1
+    return Coverage(
+        tuple(
+            CoverageRow(kind, label, checked[kind], gaps[kind], GAP_CLAUSES.get(kind, ""))
+            for kind, label in GAP_KINDS.items()
+        )
+    )
+
+
+def gaps_by_node(gaps: Iterable[Gap]) -> dict[Node, list[Gap]]:
+    result: dict[Node, list[Gap]] = defaultdict(list)
+    for gap in gaps:
+        result[gap.node].append(gap)
+        if gap.link is not None:
+            result[gap.link[2]].append(gap)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Impact analysis (ISO 14971 10.4, IEC 62304 7.4: analyse changes for their effect)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Impact:
+    node: Node
+    upstream_hazards: list[Node]  # hazards at stake when this item changes
+    downstream_tests: list[Node]  # tests to re-run
+    affected: list[Node]  # every item connected upstream or downstream (not `node` itself)
+    upstream: list[Node] = field(default_factory=list)
+    downstream: list[Node] = field(default_factory=list)
+
+
+def impact(graph: nx.DiGraph, node: Node) -> Impact:
+    """What a change to `node` puts at stake: everything upstream (ancestors, e.g. the hazards a
+    test ultimately verifies) and downstream (descendants, e.g. the tests to re-run).
+
+    Hazards reached downstream count as "at stake" too (a software item contributes *to* its
+    hazards; a control may introduce a new hazard), so `upstream_hazards` is every hazard
+    connected to the node in either direction.
+    """
+    if node not in graph:
+        raise KeyError(node)
+    up = nx.ancestors(graph, node) - {node}
+    down = nx.descendants(graph, node) - {node}
+    affected = sort_nodes(graph, up | down)
+    return Impact(
+        node=node,
+        upstream_hazards=[n for n in affected if n[0] == HAZARD],
+        downstream_tests=sort_nodes(graph, (n for n in down if n[0] == TEST)),
+        affected=affected,
+        upstream=sort_nodes(graph, up),
+        downstream=sort_nodes(graph, down),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The traceability matrix (ISO 14971 4.5; IEC 62304 7.3.3)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One chain hazard → control → requirement → test → latest result.
+
+    Ends missing from the chain are None (a hazard with no control has one row with only the
+    hazard). `gaps` holds the gap kinds visible on this row; `suspect` is True when a link of the
+    chain is suspect.
+    """
+
+    hazard: Node
+    hazard_code: str
+    hazard_title: str
+    category: str
+    hazard_status: str
+    initial_acceptability: str
+    residual_acceptability: str
+    hazard_verification: str
+    control: Node | None = None
+    control_code: str = ""
+    control_title: str = ""
+    control_implementation: str = ""  # evidence status of the control's implementation
+    control_effectiveness: str = ""
+    requirement: Node | None = None
+    requirement_code: str = ""
+    requirement_title: str = ""
+    test: Node | None = None
+    test_code: str = ""
+    test_title: str = ""
+    latest_result: str | None = None
+    latest_run_at: object = None
+    suspect: bool = False
+    gaps: tuple[str, ...] = ()
+
+    @property
+    def has_gap(self) -> bool:
+        return bool(self.gaps)
+
+
+def trace_rows(
+    graph: nx.DiGraph,
+    hazards: Iterable[Node] | None = None,
+    *,
+    gaps: list[Gap] | None = None,
+) -> list[TraceRow]:
+    """Rows of the traceability matrix, hazard by hazard in code order.
+
+    `hazards` limits the rows to some hazards (a filtered or paginated page) while the graph,
+    and so every status, stays that of the whole product.
+    """
+    gaps = gaps if gaps is not None else find_gaps(graph)
+    flagged: dict[Node, set[str]] = defaultdict(set)
+    for gap in gaps:
+        if gap.kind != "suspect_link":
+            flagged[gap.node].add(gap.kind)
+    cv = control_verification(graph)
+    hv = hazard_verification(graph, cv)
+    nodes = graph.nodes
+    hazard_nodes = nodes_of(graph, HAZARD) if hazards is None else sort_nodes(graph, hazards)
+
+    def suspect(u: Node, v: Node) -> bool:
+        return graph.has_edge(u, v) and graph.edges[u, v]["suspect"]
+
+    rows: list[TraceRow] = []
+    for hazard in hazard_nodes:
+        h = nodes[hazard]
+        base = {
+            "hazard": hazard,
+            "hazard_code": h.get("code", ""),
+            "hazard_title": h.get("title", ""),
+            "category": h.get("category", ""),
+            "hazard_status": h.get("status", ""),
+            "initial_acceptability": h.get("initial_acceptability", ""),
+            "residual_acceptability": h.get("residual_acceptability", ""),
+            "hazard_verification": hv.get(hazard, ""),
+        }
+        hazard_gaps = flagged[hazard] & {"hazard_without_control", "benefit_risk_missing"}
+        controls = controls_of(graph, hazard)
+        if not controls:
+            rows.append(TraceRow(**base, gaps=tuple(sorted(hazard_gaps))))
+            continue
+        for control in controls:
+            c = nodes[control]
+            control_part = {
+                "control": control,
+                "control_code": c.get("code", ""),
+                "control_title": c.get("title", ""),
+                "control_implementation": cv[control]["implementation"],
+                "control_effectiveness": cv[control]["effectiveness"],
+            }
+            control_gaps = hazard_gaps | flagged[control]
+            c_suspect = suspect(hazard, control)
+            requirements = successors_by(graph, control, IMPLEMENTED_BY)
+            if not requirements:
+                rows.append(
+                    TraceRow(
+                        **base,
+                        **control_part,
+                        suspect=c_suspect,
+                        gaps=tuple(sorted(control_gaps)),
+                    )
+                )
+                continue
+            for req in requirements:
+                r = nodes[req]
+                req_part = {
+                    "requirement": req,
+                    "requirement_code": r.get("code", ""),
+                    "requirement_title": r.get("title", ""),
+                }
+                req_gaps = control_gaps | (flagged[req] & {"requirement_without_test"})
+                r_suspect = c_suspect or suspect(control, req)
+                tests = successors_by(graph, req, VERIFIED_BY)
+                if not tests:
+                    rows.append(
+                        TraceRow(
+                            **base,
+                            **control_part,
+                            **req_part,
+                            suspect=r_suspect,
+                            gaps=tuple(sorted(req_gaps)),
+                        )
+                    )
+                    continue
+                for test in tests:
+                    t = nodes[test]
+                    rows.append(
+                        TraceRow(
+                            **base,
+                            **control_part,
+                            **req_part,
+                            test=test,
+                            test_code=t.get("code", ""),
+                            test_title=t.get("title", ""),
+                            latest_result=t.get("latest_result"),
+                            latest_run_at=t.get("latest_run_at"),
+                            suspect=r_suspect or suspect(req, test),
+                            gaps=tuple(sorted(req_gaps | (flagged[test] & {"test_not_passing"}))),
+                        )
+                    )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Neighbourhood (for the hazard's trace picture)
+# ---------------------------------------------------------------------------------------------
+
+
+def neighbourhood(graph: nx.DiGraph, hazard: Node) -> nx.DiGraph:
+    """The sub-graph a hazard's trace picture shows: the software items that contribute to it,
+    the hazards linked to it (can lead to / introduced by), its controls, their requirements and
+    every test verifying those."""
+    keep = {hazard}
+    keep.update(graph.predecessors(hazard))  # software items, security hazards, introducing ctrls
+    for nxt in graph.successors(hazard):  # controls, safety hazards it can lead to
+        keep.add(nxt)
+    for control in controls_of(graph, hazard):
+        for nxt in graph.successors(control):
+            keep.add(nxt)
+            if nxt[0] == REQUIREMENT:
+                keep.update(graph.successors(nxt))
+    return graph.subgraph(keep).copy()
