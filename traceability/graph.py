@@ -331,8 +331,23 @@ def build_graph(product) -> nx.DiGraph:
 
 
 # ---------------------------------------------------------------------------------------------
-# Small readers
+# Reading the graph
 # ---------------------------------------------------------------------------------------------
+
+
+def _refs(data: dict) -> tuple[LinkRef, ...]:
+    """The links an edge stands for; tolerates edges added by hand with only `kind`."""
+    links = data.get("links")
+    if links is None and "kind" in data:
+        return (
+            LinkRef(
+                data["kind"],
+                data.get("link_id"),
+                bool(data.get("suspect")),
+                data.get("cause_type", ""),
+            ),
+        )
+    return links or ()
 
 
 def nodes_of(graph: nx.DiGraph, kind: str) -> list[Node]:
@@ -343,7 +358,7 @@ def nodes_of(graph: nx.DiGraph, kind: str) -> list[Node]:
 def iter_links(graph: nx.DiGraph, kind: str | None = None) -> Iterator[Link]:
     """Every link of the graph (one per link row), optionally of one kind."""
     for source, target, data in graph.edges(data=True):
-        for ref in data.get("links", ()):
+        for ref in _refs(data):
             if kind is None or ref.kind == kind:
                 yield Link(ref.kind, source, target, ref.link_id, ref.suspect, ref.cause_type)
 
@@ -351,22 +366,18 @@ def iter_links(graph: nx.DiGraph, kind: str | None = None) -> Iterator[Link]:
 def has_link(graph: nx.DiGraph, source: Node, target: Node, kind: str) -> bool:
     if not graph.has_edge(source, target):
         return False
-    return any(ref.kind == kind for ref in graph.edges[source, target]["links"])
+    return any(ref.kind == kind for ref in _refs(graph.edges[source, target]))
 
 
 def successors_by(graph: nx.DiGraph, node: Node, kind: str) -> list[Node]:
     """Targets of `node`'s outgoing links of `kind`, in stable order."""
-    return sort_nodes(
-        graph,
-        (t for t in graph.successors(node) if has_link(graph, node, t, kind)),
-    )
+    return sort_nodes(graph, (t for t in graph.successors(node) if has_link(graph, node, t, kind)))
 
 
 def predecessors_by(graph: nx.DiGraph, node: Node, kind: str) -> list[Node]:
     """Sources of `node`'s incoming links of `kind`, in stable order."""
     return sort_nodes(
-        graph,
-        (s for s in graph.predecessors(node) if has_link(graph, s, node, kind)),
+        graph, (s for s in graph.predecessors(node) if has_link(graph, s, node, kind))
     )
 
 
@@ -374,18 +385,61 @@ def controls_of(graph: nx.DiGraph, hazard: Node) -> list[Node]:
     return successors_by(graph, hazard, REDUCES)
 
 
-def requirements_of_item(graph: nx.DiGraph) -> dict[Node, list[Node]]:
+def label(graph: nx.DiGraph, node: Node) -> str:
+    return graph.nodes[node].get("code") or f"{node[0]} {node[1]}"
+
+
+class TraceIndex:
+    """Sort keys and adjacency by link kind, computed once (O(E log E)) so that a full analysis
+    of a 1,000-hazard product stays well under a second. Read-only view of the graph at the
+    time it was made: build a new one after changing the graph."""
+
+    def __init__(self, graph: nx.DiGraph):
+        self.graph = graph
+        self.key = {n: node_key(graph, n) for n in graph.nodes}
+        key = self.key.__getitem__
+        out: dict[tuple, set] = defaultdict(set)
+        inn: dict[tuple, set] = defaultdict(set)
+        links = []
+        for source, target, data in graph.edges(data=True):
+            for ref in _refs(data):
+                out[(source, ref.kind)].add(target)
+                inn[(target, ref.kind)].add(source)
+                links.append(
+                    Link(ref.kind, source, target, ref.link_id, ref.suspect, ref.cause_type)
+                )
+        self._out = {k: sorted(v, key=key) for k, v in out.items()}
+        self._in = {k: sorted(v, key=key) for k, v in inn.items()}
+        by_kind: dict[str, list] = defaultdict(list)
+        for node in graph.nodes:
+            by_kind[node[0]].append(node)
+        self._kind = {k: sorted(v, key=key) for k, v in by_kind.items()}
+        self.links = sorted(
+            links, key=lambda lk: (key(lk.source), key(lk.target), lk.kind, lk.link_id or 0)
+        )
+
+    def nodes(self, kind: str) -> list[Node]:
+        return self._kind.get(kind, [])
+
+    def succ(self, node: Node, kind: str) -> list[Node]:
+        return self._out.get((node, kind), [])
+
+    def pred(self, node: Node, kind: str) -> list[Node]:
+        return self._in.get((node, kind), [])
+
+    def sort(self, nodes: Iterable[Node]) -> list[Node]:
+        return sorted(nodes, key=self.key.__getitem__)
+
+
+def requirements_of_item(graph: nx.DiGraph, *, index: TraceIndex | None = None):
     """Requirements implemented by each software item (the requirement's `software_item`)."""
+    ix = index or TraceIndex(graph)
     result: dict[Node, list[Node]] = defaultdict(list)
-    for req in nodes_of(graph, REQUIREMENT):
+    for req in ix.nodes(REQUIREMENT):
         item = graph.nodes[req].get("software_item")
         if item is not None:
             result[item].append(req)
     return result
-
-
-def _label(graph: nx.DiGraph, node: Node) -> str:
-    return graph.nodes[node].get("code") or f"{node[0]} {node[1]}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,6 +455,7 @@ HAZARD_VERIFIED = "verified"
 HAZARD_PARTIAL = "partially verified"
 HAZARD_NOT_VERIFIED = "not verified"
 HAZARD_NO_CONTROLS = "no controls"
+HAZARD_STATES = (HAZARD_VERIFIED, HAZARD_PARTIAL, HAZARD_NOT_VERIFIED, HAZARD_NO_CONTROLS)
 
 
 def evidence_status(results: list[str | None]) -> str:
@@ -418,7 +473,7 @@ def evidence_status(results: list[str | None]) -> str:
     return PENDING
 
 
-def control_verification(graph: nx.DiGraph) -> dict[Node, dict]:
+def control_verification(graph: nx.DiGraph, *, index: TraceIndex | None = None) -> dict[Node, dict]:
     """Per control: verification of implementation and of effectiveness (ISO 14971 7.2, two
     separate pieces of evidence), each from its own links, with the latest results.
 
@@ -428,43 +483,47 @@ def control_verification(graph: nx.DiGraph) -> dict[Node, dict]:
     implement the control are *not* counted: they verify the requirement, and the standard asks
     for evidence about the control itself.
     """
+    ix = index or TraceIndex(graph)
+    nodes = graph.nodes
     result = {}
-    for control in nodes_of(graph, CONTROL):
-        impl = successors_by(graph, control, IMPLEMENTATION_VERIFIED_BY)
-        eff = successors_by(graph, control, EFFECTIVENESS_VERIFIED_BY)
-        impl_results = [(t, graph.nodes[t].get("latest_result")) for t in impl]
-        eff_results = [(t, graph.nodes[t].get("latest_result")) for t in eff]
-        impl_status = evidence_status([r for _, r in impl_results])
-        eff_status = evidence_status([r for _, r in eff_results])
+    for control in ix.nodes(CONTROL):
+        impl = [
+            (t, nodes[t].get("latest_result")) for t in ix.succ(control, IMPLEMENTATION_VERIFIED_BY)
+        ]
+        eff = [
+            (t, nodes[t].get("latest_result")) for t in ix.succ(control, EFFECTIVENESS_VERIFIED_BY)
+        ]
+        impl_status = evidence_status([r for _, r in impl])
+        eff_status = evidence_status([r for _, r in eff])
         result[control] = {
             "implementation": impl_status,
             "effectiveness": eff_status,
             "verified": impl_status == VERIFIED and eff_status == VERIFIED,
-            "implementation_tests": impl_results,
-            "effectiveness_tests": eff_results,
+            "implementation_tests": impl,
+            "effectiveness_tests": eff,
         }
     return result
 
 
 def hazard_verification(
-    graph: nx.DiGraph, controls: dict[Node, dict] | None = None
+    graph: nx.DiGraph,
+    controls: dict[Node, dict] | None = None,
+    *,
+    index: TraceIndex | None = None,
 ) -> dict[Node, str]:
     """Per hazard: "verified" when it has controls and every one is verified (implementation and
     effectiveness); "partially verified" when some evidence exists; "not verified" when none;
     "no controls" when nothing reduces it."""
-    controls = controls if controls is not None else control_verification(graph)
+    ix = index or TraceIndex(graph)
+    controls = controls if controls is not None else control_verification(graph, index=ix)
     result = {}
-    for hazard in nodes_of(graph, HAZARD):
-        linked = controls_of(graph, hazard)
-        if not linked:
+    for hazard in ix.nodes(HAZARD):
+        states = [controls[c] for c in ix.succ(hazard, REDUCES)]
+        if not states:
             result[hazard] = HAZARD_NO_CONTROLS
-            continue
-        states = [controls[c] for c in linked]
-        if all(s["verified"] for s in states):
+        elif all(s["verified"] for s in states):
             result[hazard] = HAZARD_VERIFIED
-        elif any(
-            s["verified"] or VERIFIED in (s["implementation"], s["effectiveness"]) for s in states
-        ):
+        elif any(VERIFIED in (s["implementation"], s["effectiveness"]) for s in states):
             result[hazard] = HAZARD_PARTIAL
         else:
             result[hazard] = HAZARD_NOT_VERIFIED
@@ -499,20 +558,20 @@ def _max_class(*classes: str) -> str:
     return max(classes, key=lambda c: CLASS_ORDER.get(c, 0)) if classes else "A"
 
 
-def _hazards_reached(graph: nx.DiGraph, item: Node) -> list[Node]:
+def hazards_reached(graph: nx.DiGraph, item: Node, *, index: TraceIndex | None = None):
     """Hazards an item contributes to, plus the safety hazards those can lead to."""
-    reached = set(successors_by(graph, item, CONTRIBUTES_TO))
+    ix = index or TraceIndex(graph)
+    reached = set(ix.succ(item, CONTRIBUTES_TO))
     frontier = list(reached)
     while frontier:
-        hazard = frontier.pop()
-        for nxt in successors_by(graph, hazard, CAN_LEAD_TO):
+        for nxt in ix.succ(frontier.pop(), CAN_LEAD_TO):
             if nxt not in reached:
                 reached.add(nxt)
                 frontier.append(nxt)
-    return sort_nodes(graph, reached)
+    return ix.sort(reached)
 
 
-def required_safety_class(graph: nx.DiGraph) -> dict[Node, str]:
+def required_safety_class(graph: nx.DiGraph, *, index: TraceIndex | None = None) -> dict[Node, str]:
     """The software safety class each item should at least have (IEC 62304 4.3).
 
     Choice made here: the class comes from the *initial* severity (before risk control) of the
@@ -524,51 +583,57 @@ def required_safety_class(graph: nx.DiGraph) -> dict[Node, str]:
     as high as any child; and a child without a documented segregation note inherits its parent's
     class (4.3 d/e).
     """
-    items = nodes_of(graph, SOFTWARE_ITEM)
-    own: dict[Node, str] = {}
+    ix = index or TraceIndex(graph)
+    nodes = graph.nodes
+    items = ix.nodes(SOFTWARE_ITEM)
+    required: dict[Node, str] = {}
     for item in items:
         classes = [
-            class_for_severity(graph.nodes[h].get("severity"))
-            for h in _hazards_reached(graph, item)
-            if graph.nodes[h].get("category") != "privacy"
+            class_for_severity(nodes[h].get("severity"))
+            for h in hazards_reached(graph, item, index=ix)
+            if nodes[h].get("category") != "privacy"
         ]
-        own[item] = _max_class(*classes)
+        required[item] = _max_class(*classes)
 
     children: dict[Node, list[Node]] = defaultdict(list)
     for item in items:
-        parent = graph.nodes[item].get("parent")
-        if parent in own and parent != item:
+        parent = nodes[item].get("parent")
+        if parent in required and parent != item:
             children[parent].append(item)
 
-    required = dict(own)
-    # Bottom-up: a parent is at least as high as its children (post-order, cycle-safe).
+    # Bottom-up: a parent is at least as high as its children (iterative post-order; a cycle in
+    # a corrupt tree is cut where it closes).
     done: set[Node] = set()
-
-    def up(item: Node, path: frozenset) -> str:
-        if item in done:
-            return required[item]
-        for child in children.get(item, ()):
-            if child not in path:
-                required[item] = _max_class(required[item], up(child, path | {child}))
-        done.add(item)
-        return required[item]
-
-    for item in items:
-        up(item, frozenset({item}))
+    for start in items:
+        stack = [(start, iter(children.get(start, ())))]
+        on_path = {start}
+        while stack:
+            item, it = stack[-1]
+            child = next(it, None)
+            if child is None:
+                stack.pop()
+                on_path.discard(item)
+                done.add(item)
+                for c in children.get(item, ()):
+                    if c in done:
+                        required[item] = _max_class(required[item], required[c])
+            elif child not in done and child not in on_path:
+                on_path.add(child)
+                stack.append((child, iter(children.get(child, ()))))
 
     # Top-down: unsegregated children inherit the parent's class.
-    roots = [i for i in items if graph.nodes[i].get("parent") not in own]
+    roots = [i for i in items if nodes[i].get("parent") not in required]
     seen: set[Node] = set()
-    stack = list(roots)
-    while stack:
-        item = stack.pop()
+    stack2 = list(roots)
+    while stack2:
+        item = stack2.pop()
         if item in seen:
             continue
         seen.add(item)
         for child in children.get(item, ()):
-            if not graph.nodes[child].get("has_segregation"):
+            if not nodes[child].get("has_segregation"):
                 required[child] = _max_class(required[child], required[item])
-            stack.append(child)
+            stack2.append(child)
     return required
 
 
@@ -578,26 +643,25 @@ class ClassMismatch:
     code: str
     recorded: str
     required: str
-    hazards: tuple[Node, ...]  # the hazards reached by the item (why)
+    hazards: tuple[Node, ...]  # the hazards the item reaches (why), empty when inherited
 
 
 def safety_class_mismatches(
-    graph: nx.DiGraph, required: dict[Node, str] | None = None
+    graph: nx.DiGraph,
+    required: dict[Node, str] | None = None,
+    *,
+    index: TraceIndex | None = None,
 ) -> list[ClassMismatch]:
     """Items whose recorded safety class is lower than `required_safety_class` says."""
-    required = required if required is not None else required_safety_class(graph)
+    ix = index or TraceIndex(graph)
+    required = required if required is not None else required_safety_class(graph, index=ix)
     result = []
-    for item in nodes_of(graph, SOFTWARE_ITEM):
+    for item in ix.nodes(SOFTWARE_ITEM):
         recorded = graph.nodes[item].get("safety_class") or "A"
         if CLASS_ORDER.get(recorded, 0) < CLASS_ORDER[required[item]]:
+            reached = hazards_reached(graph, item, index=ix)
             result.append(
-                ClassMismatch(
-                    item,
-                    _label(graph, item),
-                    recorded,
-                    required[item],
-                    tuple(_hazards_reached(graph, item)),
-                )
+                ClassMismatch(item, label(graph, item), recorded, required[item], tuple(reached))
             )
     return result
 
@@ -632,6 +696,20 @@ GAP_CLAUSES: dict[str, str] = {
     "software_class_too_low": "IEC 62304 4.3",
     "suspect_link": "IEC 62304 7.4; ISO 14971 4.5",
 }
+# What each check is applied to, for the coverage report's "checked" column.
+GAP_SCOPES: dict[str, str] = {
+    "hazard_without_control": "hazards whose initial risk is not acceptable",
+    "benefit_risk_missing": "hazards whose residual risk is not acceptable",
+    "control_without_requirement": "risk controls",
+    "control_without_implementation_evidence": "risk controls",
+    "control_without_effectiveness_evidence": "risk controls",
+    "requirement_without_test": "requirements",
+    "test_not_passing": "test cases",
+    "software_item_without_requirements": "class B and C software items",
+    "soup_anomalies_not_reviewed": "SOUP items",
+    "software_class_too_low": "software items",
+    "suspect_link": "trace links",
+}
 
 
 @dataclass(frozen=True)
@@ -649,6 +727,10 @@ class Gap:
     def label(self) -> str:
         return GAP_KINDS.get(self.kind, self.kind)
 
+    @property
+    def clause(self) -> str:
+        return GAP_CLAUSES.get(self.kind, "")
+
 
 @dataclass(frozen=True)
 class CoverageRow:
@@ -657,6 +739,7 @@ class CoverageRow:
     checked: int  # how many items this check applies to
     gaps: int  # how many of them fail it
     clause: str = ""
+    scope: str = ""
 
     @property
     def covered(self) -> int:
@@ -702,49 +785,49 @@ class Coverage:
         return round(100.0 * (self.checked - self.total_gaps) / self.checked, 1)
 
 
-def _needs_control(attrs: dict) -> bool:
+def needs_control(attrs: dict) -> bool:
     """A hazard needs a risk control unless its initial risk was estimated acceptable (7.1);
     an unestimated risk cannot be shown acceptable, so it needs one too."""
     return attrs.get("initial_acceptability") != Acceptability.ACCEPTABLE
 
 
-def _initial_state(attrs: dict) -> str:
-    return "not acceptable" if attrs.get("initial_acceptability") else "not estimated"
-
-
-def _needs_benefit_risk(attrs: dict) -> bool:
+def needs_benefit_risk(attrs: dict) -> bool:
     """ISO 14971 7.4 (same rule as `hazards.risk.requires_benefit_risk`)."""
     residual = attrs.get("residual_acceptability")
     return bool(residual) and residual != Acceptability.ACCEPTABLE
 
 
 RESULT_LABELS = {PASS: "passed", FAIL: "failed", BLOCKED: "was blocked", NOT_RUN: "was not run"}
+EVIDENCE_DETAIL = {
+    NO_TEST: "no test verifies its {aspect}",
+    FAILED: "a test of its {aspect} failed its latest run",
+    PENDING: "a test of its {aspect} has no passing latest run yet",
+}
 
 
-def _checks(graph: nx.DiGraph) -> Iterator[tuple[str, Node | None, Gap | None]]:
-    """Every check the file must pass: (gap kind, checked node, Gap or None when passed).
+def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
+    """Every check the file must pass: (gap kind, Gap or None when passed), in report order.
 
     `find_gaps` keeps the Gaps and `coverage` counts both, so the two never disagree.
     """
     nodes = graph.nodes
-    cv = control_verification(graph)
-    by_item = requirements_of_item(graph)
+    by_item = requirements_of_item(graph, index=ix)
 
-    for hazard in nodes_of(graph, HAZARD):
+    for hazard in ix.nodes(HAZARD):
         attrs = nodes[hazard]
-        code = _label(graph, hazard)
-        if _needs_control(attrs):
+        code = label(graph, hazard)
+        if needs_control(attrs):
             gap = None
-            if not controls_of(graph, hazard):
+            if not ix.succ(hazard, REDUCES):
+                state = "not acceptable" if attrs.get("initial_acceptability") else "not estimated"
                 gap = Gap(
                     "hazard_without_control",
                     hazard,
                     code,
-                    f"{code}: no risk control reduces this hazard and its initial risk is "
-                    f"{_initial_state(attrs)}.",
+                    f"{code}: its initial risk is {state} and no risk control reduces it.",
                 )
-            yield "hazard_without_control", hazard, gap
-        if _needs_benefit_risk(attrs):
+            yield "hazard_without_control", gap
+        if needs_benefit_risk(attrs):
             gap = None
             if not attrs.get("has_benefit_risk"):
                 gap = Gap(
@@ -754,43 +837,39 @@ def _checks(graph: nx.DiGraph) -> Iterator[tuple[str, Node | None, Gap | None]]:
                     f"{code}: residual risk is {attrs.get('residual_acceptability')} and no "
                     "benefit-risk justification is recorded.",
                 )
-            yield "benefit_risk_missing", hazard, gap
+            yield "benefit_risk_missing", gap
 
-    for control in nodes_of(graph, CONTROL):
-        code = _label(graph, control)
+    for control in ix.nodes(CONTROL):
+        code = label(graph, control)
         gap = None
-        if not successors_by(graph, control, IMPLEMENTED_BY):
+        if not ix.succ(control, IMPLEMENTED_BY):
             gap = Gap(
                 "control_without_requirement",
                 control,
                 code,
                 f"{code}: no requirement implements this risk control.",
             )
-        yield "control_without_requirement", control, gap
+        yield "control_without_requirement", gap
         for aspect in ("implementation", "effectiveness"):
             kind = f"control_without_{aspect}_evidence"
             status = cv[control][aspect]
             gap = None
             if status != VERIFIED:
-                detail = {
-                    NO_TEST: f"no test verifies its {aspect}",
-                    FAILED: f"a test of its {aspect} failed its latest run",
-                    PENDING: f"a test of its {aspect} has no passing latest run yet",
-                }[status]
+                detail = EVIDENCE_DETAIL[status].format(aspect=aspect)
                 gap = Gap(kind, control, code, f"{code}: {detail}.")
-            yield kind, control, gap
+            yield kind, gap
 
-    for req in nodes_of(graph, REQUIREMENT):
-        code = _label(graph, req)
+    for req in ix.nodes(REQUIREMENT):
+        code = label(graph, req)
         gap = None
-        if not successors_by(graph, req, VERIFIED_BY):
+        if not ix.succ(req, VERIFIED_BY):
             gap = Gap(
                 "requirement_without_test", req, code, f"{code}: no test verifies this requirement."
             )
-        yield "requirement_without_test", req, gap
+        yield "requirement_without_test", gap
 
-    for test in nodes_of(graph, TEST):
-        code = _label(graph, test)
+    for test in ix.nodes(TEST):
+        code = label(graph, test)
         result = nodes[test].get("latest_result")
         gap = None
         if result != PASS:
@@ -799,30 +878,29 @@ def _checks(graph: nx.DiGraph) -> Iterator[tuple[str, Node | None, Gap | None]]:
             else:
                 message = f"{code}: latest run {RESULT_LABELS.get(result, result)}."
             gap = Gap("test_not_passing", test, code, message)
-        yield "test_not_passing", test, gap
+        yield "test_not_passing", gap
 
-    required = required_safety_class(graph)
-    mismatches = {m.node: m for m in safety_class_mismatches(graph, required)}
-    for item in nodes_of(graph, SOFTWARE_ITEM):
+    mismatch_of = {m.node: m for m in mismatches}
+    for item in ix.nodes(SOFTWARE_ITEM):
         attrs = nodes[item]
-        code = _label(graph, item)
+        code = label(graph, item)
         if attrs.get("safety_class") in ("B", "C"):
             gap = None
-            has_soup_spec = attrs.get("is_soup") and attrs.get("has_soup_requirements")
-            if not by_item.get(item) and not has_soup_spec:
+            soup_spec = attrs.get("is_soup") and attrs.get("has_soup_requirements")
+            if not by_item.get(item) and not soup_spec:
+                extra = (
+                    " and no SOUP functional/performance requirements"
+                    if attrs.get("is_soup")
+                    else ""
+                )
                 gap = Gap(
                     "software_item_without_requirements",
                     item,
                     code,
                     f"{code}: class {attrs.get('safety_class')} item with no requirement "
-                    "allocated to it"
-                    + (
-                        " and no SOUP functional/performance requirements."
-                        if attrs.get("is_soup")
-                        else "."
-                    ),
+                    f"allocated to it{extra}.",
                 )
-            yield "software_item_without_requirements", item, gap
+            yield "software_item_without_requirements", gap
         if attrs.get("is_soup"):
             gap = None
             if not attrs.get("anomalies_reviewed"):
@@ -832,26 +910,24 @@ def _checks(graph: nx.DiGraph) -> Iterator[tuple[str, Node | None, Gap | None]]:
                     code,
                     f"{code}: the SOUP's published known anomalies have not been evaluated.",
                 )
-            yield "soup_anomalies_not_reviewed", item, gap
+            yield "soup_anomalies_not_reviewed", gap
         gap = None
-        if item in mismatches:
-            m = mismatches[item]
-            worst = ", ".join(_label(graph, h) for h in m.hazards) or "its parent"
+        if item in mismatch_of:
+            m = mismatch_of[item]
+            why = ", ".join(label(graph, h) for h in m.hazards) if m.hazards else ""
+            why = f"its hazards ({why})" if why else "its parent item (no segregation note)"
             gap = Gap(
                 "software_class_too_low",
                 item,
                 code,
-                f"{code}: recorded class {m.recorded}, but {worst} require class {m.required}.",
+                f"{code}: recorded class {m.recorded}, but {why} require class {m.required}.",
             )
-        yield "software_class_too_low", item, gap
+        yield "software_class_too_low", gap
 
-    for link in sorted(
-        iter_links(graph),
-        key=lambda lk: (node_key(graph, lk.source), node_key(graph, lk.target), lk.kind),
-    ):
+    for link in ix.links:
         gap = None
         if link.suspect:
-            src, tgt = _label(graph, link.source), _label(graph, link.target)
+            src, tgt = label(graph, link.source), label(graph, link.target)
             phrase = LINK_KINDS.get(link.kind, ("", "", link.kind))[2]
             gap = Gap(
                 "suspect_link",
@@ -860,35 +936,68 @@ def _checks(graph: nx.DiGraph) -> Iterator[tuple[str, Node | None, Gap | None]]:
                 f"{src} {phrase} {tgt}: one end changed since the link was last reviewed.",
                 link=(link.kind, link.link_id, link.target),
             )
-        yield "suspect_link", link.source, gap
+        yield "suspect_link", gap
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Every analysis of one graph, computed once (what the matrix, coverage and dossier pages
+    need). Build with `analyse(graph)`."""
+
+    graph: nx.DiGraph
+    index: TraceIndex
+    controls: dict  # control_verification
+    hazards: dict  # hazard_verification
+    required_classes: dict  # required_safety_class
+    mismatches: list  # safety_class_mismatches
+    gaps: list  # find_gaps
+    coverage: Coverage
+
+
+def _gaps_and_coverage(graph, ix, cv, mismatches) -> tuple[list[Gap], Coverage]:
+    checked: dict[str, int] = dict.fromkeys(GAP_KINDS, 0)
+    failed: dict[str, int] = dict.fromkeys(GAP_KINDS, 0)
+    by_kind: dict[str, list[Gap]] = {kind: [] for kind in GAP_KINDS}
+    for kind, gap in _checks(graph, ix, cv, mismatches):
+        checked[kind] += 1
+        if gap is not None:
+            failed[kind] += 1
+            by_kind[kind].append(gap)
+    # Within a kind, `_checks` already yields in natural code order (links: source, target).
+    gaps = [gap for kind in GAP_KINDS for gap in by_kind[kind]]
+    cov = Coverage(
+        tuple(
+            CoverageRow(
+                kind, text, checked[kind], failed[kind], GAP_CLAUSES[kind], GAP_SCOPES[kind]
+            )
+            for kind, text in GAP_KINDS.items()
+        )
+    )
+    return gaps, cov
+
+
+def analyse(graph: nx.DiGraph) -> Analysis:
+    ix = TraceIndex(graph)
+    cv = control_verification(graph, index=ix)
+    hv = hazard_verification(graph, cv, index=ix)
+    required = required_safety_class(graph, index=ix)
+    mismatches = safety_class_mismatches(graph, required, index=ix)
+    gaps, cov = _gaps_and_coverage(graph, ix, cv, mismatches)
+    return Analysis(graph, ix, cv, hv, required, mismatches, gaps, cov)
 
 
 def find_gaps(graph: nx.DiGraph) -> list[Gap]:
     """Every gap of the file, in `GAP_KINDS` order, then by code (natural order)."""
-    order = {kind: i for i, kind in enumerate(GAP_KINDS)}
-    gaps = [gap for _, _, gap in _checks(graph) if gap is not None]
-    # Python's sort is stable: within a kind, the order of `_checks` (natural code order, and
-    # for links source then target) is kept.
-    return sorted(gaps, key=lambda g: order[g.kind])
+    return analyse(graph).gaps
 
 
 def coverage(graph: nx.DiGraph) -> Coverage:
     """Per gap kind: how many items were checked, how many fail, and the share that pass."""
-    checked: dict[str, int] = dict.fromkeys(GAP_KINDS, 0)
-    gaps: dict[str, int] = dict.fromkeys(GAP_KINDS, 0)
-    for kind, _node, gap in _checks(graph):
-        checked[kind] += 1
-        if gap is not None:
-            gaps[kind] += 1
-    return Coverage(
-        tuple(
-            CoverageRow(kind, label, checked[kind], gaps[kind], GAP_CLAUSES.get(kind, ""))
-            for kind, label in GAP_KINDS.items()
-        )
-    )
+    return analyse(graph).coverage
 
 
 def gaps_by_node(gaps: Iterable[Gap]) -> dict[Node, list[Gap]]:
+    """Gaps touching each node (a suspect link touches both its ends)."""
     result: dict[Node, list[Gap]] = defaultdict(list)
     for gap in gaps:
         result[gap.node].append(gap)
@@ -978,29 +1087,40 @@ class TraceRow:
         return bool(self.gaps)
 
 
+ROW_GAP_KINDS = {
+    HAZARD: {"hazard_without_control", "benefit_risk_missing"},
+    CONTROL: {
+        "control_without_requirement",
+        "control_without_implementation_evidence",
+        "control_without_effectiveness_evidence",
+    },
+    REQUIREMENT: {"requirement_without_test"},
+    TEST: {"test_not_passing"},
+}
+
+
 def trace_rows(
     graph: nx.DiGraph,
     hazards: Iterable[Node] | None = None,
     *,
-    gaps: list[Gap] | None = None,
+    analysis: Analysis | None = None,
 ) -> list[TraceRow]:
     """Rows of the traceability matrix, hazard by hazard in code order.
 
-    `hazards` limits the rows to some hazards (a filtered or paginated page) while the graph,
-    and so every status, stays that of the whole product.
+    `hazards` limits the rows to some hazards (a filtered or paginated page) while every status
+    stays that of the whole product. Pass `analysis` when the caller already has one.
     """
-    gaps = gaps if gaps is not None else find_gaps(graph)
+    an = analysis or analyse(graph)
+    ix = an.index
     flagged: dict[Node, set[str]] = defaultdict(set)
-    for gap in gaps:
-        if gap.kind != "suspect_link":
+    for gap in an.gaps:
+        if gap.node[0] in ROW_GAP_KINDS and gap.kind in ROW_GAP_KINDS[gap.node[0]]:
             flagged[gap.node].add(gap.kind)
-    cv = control_verification(graph)
-    hv = hazard_verification(graph, cv)
-    nodes = graph.nodes
-    hazard_nodes = nodes_of(graph, HAZARD) if hazards is None else sort_nodes(graph, hazards)
+    cv, hv, nodes = an.controls, an.hazards, graph.nodes
+    hazard_nodes = ix.nodes(HAZARD) if hazards is None else ix.sort(hazards)
 
     def suspect(u: Node, v: Node) -> bool:
-        return graph.has_edge(u, v) and graph.edges[u, v]["suspect"]
+        return bool(graph.edges[u, v].get("suspect"))
 
     rows: list[TraceRow] = []
     for hazard in hazard_nodes:
@@ -1015,14 +1135,15 @@ def trace_rows(
             "residual_acceptability": h.get("residual_acceptability", ""),
             "hazard_verification": hv.get(hazard, ""),
         }
-        hazard_gaps = flagged[hazard] & {"hazard_without_control", "benefit_risk_missing"}
-        controls = controls_of(graph, hazard)
+        hazard_gaps = flagged[hazard]
+        controls = ix.succ(hazard, REDUCES)
         if not controls:
             rows.append(TraceRow(**base, gaps=tuple(sorted(hazard_gaps))))
             continue
         for control in controls:
             c = nodes[control]
-            control_part = {
+            part = {
+                **base,
                 "control": control,
                 "control_code": c.get("code", ""),
                 "control_title": c.get("title", ""),
@@ -1031,44 +1152,30 @@ def trace_rows(
             }
             control_gaps = hazard_gaps | flagged[control]
             c_suspect = suspect(hazard, control)
-            requirements = successors_by(graph, control, IMPLEMENTED_BY)
+            requirements = ix.succ(control, IMPLEMENTED_BY)
             if not requirements:
-                rows.append(
-                    TraceRow(
-                        **base,
-                        **control_part,
-                        suspect=c_suspect,
-                        gaps=tuple(sorted(control_gaps)),
-                    )
-                )
+                rows.append(TraceRow(**part, suspect=c_suspect, gaps=tuple(sorted(control_gaps))))
                 continue
             for req in requirements:
                 r = nodes[req]
                 req_part = {
+                    **part,
                     "requirement": req,
                     "requirement_code": r.get("code", ""),
                     "requirement_title": r.get("title", ""),
                 }
-                req_gaps = control_gaps | (flagged[req] & {"requirement_without_test"})
+                req_gaps = control_gaps | flagged[req]
                 r_suspect = c_suspect or suspect(control, req)
-                tests = successors_by(graph, req, VERIFIED_BY)
+                tests = ix.succ(req, VERIFIED_BY)
                 if not tests:
                     rows.append(
-                        TraceRow(
-                            **base,
-                            **control_part,
-                            **req_part,
-                            suspect=r_suspect,
-                            gaps=tuple(sorted(req_gaps)),
-                        )
+                        TraceRow(**req_part, suspect=r_suspect, gaps=tuple(sorted(req_gaps)))
                     )
                     continue
                 for test in tests:
                     t = nodes[test]
                     rows.append(
                         TraceRow(
-                            **base,
-                            **control_part,
                             **req_part,
                             test=test,
                             test_code=t.get("code", ""),
@@ -1076,7 +1183,7 @@ def trace_rows(
                             latest_result=t.get("latest_result"),
                             latest_run_at=t.get("latest_run_at"),
                             suspect=r_suspect or suspect(req, test),
-                            gaps=tuple(sorted(req_gaps | (flagged[test] & {"test_not_passing"}))),
+                            gaps=tuple(sorted(req_gaps | flagged[test])),
                         )
                     )
     return rows
@@ -1088,13 +1195,12 @@ def trace_rows(
 
 
 def neighbourhood(graph: nx.DiGraph, hazard: Node) -> nx.DiGraph:
-    """The sub-graph a hazard's trace picture shows: the software items that contribute to it,
-    the hazards linked to it (can lead to / introduced by), its controls, their requirements and
-    every test verifying those."""
+    """The sub-graph a hazard's trace picture shows: the items linked to the hazard itself
+    (contributing software items, related hazards, introducing controls, its controls), the
+    requirements and tests of its controls, and the tests of those requirements."""
     keep = {hazard}
-    keep.update(graph.predecessors(hazard))  # software items, security hazards, introducing ctrls
-    for nxt in graph.successors(hazard):  # controls, safety hazards it can lead to
-        keep.add(nxt)
+    keep.update(graph.predecessors(hazard))
+    keep.update(graph.successors(hazard))
     for control in controls_of(graph, hazard):
         for nxt in graph.successors(control):
             keep.add(nxt)
