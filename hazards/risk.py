@@ -15,6 +15,7 @@ category, so matrices, heat maps and filters work the same way for all three.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -63,7 +64,7 @@ AXIS_NAMES = {
     Category.PRIVACY: ("Impact", "Likelihood"),
 }
 
-A, I, U = Acceptability.ACCEPTABLE, Acceptability.INVESTIGATE, Acceptability.UNACCEPTABLE
+A, I, U = Acceptability.ACCEPTABLE, Acceptability.INVESTIGATE, Acceptability.UNACCEPTABLE  # noqa: E741
 
 # ---------------------------------------------------------------------------------------------
 # Default policy (ISO/TR 24971 style 5 × 5), used by the data migration and by tests.
@@ -279,12 +280,14 @@ def _check_level(levels: list[dict], value: int, field_name: str, label: str) ->
     values = [lvl["value"] for lvl in levels]
     if value not in values:
         raise RiskError(
-            field_name, f"{label} {value} is not on the policy's scale ({min(values)}–{max(values)})."
+            field_name,
+            f"{label} {value} is not on the policy's scale ({min(values)}–{max(values)}).",
         )
 
 
 def probability_of_harm(policy: PolicyData, p1: int, p2: int) -> int:
-    """P from P1 (hazardous situation occurs) and P2 (situation leads to harm), ISO 14971 Annex C."""
+    """P from P1 (hazardous situation occurs) and P2 (situation leads to harm), ISO 14971
+    Annex C."""
     _check_level(policy.p1_levels, p1, "p1", "P1")
     _check_level(policy.p2_levels, p2, "p2", "P2")
     return policy.probability_mapping[p1 - 1][p2 - 1]
@@ -421,24 +424,36 @@ def approval_check(
         problems.append(
             ("controls", "The initial risk is not acceptable and no risk control reduces it (7.1).")
         )
-    if (
-        initial.is_estimated
-        and residual.is_estimated
-        and residual.index is not None
-        and initial.index is not None
-        and residual.index > initial.index
-    ):
-        problems.append(
-            ("residual_severity", "The residual risk is higher than the initial risk.")
-        )
+    if initial.is_estimated and residual.is_estimated and _worse(residual, initial):
+        problems.append(("residual_severity", "The residual risk is higher than the initial risk."))
     return ApprovalCheck(problems)
+
+
+_REGION_RANK = {
+    Acceptability.ACCEPTABLE: 0,
+    Acceptability.INVESTIGATE: 1,
+    Acceptability.UNACCEPTABLE: 2,
+}
+
+
+def _worse(residual: RiskEstimate, initial: RiskEstimate) -> bool:
+    """Controls must not make a risk worse (7.3): a higher index, or a worse region even at an
+    equal index (e.g. Minor × Remote → Negligible × Probable), means the estimate is wrong."""
+    if residual.index is not None and initial.index is not None and residual.index > initial.index:
+        return True
+    return (
+        _REGION_RANK[Acceptability(residual.acceptability)]
+        > _REGION_RANK[Acceptability(initial.acceptability)]
+    )
 
 
 def heat_map(cells: list[tuple[int | None, int | None]], n_severity: int, n_likelihood: int):
     """Count risks per matrix cell: rows are severity (highest first), columns likelihood."""
     counts = [[0] * n_likelihood for _ in range(n_severity)]
     for severity, likelihood in cells:
-        if severity and likelihood:
+        # Off-scale values (a row estimated under a larger, since edited scale) are left out:
+        # a negative index would silently count them in the wrong cell.
+        if severity and likelihood and severity <= n_severity and likelihood <= n_likelihood:
             counts[n_severity - severity][likelihood - 1] += 1
     return counts
 
@@ -470,9 +485,10 @@ def validate_policy(policy: PolicyData) -> list[tuple[str, str]]:
         ):
             errors.append((name, f"Must be {rows} rows of {cols} cells."))
             return
-        bad = {c for r in matrix for c in r if c not in allowed}
+        # Compare by value without hashing: an edited JSON cell may be a list or a dict.
+        bad = {str(c) for r in matrix for c in r if not any(_same(c, a) for a in allowed)}
         if bad:
-            errors.append((name, f"Unknown value(s): {', '.join(sorted(map(str, bad)))}."))
+            errors.append((name, f"Unknown value(s): {', '.join(sorted(bad))}."))
 
     n_sev = check_scale("severity_levels", policy.severity_levels)
     n_prob = check_scale("probability_levels", policy.probability_levels)
@@ -487,8 +503,33 @@ def validate_policy(policy: PolicyData) -> list[tuple[str, str]]:
     check_matrix("safety_matrix", policy.safety_matrix, n_sev, n_prob, valid_regions)
     check_matrix("security_matrix", policy.security_matrix, n_sev, n_exp, valid_regions)
     check_matrix("privacy_matrix", policy.privacy_matrix, n_imp, n_lik, valid_regions)
-    if isinstance(policy.exploitability_levels, list) and any(
-        not isinstance(lvl, dict) or "min_esc" not in lvl for lvl in policy.exploitability_levels
-    ):
-        errors.append(("exploitability_levels", "Every level needs a min_esc threshold."))
+    if isinstance(policy.exploitability_levels, list) and policy.exploitability_levels:
+        thresholds = [
+            lvl.get("min_esc") if isinstance(lvl, dict) else None
+            for lvl in policy.exploitability_levels
+        ]
+        if not all(_is_number(t) and 0 <= t <= 3.9 for t in thresholds):
+            # 3.9 is the highest CVSS v3.1 exploitability sub-score (8.22 × 0.85 × 0.77 × …).
+            errors.append(
+                (
+                    "exploitability_levels",
+                    "Every level needs a min_esc threshold between 0 and 3.9 (the CVSS "
+                    "exploitability sub-score).",
+                )
+            )
+        elif any(a >= b for a, b in itertools.pairwise(thresholds)):
+            errors.append(
+                ("exploitability_levels", "The min_esc thresholds must rise with the level.")
+            )
     return errors
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _same(cell, allowed) -> bool:
+    """Equality of the right type: a JSON boolean or 2.0 is not level 2 (it could not index a
+    matrix), while an `Acceptability` member is its string."""
+    return isinstance(cell, type(allowed)) and not isinstance(cell, bool) and cell == allowed
+
