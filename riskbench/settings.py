@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "riskbench",
     "hazards",
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "traceability.dossier",
     "traceability.baselines",
     "traceability.integrations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +193,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Risk management file of connected medical devices (ISO 14971, IEC 62304).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc served from our own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AcceptabilityEnum": "hazards.models.Acceptability",
+        "SoftwareSafetyClassEnum": "hazards.models.SoftwareSafetyClass",
+    },
 }
 
 # Production hardening; each is explained in the README ("Deployment checks").

@@ -1,0 +1,1 @@
+"""RiskBench REST API (Django REST Framework + drf-spectacular); see api/README.md."""
