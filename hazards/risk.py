@@ -533,3 +533,59 @@ def _same(cell, allowed) -> bool:
     matrix), while an `Acceptability` member is its string."""
     return isinstance(cell, type(allowed)) and not isinstance(cell, bool) and cell == allowed
 
+
+@dataclass(frozen=True)
+class HeatCell:
+    severity: int
+    likelihood: int
+    count: int
+    region: Acceptability
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    label: str
+    cells: list[HeatCell]
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """A category's matrix with counts per cell; rows are severity, highest first (as printed)."""
+
+    category: Category
+    severity_axis: str
+    likelihood_axis: str
+    likelihood_labels: list[str]
+    rows: list[HeatRow]  # highest severity first
+    total: int
+
+
+def heat_map_grid(
+    policy: PolicyData, category: str, cells: list[tuple[int | None, int | None]]
+) -> HeatMap:
+    """Counts of `(severity, likelihood)` pairs laid over the category's acceptability matrix."""
+    category = Category(category)
+    sev_scale = policy.severity_scale(category)
+    like_scale = policy.likelihood_scale(category)
+    counts = heat_map(cells, len(sev_scale), len(like_scale))
+    matrix = policy.matrix(category)
+    rows = []
+    for row_index, severity in enumerate(range(len(sev_scale), 0, -1)):
+        cells = [
+            HeatCell(
+                severity,
+                likelihood,
+                counts[row_index][likelihood - 1],
+                Acceptability(matrix[severity - 1][likelihood - 1]),
+            )
+            for likelihood in range(1, len(like_scale) + 1)
+        ]
+        rows.append(HeatRow(sev_scale[severity - 1]["name"], cells))
+    return HeatMap(
+        category=category,
+        severity_axis=AXIS_NAMES[category][0],
+        likelihood_axis=AXIS_NAMES[category][1],
+        likelihood_labels=[lvl["name"] for lvl in like_scale],
+        rows=rows,
+        total=sum(sum(r) for r in counts),
+    )

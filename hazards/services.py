@@ -3,6 +3,8 @@ validates, and leaves a history row (ISO 14971 4.5; 21 CFR 11.10(e))."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -55,7 +57,7 @@ def apply_estimates(hazard: Hazard, policy: risk.PolicyData) -> None:
         if category == Category.SECURITY and hazard.cvss_vector:
             score = risk.score_cvss(hazard.cvss_vector, policy.exploitability_levels)
             hazard.cvss_vector = score.vector
-            hazard.cvss_base_score = score.base_score
+            hazard.cvss_base_score = Decimal(str(score.base_score))
         initial = risk.estimate(
             policy,
             category,
@@ -104,9 +106,20 @@ def hazard_create(*, product: Product, by, reason: str = "", **fields) -> Hazard
 
 @transaction.atomic
 def hazard_update(
-    *, hazard: Hazard, by, reason: str = "", expected_version: int | None = None, **fields
+    *,
+    hazard: Hazard,
+    by,
+    reason: str = "",
+    expected_version: int | None = None,
+    fields: dict | None = None,
+    **more_fields,
 ) -> Hazard:
-    """Edit a row. A stale `expected_version` is refused; an approved row goes back to review."""
+    """Edit a row. A stale `expected_version` is refused; an approved row goes back to review.
+
+    Pass the changes as `fields={...}` (needed for the model field named `hazard`, which would
+    clash with this function's `hazard` argument) or as keyword arguments.
+    """
+    fields = {**(fields or {}), **more_fields}
     current = lock_for_edit(hazard, expected_version)
     for name, value in fields.items():
         setattr(current, name, value)

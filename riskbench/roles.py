@@ -51,3 +51,14 @@ def require_editor(user, product) -> None:
     require_member(user, product)
     if not can_edit(user, product):
         raise PermissionDenied("Your role on this product is read-only.")
+
+
+def role_label(user) -> str:
+    if user.is_superuser:
+        return "Administrator"
+    groups = _group_names(user)
+    if AUDITOR in groups:
+        return AUDITOR
+    if QUALITY_ENGINEER in groups:
+        return QUALITY_ENGINEER
+    return "Reader"

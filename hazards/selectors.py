@@ -1,0 +1,163 @@
+"""Reads of the risk register that span relations, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from hazards import risk
+from hazards.models import Category, Hazard, Product, RiskControl
+from riskbench import roles
+
+
+def product_for(request, slug: str) -> Product:
+    """The product named in the URL, if the user may see it (404 otherwise)."""
+    product = get_object_or_404(Product.objects.select_related("risk_policy"), slug=slug)
+    roles.require_member(request.user, product)
+    request.current_product = product
+    return product
+
+
+def products_for_user(user):
+    qs = Product.objects.all() if user.is_superuser else user.products.all()
+    return qs.annotate(
+        hazard_count=Count("hazards", distinct=True),
+        control_count=Count("controls", distinct=True),
+        unacceptable_residual=Count(
+            "hazards", filter=Q(hazards__residual_acceptability="unacceptable"), distinct=True
+        ),
+    ).order_by("name")
+
+
+SORTS = {
+    "code": ("code",),
+    "title": ("title", "code"),
+    "category": ("category", "code"),
+    "status": ("status", "code"),
+    "initial": ("-initial_risk_index", "code"),
+    "residual": ("-residual_risk_index", "code"),
+    "owner": ("owner__username", "code"),
+    "updated": ("-updated_at", "code"),
+}
+
+
+def hazard_log(product: Product, filters: dict):
+    """The hazard log with its filters (category, status, acceptability, risk level, owner, text).
+
+    Query plan: hazards with owner (1) + control links with controls (1).
+    """
+    qs = product.hazards.select_related("owner").prefetch_related("control_links__control")
+    if filters.get("category"):
+        qs = qs.filter(category=filters["category"])
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("initial"):
+        qs = qs.filter(initial_acceptability=filters["initial"])
+    if filters.get("residual"):
+        qs = qs.filter(residual_acceptability=filters["residual"])
+    if filters.get("severity"):
+        qs = qs.filter(severity=filters["severity"])
+    if filters.get("owner"):
+        qs = qs.filter(owner__username=filters["owner"])
+    if filters.get("q"):
+        text = filters["q"]
+        qs = qs.filter(
+            Q(code__icontains=text)
+            | Q(title__icontains=text)
+            | Q(hazard__icontains=text)
+            | Q(hazardous_situation__icontains=text)
+            | Q(harm__icontains=text)
+        )
+    return qs.order_by(*SORTS.get(filters.get("sort") or "code", ("code",)))
+
+
+def heat_maps(product: Product) -> list[dict]:
+    """Initial and residual heat maps for each category, from one query."""
+    policy = product.risk_policy.data
+    rows = list(
+        product.hazards.values_list(
+            "category", "severity", "probability", "residual_severity", "residual_probability"
+        )
+    )
+    maps = []
+    for category in Category.values:
+        mine = [r for r in rows if r[0] == category]
+        maps.append(
+            {
+                "category": category,
+                "label": Category(category).label,
+                "initial": risk.heat_map_grid(policy, category, [(r[1], r[2]) for r in mine]),
+                "residual": risk.heat_map_grid(policy, category, [(r[3], r[4]) for r in mine]),
+                "count": len(mine),
+            }
+        )
+    return maps
+
+
+def dashboard_counts(product: Product) -> dict:
+    agg = product.hazards.aggregate(
+        total=Count("id"),
+        safety=Count("id", filter=Q(category=Category.SAFETY)),
+        security=Count("id", filter=Q(category=Category.SECURITY)),
+        privacy=Count("id", filter=Q(category=Category.PRIVACY)),
+        approved=Count("id", filter=Q(status="approved")),
+        in_review=Count("id", filter=Q(status="in_review")),
+        draft=Count("id", filter=Q(status="draft")),
+        residual_not_estimated=Count("id", filter=Q(residual_acceptability="")),
+        residual_unacceptable=Count("id", filter=Q(residual_acceptability="unacceptable")),
+        residual_investigate=Count("id", filter=Q(residual_acceptability="investigate")),
+        without_control=Count("id", filter=Q(control_links__isnull=True)),
+    )
+    agg["controls"] = product.controls.count()
+    return agg
+
+
+def recent_changes(product: Product, limit: int = 12) -> list:
+    """Latest history rows of the product's hazards and controls (two queries)."""
+    hazard_rows = list(
+        Hazard.history.filter(product_id=product.pk)
+        .select_related("history_user")
+        .order_by("-history_date")[:limit]
+    )
+    control_rows = list(
+        RiskControl.history.filter(product_id=product.pk)
+        .select_related("history_user")
+        .order_by("-history_date")[:limit]
+    )
+    rows = sorted(hazard_rows + control_rows, key=lambda r: r.history_date, reverse=True)
+    return rows[:limit]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    code: str
+    title: str
+    kind: str
+    url: str
+
+
+def search_register(product: Product, query: str) -> list[SearchHit]:
+    text = query.strip()
+    hits = []
+    hazards = product.hazards.filter(
+        Q(code__iexact=text)
+        | Q(code__icontains=text)
+        | Q(title__icontains=text)
+        | Q(hazard__icontains=text)
+        | Q(hazardous_situation__icontains=text)
+        | Q(harm__icontains=text)
+        | Q(sequence_of_events__icontains=text)
+    )[:50]
+    for h in hazards:
+        url = reverse("hazards:hazard_detail", args=[product.slug, h.code])
+        hits.append(SearchHit(h.code, h.title, "Hazard", url))
+    controls = product.controls.filter(
+        Q(code__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text)
+    )[:50]
+    for c in controls:
+        url = reverse("hazards:control_detail", args=[product.slug, c.code])
+        hits.append(SearchHit(c.code, c.title, "Risk control", url))
+    return hits

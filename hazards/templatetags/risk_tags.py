@@ -1,0 +1,40 @@
+"""Risk chips and status chips: colour of the matrix region, always with the words too."""
+
+from django import template
+from django.utils.html import format_html
+
+from hazards import risk
+
+register = template.Library()
+
+
+@register.simple_tag
+def risk_chip(acceptability, category="safety", index=None):
+    if not acceptability:
+        return format_html('<span class="chip chip-none">Not estimated</span>')
+    label = risk.ACCEPTABILITY_LABELS[risk.Category(category)][risk.Acceptability(acceptability)]
+    suffix = f" ({index})" if index else ""
+    return format_html(
+        '<span class="chip chip-{}" title="Risk index {}">{}{}</span>',
+        acceptability,
+        index or "—",
+        label,
+        suffix,
+    )
+
+
+@register.simple_tag
+def status_chip(status, label=None):
+    return format_html('<span class="chip chip-status">{}</span>', label or status)
+
+
+@register.simple_tag
+def result_chip(result, label=None):
+    if not result:
+        return format_html('<span class="chip chip-none">No run</span>')
+    return format_html('<span class="chip chip-{}">{}</span>', result, label or result.title())
+
+
+@register.inclusion_tag("hazards/_heatmap.html")
+def heat_map(grid, caption=""):
+    return {"grid": grid, "caption": caption}

@@ -1,0 +1,687 @@
+"""Pages of the risk register. Thin: load through selectors, check the role, call a service."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.module_loading import import_string
+from django.views.decorators.http import require_GET, require_POST
+
+from hazards import risk, selectors, services
+from hazards.forms import (
+    HazardForm,
+    LinkControlForm,
+    LinkHazardForm,
+    ProductForm,
+    ReasonForm,
+    RiskControlForm,
+    RiskPolicyForm,
+    StatusForm,
+    add_service_errors,
+)
+from hazards.models import (
+    Acceptability,
+    Category,
+    ControlIntroducedHazard,
+    Hazard,
+    HazardControl,
+    HazardTransfer,
+    RiskControl,
+    RiskPolicy,
+)
+from riskbench import navigation, roles
+from riskbench.history import versions
+from riskbench.models import Status
+from riskbench.services import StaleEditError
+
+
+def _stale(request, form, exc: StaleEditError):
+    """Refuse a stale edit: say who changed what; keep the user's input on screen."""
+    form.add_error(None, str(exc))
+    messages.error(request, "Not saved: the record changed while you were editing it.")
+    return exc.changes
+
+
+# --- Products -----------------------------------------------------------------------------------
+
+
+@require_GET
+def product_list(request):
+    products = selectors.products_for_user(request.user)
+    return render(request, "hazards/product_list.html", {"products": products})
+
+
+@require_GET
+def product_switch(request):
+    slug = request.GET.get("product", "")
+    if not slug:
+        return redirect("hazards:product_list")
+    return redirect("hazards:dashboard", slug)
+
+
+@require_GET
+def dashboard(request, slug):
+    product = selectors.product_for(request, slug)
+    panels = []
+    for path in navigation.DASHBOARD_PANELS:
+        try:
+            panel = import_string(path)
+        except ImportError:
+            continue
+        rendered = panel(request, product)
+        if rendered:
+            panels.append(rendered)
+    return render(
+        request,
+        "hazards/dashboard.html",
+        {
+            "product": product,
+            "counts": selectors.dashboard_counts(product),
+            "heat_maps": selectors.heat_maps(product),
+            "recent": selectors.recent_changes(product),
+            "panels": panels,
+        },
+    )
+
+
+def product_edit(request, slug):
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    form = ProductForm(request.POST or None, instance=product)
+    stale_changes = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        expected = data.pop("version")
+        reason = data.pop("change_reason")
+        try:
+            services.product_update(
+                product=product, by=request.user, reason=reason, expected_version=expected, **data
+            )
+        except StaleEditError as exc:
+            stale_changes = _stale(request, form, exc)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Scope and plan saved.")
+            return redirect("hazards:dashboard", slug)
+    return render(
+        request,
+        "hazards/product_form.html",
+        {"product": product, "form": form, "stale_changes": stale_changes},
+    )
+
+
+@require_GET
+def product_history(request, slug):
+    product = selectors.product_for(request, slug)
+    return render(
+        request,
+        "hazards/history.html",
+        {"product": product, "record": product, "versions": versions(product)},
+    )
+
+
+@require_GET
+def search(request, slug):
+    product = selectors.product_for(request, slug)
+    query = request.GET.get("q", "").strip()
+    hits = []
+    if query:
+        for path in navigation.SEARCH_PROVIDERS:
+            try:
+                provider = import_string(path)
+            except ImportError:
+                continue
+            hits.extend(provider(product, query))
+    exact = [h for h in hits if h.code.lower() == query.lower()]
+    if len(exact) == 1:
+        return HttpResponseRedirect(exact[0].url)
+    return render(
+        request,
+        "hazards/search.html",
+        {"product": product, "hits": hits, "search_query": query},
+    )
+
+
+# --- Hazard log -----------------------------------------------------------------------------------
+
+FILTERS = ("category", "status", "initial", "residual", "severity", "owner", "q", "sort")
+
+
+@require_GET
+def hazard_list(request, slug):
+    product = selectors.product_for(request, slug)
+    filters = {name: request.GET.get(name, "").strip() for name in FILTERS}
+    hazards = selectors.hazard_log(product, filters)
+    page = Paginator(hazards, 200).get_page(request.GET.get("page"))
+    policy = product.risk_policy.data
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = request.GET.copy()
+    sort_query.pop("sort", None)
+    sort_query.pop("page", None)
+    owners = (
+        product.members.order_by("username").values_list("username", flat=True).distinct()
+    )
+    return render(
+        request,
+        "hazards/hazard_list.html",
+        {
+            "product": product,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+            "categories": Category.choices,
+            "statuses": Status.choices,
+            "acceptabilities": Acceptability.choices,
+            "severities": policy.severity_levels,
+            "owners": owners,
+        },
+    )
+
+
+def _hazard(product, code):
+    return get_object_or_404(
+        Hazard.objects.select_related("owner", "product__risk_policy"), product=product, code=code
+    )
+
+
+@require_GET
+def hazard_detail(request, slug, code):
+    product = selectors.product_for(request, slug)
+    hazard = get_object_or_404(
+        Hazard.objects.select_related("owner").prefetch_related(
+            Prefetch("control_links", HazardControl.objects.select_related("control")),
+            Prefetch(
+                "introduced_by_links", ControlIntroducedHazard.objects.select_related("control")
+            ),
+            Prefetch("leads_to_links", HazardTransfer.objects.select_related("safety_hazard")),
+            Prefetch(
+                "caused_by_security_links",
+                HazardTransfer.objects.select_related("security_hazard"),
+            ),
+        ),
+        product=product,
+        code=code,
+    )
+    hazard.product = product
+    policy = product.risk_policy.data
+    category = hazard.category
+    linked = [link.control_id for link in hazard.control_links.all()]
+    context = {
+        "product": product,
+        "hazard": hazard,
+        "policy": policy,
+        "severity_name": risk.level_name(policy.severity_scale(category), hazard.severity),
+        "likelihood_name": risk.level_name(policy.likelihood_scale(category), hazard.probability),
+        "residual_severity_name": risk.level_name(
+            policy.severity_scale(category), hazard.residual_severity
+        ),
+        "residual_likelihood_name": risk.level_name(
+            policy.likelihood_scale(category), hazard.residual_probability
+        ),
+        "p1_name": risk.level_name(policy.p1_levels, hazard.p1),
+        "p2_name": risk.level_name(policy.p2_levels, hazard.p2),
+        "residual_p1_name": risk.level_name(policy.p1_levels, hazard.residual_p1),
+        "residual_p2_name": risk.level_name(policy.p2_levels, hazard.residual_p2),
+        "axis": risk.AXIS_NAMES[risk.Category(category)],
+        "approval": services.hazard_approval_check(hazard),
+        "needs_benefit_risk": risk.requires_benefit_risk(hazard.residual_estimate),
+        "link_form": LinkControlForm(product=product, exclude=linked),
+        "introduced_form": LinkControlForm(product=product),
+        "transfer_form": LinkHazardForm(
+            queryset=product.hazards.filter(category=Category.SAFETY)
+        )
+        if category == Category.SECURITY
+        else None,
+        "status_form": StatusForm(initial={"version": hazard.version}),
+        "versions": versions(hazard, limit=5),
+    }
+    return render(request, "hazards/hazard_detail.html", context)
+
+
+def hazard_create(request, slug):
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    category = request.GET.get("category") or request.POST.get("category") or Category.SAFETY
+    if category not in Category.values:
+        category = Category.SAFETY
+    form = HazardForm(request.POST or None, product=product, category=category)
+    if request.method == "POST" and form.is_valid():
+        try:
+            hazard = services.hazard_create(
+                product=product,
+                by=request.user,
+                reason=form.cleaned_data.get("change_reason") or "Created",
+                **form.service_fields(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{hazard.code} added to the hazard log.")
+            return redirect("hazards:hazard_detail", slug, hazard.code)
+    return render(
+        request,
+        "hazards/hazard_form.html",
+        {"product": product, "form": form, "category": category, "categories": Category.choices},
+    )
+
+
+def hazard_edit(request, slug, code):
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    hazard = _hazard(product, code)
+    form = HazardForm(request.POST or None, instance=hazard, product=product, category=hazard.category)
+    stale_changes = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.hazard_update(
+                hazard=hazard,
+                by=request.user,
+                reason=form.cleaned_data.get("change_reason", ""),
+                expected_version=form.cleaned_data.get("version"),
+                fields=form.service_fields(),
+            )
+        except StaleEditError as exc:
+            stale_changes = _stale(request, form, exc)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{code} saved.")
+            return redirect("hazards:hazard_detail", slug, code)
+    return render(
+        request,
+        "hazards/hazard_form.html",
+        {
+            "product": product,
+            "form": form,
+            "hazard": hazard,
+            "category": hazard.category,
+            "stale_changes": stale_changes,
+        },
+    )
+
+
+@require_POST
+def hazard_status(request, slug, code):
+    """Submit for review or return to draft. Approval requires an electronic signature and is
+    done on the signature form (riskbench signatures)."""
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    hazard = _hazard(product, code)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a status.")
+        return redirect("hazards:hazard_detail", slug, code)
+    try:
+        services.record_set_status(
+            record=hazard,
+            status=form.cleaned_data["status"],
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except (StaleEditError, ValidationError) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"{code} is now {Status(form.cleaned_data['status']).label}.")
+    return redirect("hazards:hazard_detail", slug, code)
+
+
+@require_POST
+def hazard_delete(request, slug, code):
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    hazard = _hazard(product, code)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for the deletion.")
+        return redirect("hazards:hazard_detail", slug, code)
+    try:
+        services.hazard_delete(hazard=hazard, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("hazards:hazard_detail", slug, code)
+    messages.success(request, f"{code} deleted; its history is kept in the audit trail.")
+    return redirect("hazards:hazard_list", slug)
+
+
+@require_GET
+def hazard_history(request, slug, code):
+    product = selectors.product_for(request, slug)
+    hazard = _hazard(product, code)
+    return render(
+        request,
+        "hazards/history.html",
+        {"product": product, "record": hazard, "versions": versions(hazard)},
+    )
+
+
+def _link_action(request, slug, code, action):
+    """Shared body of the link views: role check, form, service, message, back to the hazard."""
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    hazard = _hazard(product, code)
+    try:
+        text = action(product, hazard)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, text)
+    return redirect("hazards:hazard_detail", slug, code)
+
+
+@require_POST
+def hazard_link_control(request, slug, code):
+    def action(product, hazard):
+        form = LinkControlForm(request.POST, product=product)
+        if not form.is_valid():
+            raise ValidationError("Choose a risk control of this product.")
+        control = form.cleaned_data["control"]
+        services.hazard_control_link(
+            hazard=hazard, control=control, by=request.user, reason=form.cleaned_data["reason"]
+        )
+        return f"{control.code} now reduces {hazard.code}."
+
+    return _link_action(request, slug, code, action)
+
+
+@require_POST
+def hazard_link_introduced(request, slug, code):
+    def action(product, hazard):
+        form = LinkControlForm(request.POST, product=product)
+        if not form.is_valid():
+            raise ValidationError("Choose a risk control of this product.")
+        control = form.cleaned_data["control"]
+        services.control_introduces_link(
+            control=control, hazard=hazard, by=request.user, reason=form.cleaned_data["reason"]
+        )
+        return f"Recorded that {control.code} introduces {hazard.code} (ISO 14971 7.5)."
+
+    return _link_action(request, slug, code, action)
+
+
+@require_POST
+def hazard_link_transfer(request, slug, code):
+    def action(product, hazard):
+        form = LinkHazardForm(request.POST, queryset=product.hazards.all())
+        if not form.is_valid():
+            raise ValidationError("Choose a safety hazard of this product.")
+        target = form.cleaned_data["hazard"]
+        services.hazard_transfer_link(
+            security_hazard=hazard,
+            safety_hazard=target,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        return f"{hazard.code} can lead to {target.code}: transferred to the safety analysis."
+
+    return _link_action(request, slug, code, action)
+
+
+LINK_MODELS = {
+    "reduces": HazardControl,
+    "introduces": ControlIntroducedHazard,
+    "transfer": HazardTransfer,
+}
+
+
+@require_POST
+def hazard_unlink(request, slug, code, kind, link_id):
+    def action(product, hazard):
+        model = LINK_MODELS.get(kind)
+        if model is None:
+            raise ValidationError("Unknown link.")
+        link = get_object_or_404(model, pk=link_id)
+        if hazard.pk not in (getattr(link, f"{e}_id", None) for e in model_ends(model)):
+            raise ValidationError("That link does not belong to this hazard.")
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError("Give a reason for removing the link.")
+        services.link_delete(link=link, by=request.user, reason=form.cleaned_data["reason"])
+        return f"Link removed: {link}."
+
+    return _link_action(request, slug, code, action)
+
+
+def model_ends(model) -> tuple[str, str]:
+    return model.SOURCE_FIELD, model.TARGET_FIELD
+
+
+# --- Risk controls --------------------------------------------------------------------------------
+
+
+@require_GET
+def control_list(request, slug):
+    product = selectors.product_for(request, slug)
+    controls = product.controls.prefetch_related(
+        Prefetch("hazard_links", HazardControl.objects.select_related("hazard"))
+    ).order_by("code")
+    option = request.GET.get("option", "")
+    if option:
+        controls = controls.filter(option=option)
+    return render(
+        request,
+        "hazards/control_list.html",
+        {"product": product, "controls": controls, "option": option,
+         "options": RiskControl._meta.get_field("option").choices},
+    )
+
+
+def _control(product, code):
+    return get_object_or_404(RiskControl, product=product, code=code)
+
+
+@require_GET
+def control_detail(request, slug, code):
+    product = selectors.product_for(request, slug)
+    control = get_object_or_404(
+        RiskControl.objects.prefetch_related(
+            Prefetch("hazard_links", HazardControl.objects.select_related("hazard")),
+            Prefetch("introduced_links", ControlIntroducedHazard.objects.select_related("hazard")),
+        ),
+        product=product,
+        code=code,
+    )
+    linked = [link.hazard_id for link in control.hazard_links.all()]
+    return render(
+        request,
+        "hazards/control_detail.html",
+        {
+            "product": product,
+            "control": control,
+            "link_form": LinkHazardForm(queryset=product.hazards.exclude(pk__in=linked)),
+            "status_form": StatusForm(initial={"version": control.version}),
+            "versions": versions(control, limit=5),
+        },
+    )
+
+
+def control_create(request, slug):
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    form = RiskControlForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("version", None)
+        reason = data.pop("change_reason", "") or "Created"
+        try:
+            control = services.control_create(product=product, by=request.user, reason=reason, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{control.code} recorded.")
+            hazard_code = request.GET.get("hazard")
+            if hazard_code:
+                hazard = product.hazards.filter(code=hazard_code).first()
+                if hazard:
+                    services.hazard_control_link(hazard=hazard, control=control, by=request.user)
+                    return redirect("hazards:hazard_detail", slug, hazard.code)
+            return redirect("hazards:control_detail", slug, control.code)
+    return render(request, "hazards/control_form.html", {"product": product, "form": form})
+
+
+def control_edit(request, slug, code):
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    control = _control(product, code)
+    form = RiskControlForm(request.POST or None, instance=control)
+    stale_changes = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        expected = data.pop("version")
+        reason = data.pop("change_reason")
+        try:
+            services.control_update(
+                control=control, by=request.user, reason=reason, expected_version=expected, **data
+            )
+        except StaleEditError as exc:
+            stale_changes = _stale(request, form, exc)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{code} saved.")
+            return redirect("hazards:control_detail", slug, code)
+    return render(
+        request,
+        "hazards/control_form.html",
+        {"product": product, "form": form, "control": control, "stale_changes": stale_changes},
+    )
+
+
+@require_POST
+def control_status(request, slug, code):
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    control = _control(product, code)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_set_status(
+                record=control,
+                status=form.cleaned_data["status"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except (StaleEditError, ValidationError) as exc:
+            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, f"{code} status changed.")
+    return redirect("hazards:control_detail", slug, code)
+
+
+@require_POST
+def control_link_hazard(request, slug, code):
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    control = _control(product, code)
+    form = LinkHazardForm(request.POST, queryset=product.hazards.all())
+    if form.is_valid():
+        try:
+            services.hazard_control_link(
+                hazard=form.cleaned_data["hazard"],
+                control=control,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{code} now reduces {form.cleaned_data['hazard'].code}.")
+    else:
+        messages.error(request, "Choose a hazard of this product.")
+    return redirect("hazards:control_detail", slug, code)
+
+
+@require_GET
+def control_history(request, slug, code):
+    product = selectors.product_for(request, slug)
+    control = _control(product, code)
+    return render(
+        request,
+        "hazards/history.html",
+        {"product": product, "record": control, "versions": versions(control)},
+    )
+
+
+# --- Risk policy ----------------------------------------------------------------------------------
+
+
+@require_GET
+def product_policy(request, slug):
+    product = selectors.product_for(request, slug)
+    return _policy_page(request, product.risk_policy, product)
+
+
+@require_GET
+def policy_detail(request, pk):
+    policy = get_object_or_404(RiskPolicy, pk=pk)
+    if not request.user.is_superuser and not policy.products.filter(
+        memberships__user=request.user
+    ).exists():
+        raise Http404("No such policy.")
+    return _policy_page(request, policy, None)
+
+
+def _policy_page(request, policy, product):
+    data = policy.data
+    matrices = [
+        risk.heat_map_grid(data, category, []) for category in risk.Category
+    ]
+    editable = request.user.is_superuser or any(
+        roles.can_edit(request.user, p) for p in policy.products.all()
+    )
+    return render(
+        request,
+        "hazards/policy_detail.html",
+        {
+            "product": product,
+            "policy": policy,
+            "data": data,
+            "matrices": matrices,
+            "mapping_rows": list(zip(data.p1_levels, data.probability_mapping, strict=False)),
+            "can_edit_policy": editable,
+            "versions": versions(policy, limit=10),
+        },
+    )
+
+
+def policy_edit(request, pk):
+    """Only a quality engineer who edits every product using the policy may change it: the
+    change re-evaluates all of their hazards."""
+    policy = get_object_or_404(RiskPolicy, pk=pk)
+    users_products = list(policy.products.all())
+    if not request.user.is_superuser:
+        if not any(roles.is_member(request.user, p) for p in users_products):
+            raise Http404("No such policy.")
+        if not users_products or not all(roles.can_edit(request.user, p) for p in users_products):
+            raise PermissionDenied("You may not change a policy used by products you don't edit.")
+    form = RiskPolicyForm(request.POST or None, instance=policy)
+    stale_changes = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        expected = data.pop("version")
+        reason = data.pop("change_reason")
+        try:
+            services.policy_update(
+                policy=policy, by=request.user, reason=reason, expected_version=expected, **data
+            )
+        except StaleEditError as exc:
+            stale_changes = _stale(request, form, exc)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Risk policy saved; hazards re-evaluated against it.")
+            return redirect("hazards:policy_detail", pk)
+    return render(
+        request,
+        "hazards/policy_form.html",
+        {"policy": policy, "form": form, "stale_changes": stale_changes,
+         "product": users_products[0] if users_products else None},
+    )

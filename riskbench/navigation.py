@@ -1,0 +1,37 @@
+"""Links and dashboard panels that the apps contribute to shared pages.
+
+`riskbench` must not import the apps' views, and `hazards` must not import `traceability`; so
+shared pages (the top bar, the product dashboard, the search box) find their contributions here
+by URL name or dotted path, resolved at request time.
+"""
+
+# (label, URL name taking the product slug) — shown in the product's top navigation, in order.
+PRODUCT_NAV = [
+    ("Software items", "traceability:software_item_list"),
+    ("Requirements", "traceability:requirement_list"),
+    ("Tests", "traceability:test_case_list"),
+    ("Traceability matrix", "traceability:matrix"),
+    ("Coverage", "traceability:coverage"),
+    ("Baselines", "baselines:list"),
+    ("Dossier", "dossier:list"),
+    ("Import / export", "integrations:index"),
+    ("Risk policy", "hazards:product_policy"),
+]
+
+# (label, URL name without arguments) — shown next to the user's name.
+GLOBAL_NAV = [
+    ("Audit trail", "core:audit_trail"),
+    ("API", "api:docs"),
+]
+
+# Dotted paths of callables `(request, product) -> (template_name, context) | None` rendered as
+# panels on the product dashboard (e.g. traceability coverage).
+DASHBOARD_PANELS = [
+    "traceability.selectors.dashboard_panel",
+]
+
+# Dotted paths of callables `(product, query) -> list[SearchHit]` (see hazards.selectors).
+SEARCH_PROVIDERS = [
+    "hazards.selectors.search_register",
+    "traceability.selectors.search_traceability",
+]

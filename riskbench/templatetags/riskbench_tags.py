@@ -1,0 +1,29 @@
+"""Tags that let shared pages show what other features contribute, when they are installed."""
+
+from django import template
+from django.template.loader import get_template
+from django.template import TemplateDoesNotExist
+from django.urls import NoReverseMatch, reverse
+
+register = template.Library()
+
+
+@register.simple_tag
+def optional_url(name, *args):
+    """The URL of `name`, or "" when no such view exists (a feature not installed)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@register.simple_tag(takes_context=True)
+def optional_include(context, template_name, **extra):
+    """Render `template_name` with the current context (plus `extra`) if it exists."""
+    try:
+        tpl = get_template(template_name)
+    except TemplateDoesNotExist:
+        return ""
+    flat = context.flatten()
+    flat.update(extra)
+    return tpl.render(flat, context.get("request"))
