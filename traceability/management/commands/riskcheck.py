@@ -1,0 +1,94 @@
+"""`manage.py riskcheck PRODUCT [--format text|json]` — a release gate for any CI.
+
+Prints every gap of the product's risk management file (DESIGN.md §3) and exits 1 when there is
+any, 0 when the file is complete (ISO 14971 9: review before release), 2 on a usage error.
+"""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from hazards.models import Product
+from traceability import graph as tg
+
+
+def find_product(ref: str) -> Product:
+    """A product by slug, or by primary key when `ref` is a number."""
+    product = Product.objects.filter(slug=ref).first()
+    if product is None and ref.isdigit():
+        product = Product.objects.filter(pk=int(ref)).first()
+    if product is None:
+        raise CommandError(f"No product with id or slug {ref!r}.", returncode=2)
+    return product
+
+
+def report(product: Product, analysis: tg.Analysis) -> dict:
+    """The JSON document: stable keys, gaps in report order."""
+    return {
+        "product": {"id": product.pk, "slug": product.slug, "name": str(product)},
+        "ok": not analysis.gaps,
+        "gap_count": len(analysis.gaps),
+        "coverage": [
+            {
+                "kind": row.kind,
+                "label": row.label,
+                "clause": row.clause,
+                "checked": row.checked,
+                "gaps": row.gaps,
+                "percent": row.percent,
+            }
+            for row in analysis.coverage
+        ],
+        "gaps": [
+            {
+                "kind": gap.kind,
+                "label": gap.label,
+                "clause": gap.clause,
+                "node": {"kind": gap.node[0], "id": gap.node[1]},
+                "code": gap.code,
+                "message": gap.message,
+            }
+            for gap in analysis.gaps
+        ],
+    }
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the gaps of a product's risk management file; exit 1 when there are any, "
+        "0 when none (usable as a release gate)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("product", help="The product's id or slug.")
+        parser.add_argument("--format", choices=("text", "json"), default="text")
+
+    def handle(self, *args, **options):
+        product = find_product(options["product"])
+        analysis = tg.analyse(tg.build_graph(product))
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(report(product, analysis), indent=2))
+        else:
+            self.write_text(product, analysis)
+        if analysis.gaps:
+            raise SystemExit(1)
+
+    def write_text(self, product: Product, analysis: tg.Analysis) -> None:
+        out = self.stdout
+        out.write(f"Risk check of {product} ({product.slug})")
+        by_kind: dict[str, list[tg.Gap]] = {}
+        for gap in analysis.gaps:
+            by_kind.setdefault(gap.kind, []).append(gap)
+        for row in analysis.coverage:
+            status = "ok" if not row.gaps else f"{row.gaps} gap{'s' if row.gaps != 1 else ''}"
+            out.write(
+                f"\n{row.label} ({row.clause}): {status}, "
+                f"{row.checked} {row.scope} checked, {row.percent:g}% covered"
+            )
+            for gap in by_kind.get(row.kind, ()):
+                out.write(f"  - {gap.message}")
+        out.write("")
+        if analysis.gaps:
+            out.write(self.style.ERROR(f"FAIL: {len(analysis.gaps)} gap(s) in the risk file."))
+        else:
+            out.write(self.style.SUCCESS("OK: no gaps, the risk management file is complete."))
