@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from hazards import risk
 
@@ -11,7 +12,7 @@ register = template.Library()
 @register.simple_tag
 def risk_chip(acceptability, category="safety", index=None):
     if not acceptability:
-        return format_html('<span class="chip chip-none">Not estimated</span>')
+        return mark_safe('<span class="chip chip-none">Not estimated</span>')  # noqa: S308 - constant
     label = risk.ACCEPTABILITY_LABELS[risk.Category(category)][risk.Acceptability(acceptability)]
     suffix = f" ({index})" if index else ""
     return format_html(
@@ -31,7 +32,7 @@ def status_chip(status, label=None):
 @register.simple_tag
 def result_chip(result, label=None):
     if not result:
-        return format_html('<span class="chip chip-none">No run</span>')
+        return mark_safe('<span class="chip chip-none">No run</span>')  # noqa: S308 - constant
     return format_html('<span class="chip chip-{}">{}</span>', result, label or result.title())
 
 

@@ -1,0 +1,173 @@
+"""Walk EVERY URL pattern of the project and check who may use it (brief, non-negotiable 4):
+
+* anonymous → redirected to the login page (pages) or 401/403 (API);
+* auditor (member, read-only) → GET works, every POST is refused with 403 and changes nothing;
+* member of another product → 404 (or 403), never the data.
+
+A new URL without a sample below makes this test fail on purpose: add its arguments.
+"""
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests import factories
+
+SKIPPED_PREFIXES = ("admin:", "login", "logout", "password_")
+
+
+def _walk(patterns, namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            prefix = f"{namespace}{ns}:" if ns else namespace
+            yield from _walk(entry.url_patterns, prefix)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", list(entry.pattern.converters)
+
+
+def all_url_names():
+    seen = {}
+    for name, params in _walk(get_resolver().url_patterns):
+        if name.startswith(SKIPPED_PREFIXES) or name in seen:
+            continue
+        seen[name] = params
+    return sorted(seen.items())
+
+
+@pytest.fixture
+def world(product, editor, auditor, outsider):
+    """One record of every kind on `product`, so every URL has something real to show."""
+    hazard = factories.HazardFactory(product=product, code="HAZ-001", category="safety")
+    security = factories.HazardFactory(
+        product=product, code="HAZ-002", category="security", title="Spoofed bolus"
+    )
+    control = factories.RiskControlFactory(product=product, code="RC-001")
+    reduces = factories.HazardControlFactory(hazard=hazard, control=control)
+    requirement = factories.RequirementFactory(product=product, code="SRS-001")
+    test_case = factories.TestCaseFactory(product=product, code="TC-001")
+    run = factories.TestRunFactory(test_case=test_case)
+    item = factories.SoftwareItemFactory(product=product, code="SW-001")
+    links = {
+        "control_requirement": factories.ControlRequirementFactory(
+            control=control, requirement=requirement
+        ),
+        "requirement_test": factories.RequirementTestFactory(
+            requirement=requirement, test_case=test_case
+        ),
+        "item_hazard": factories.SoftwareItemHazardFactory(software_item=item, hazard=hazard),
+    }
+    return {
+        "product": product,
+        "hazard": hazard,
+        "security": security,
+        "control": control,
+        "reduces": reduces,
+        "requirement": requirement,
+        "test_case": test_case,
+        "run": run,
+        "item": item,
+        "links": links,
+        "policy": product.risk_policy,
+    }
+
+
+def sample_kwargs(name: str, params: list[str], world) -> dict | None:
+    """Arguments for URL `name`, or None when no sample is known (the test then fails)."""
+    product = world["product"]
+    specific = {
+        "hazards:policy_detail": {"pk": world["policy"].pk},
+        "hazards:policy_edit": {"pk": world["policy"].pk},
+        "hazards:hazard_unlink": {
+            "slug": product.slug,
+            "code": world["hazard"].code,
+            "kind": "reduces",
+            "link_id": world["reduces"].pk,
+        },
+    }
+    if name in specific:
+        return specific[name]
+    kwargs = {}
+    for param in params:
+        if param == "slug":
+            kwargs["slug"] = product.slug
+        elif param == "code":
+            kwargs["code"] = code_for(name, world)
+            if kwargs["code"] is None:
+                return None
+        else:
+            return None
+    return kwargs
+
+
+def code_for(name: str, world) -> str | None:
+    short = name.split(":")[-1]
+    for key, record in (
+        ("software_item", world["item"]),
+        ("requirement", world["requirement"]),
+        ("test_case", world["test_case"]),
+        ("control", world["control"]),
+        ("hazard", world["hazard"]),
+    ):
+        if short.startswith(key):
+            return record.code
+    return None
+
+
+def history_total() -> int:
+    """Rows in every historical table: any change to a regulated record adds one."""
+    total = 0
+    for model in apps.get_models():
+        if model.__name__.startswith("Historical"):
+            total += model.objects.count()
+    return total
+
+
+def page_urls(world):
+    urls, missing = [], []
+    for name, params in all_url_names():
+        kwargs = sample_kwargs(name, params, world)
+        if kwargs is None:
+            missing.append(f"{name} {params}")
+            continue
+        urls.append((name, reverse(name, kwargs=kwargs)))
+    return urls, missing
+
+
+def test_every_url_has_a_sample(world):
+    _, missing = page_urls(world)
+    assert not missing, "Add samples in tests/test_all_urls.py for: " + ", ".join(missing)
+
+
+def test_anonymous_is_sent_to_login_or_refused(client, world):
+    urls, _ = page_urls(world)
+    assert urls
+    for name, url in urls:
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            if url.startswith("/api/"):
+                assert response.status_code in (401, 403), (method, name, url)
+            else:
+                assert response.status_code == 302, (method, name, url, response.status_code)
+                assert response.url.startswith(reverse("login")), (name, url)
+
+
+def test_auditor_reads_everything_and_changes_nothing(auditor_client, world):
+    urls, _ = page_urls(world)
+    before = history_total()
+    for name, url in urls:
+        response = auditor_client.get(url)
+        assert response.status_code in (200, 302, 405), (name, url, response.status_code)
+        response = auditor_client.post(url, {"reason": "x", "change_reason": "x"})
+        assert response.status_code in (403, 405), (name, url, response.status_code)
+    assert history_total() == before
+
+
+def test_member_of_another_product_sees_nothing(outsider_client, world):
+    urls, _ = page_urls(world)
+    product_urls = [(n, u) for n, u in urls if world["product"].slug in u]
+    assert product_urls
+    for name, url in product_urls:
+        for method in ("get", "post"):
+            response = getattr(outsider_client, method)(url)
+            assert response.status_code in (403, 404, 405), (method, name, url)
