@@ -1,0 +1,346 @@
+"""The dossier's data: frozen, ORM-free dataclasses gathered by `selectors.gather`.
+
+Everything the renderer prints is here and nothing else, so (a) the renderer never touches the
+database, (b) the data hash on the cover is a hash of exactly what was printed, and (c) two
+exports of the same data give the same bytes. Collections are tuples in a stable order (by
+code, then primary key); datetimes are aware UTC; numbers that come from decimals are strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Level:
+    value: int
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One axis of the risk management plan (ISO 14971 4.4 d)."""
+
+    key: str
+    title: str
+    levels: tuple[Level, ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """An acceptability matrix: rows severity 1..n (lowest first), columns likelihood 1..m."""
+
+    category: str
+    title: str
+    severity_axis: str
+    likelihood_axis: str
+    severity_levels: tuple[Level, ...]
+    likelihood_levels: tuple[Level, ...]
+    cells: tuple[tuple[str, ...], ...]
+    region_labels: tuple[tuple[str, str], ...]  # (region, label in this category)
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    version: int
+    status: str
+    description: str
+    scales: tuple[Scale, ...]
+    probability_mapping: tuple[tuple[int, ...], ...]  # P for (P1 row, P2 column)
+    matrices: tuple[Matrix, ...]
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    pk: int
+    name: str
+    slug: str
+    model_number: str
+    manufacturer: str
+    document_number: str
+    description: str
+    intended_use: str
+    reasonably_foreseeable_misuse: str
+    intended_users: str
+    use_environment: str
+    connectivity: str
+    safety_characteristics: str
+    software_safety_class: str
+    verification_plan: str
+    overall_residual_risk_method: str
+    post_production_plan: str
+    review_conclusion: str
+    version: int
+
+
+@dataclass(frozen=True)
+class SoftwareCause:
+    """IEC 62304 7.1.2: how a software item can contribute to a hazardous situation."""
+
+    item_code: str
+    item_name: str
+    hazard_code: str
+    cause_type: str
+    cause: str
+
+
+@dataclass(frozen=True)
+class Hazard:
+    pk: int
+    code: str
+    category: str
+    title: str
+    hazard_type: str
+    hazard: str
+    sequence_of_events: str
+    hazardous_situation: str
+    harm: str
+    status: str
+    revision: int
+    owner: str
+    severity: int | None
+    p1: int | None
+    p2: int | None
+    probability: int | None
+    initial_index: int | None
+    initial_acceptability: str
+    residual_severity: int | None
+    residual_p1: int | None
+    residual_p2: int | None
+    residual_probability: int | None
+    residual_index: int | None
+    residual_acceptability: str
+    benefit_risk_justification: str
+    asset: str
+    threat: str
+    vulnerability: str
+    cvss_vector: str
+    cvss_base_score: str
+    residual_cvss_vector: str
+    data_elements: tuple[str, ...]
+    linddun_category: str
+    controls: tuple[str, ...]  # codes of the controls that reduce it (7.1)
+    introduced_by: tuple[str, ...]  # controls that introduce it (7.5)
+    leads_to: tuple[str, ...]  # security → safety hazards it can cause
+    caused_by_security: tuple[str, ...]
+    software_causes: tuple[SoftwareCause, ...]
+    verification: str  # from the graph: verified / partially verified / not verified
+
+
+@dataclass(frozen=True)
+class TestRef:
+    code: str
+    title: str
+    result: str  # label of the latest result, "No run" when never executed
+    executed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Control:
+    pk: int
+    code: str
+    title: str
+    description: str
+    option: str  # value of ControlOption
+    option_label: str
+    security_category: str
+    implementation_status: str
+    status: str
+    reduces: tuple[str, ...]
+    introduces: tuple[str, ...]
+    requirements: tuple[str, ...]
+    implementation_tests: tuple[TestRef, ...]
+    effectiveness_tests: tuple[TestRef, ...]
+    verification: str  # from the graph
+
+
+@dataclass(frozen=True)
+class Requirement:
+    pk: int
+    code: str
+    level: str
+    title: str
+    text: str
+    software_item: str
+    status: str
+    tests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SoftwareItem:
+    pk: int
+    code: str
+    name: str
+    parent: str
+    safety_class: str
+    safety_class_rationale: str
+    segregation_note: str
+    required_class: str  # what the graph says it should be; "" when it agrees or cannot tell
+    is_soup: bool
+    manufacturer: str
+    soup_version: str
+    purl: str
+    licence: str
+    soup_requirements: str
+    soup_hardware_software: str
+    anomalies_reviewed_at: dt.date | None
+    anomalies_notes: str
+    support_status: str
+    end_of_support: dt.date | None
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One chain of the traceability matrix (ISO 14971 4.5; IEC 62304 7.3.3)."""
+
+    hazard: str
+    hazard_title: str
+    control: str
+    requirement: str
+    test: str
+    result: str
+
+
+@dataclass(frozen=True)
+class Gap:
+    kind: str
+    kind_label: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CoverageLine:
+    """One check of `traceability.graph.coverage`: how many items it applies to, how many fail."""
+
+    label: str
+    clause: str
+    checked: int
+    gaps: int
+
+    @property
+    def percent(self) -> float:
+        return (
+            100.0
+            if self.checked == 0
+            else round(100.0 * (self.checked - self.gaps) / self.checked, 1)
+        )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    test_code: str
+    executed_at: dt.datetime
+    result: str
+    software_version: str
+    name: str
+    sha256: str
+    size: int | None
+    external_reference: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    """21 CFR 11.50: the manifestation of an electronic signature as printed."""
+
+    record: str
+    printed_name: str
+    username: str
+    signed_at: dt.datetime
+    meaning: str
+    sha256: str
+    current: bool  # the record's content still matches the signed hash (11.70)
+
+
+@dataclass(frozen=True)
+class BaselineInfo:
+    name: str
+    created_at: dt.datetime
+    created_by: str
+    sha256: str
+    signatures: tuple[Signature, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of the changes since the previous baseline (IEC 62304 7.4)."""
+
+    action: str  # added / removed / changed
+    record: str
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit-trail extract (21 CFR 11.10(e)): who, when, what, why."""
+
+    when: dt.datetime
+    who: str
+    record: str
+    action: str
+    what: str
+    why: str
+
+
+@dataclass(frozen=True)
+class DossierData:
+    """Everything printed in one dossier. `as_of` is the latest change in the data and serves as
+    the document date, so the same data always yields the same document."""
+
+    product: ProductInfo
+    policy: PolicyInfo
+    as_of: dt.datetime
+    revision: str
+    hazards: tuple[Hazard, ...]
+    controls: tuple[Control, ...]
+    requirements: tuple[Requirement, ...]
+    tests: tuple[TestRef, ...]
+    software_items: tuple[SoftwareItem, ...]
+    trace_rows: tuple[TraceRow, ...]
+    gaps: tuple[Gap, ...]
+    coverage: tuple[CoverageLine, ...]
+    evidence: tuple[Evidence, ...]
+    record_signatures: tuple[Signature, ...]
+    baselines: tuple[BaselineInfo, ...]  # oldest first: the document's revision history
+    changes: tuple[Change, ...] | None  # None: there is no previous baseline
+    audit_since: dt.datetime | None
+    audit: tuple[AuditEntry, ...]
+
+    def hazards_in(self, category: str) -> tuple[Hazard, ...]:
+        return tuple(h for h in self.hazards if h.category == category)
+
+    @property
+    def soup(self) -> tuple[SoftwareItem, ...]:
+        return tuple(i for i in self.software_items if i.is_soup)
+
+    def canonical_json(self) -> bytes:
+        """Key-sorted, whitespace-free JSON of every field: the input of `data_hash`."""
+        return json.dumps(
+            dataclasses.asdict(self),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=_json_default,
+        ).encode("utf-8")
+
+    @property
+    def data_hash(self) -> str:
+        """SHA-256 of the gathered data, printed on the cover: a reader can check that two
+        dossiers were made from the same risk file without comparing them page by page."""
+        return hashlib.sha256(self.canonical_json()).hexdigest()
+
+
+def _json_default(value):
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"Cannot serialise {type(value).__name__}")
