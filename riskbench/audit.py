@@ -1,0 +1,520 @@
+"""Tamper-evident audit chain over every history row, signature and baseline (21 CFR 11.10(e)).
+
+django-simple-history already keeps a complete, never-overwritten history row for every create /
+change / delete of a regulated record (who, when, why, every field). What it cannot show is that
+nobody edited or removed such a row afterwards directly in the database. This module adds that:
+
+* **One chain per product** (`product:<id>`): each new history row of a record that belongs to
+  the product (hazard, control, link, software item, requirement, test, run, membership, the
+  product itself), each signature and each baseline gets the next `seq` and a `row_hash` =
+  SHA-256 over the previous entry's hash and the canonical content of the row. Rows that belong
+  to no product — risk policies, which several products share — form the `global` chain, so no
+  product's verification depends on another product's records.
+* **Concurrency**: an append locks the chain's `AuditChainHead` row (`select_for_update`, a real
+  row lock on PostgreSQL; SQLite serialises writers anyway, and the history row was inserted in
+  the same transaction before the append) so two writers can never extend the same predecessor;
+  the unique (chain, seq) constraint is the last line of defence.
+* **Schema evolution**: the names of the hashed fields are stored once per model and schema
+  (`AuditSchema`); adding a field to a model later leaves older rows verifiable.
+* **Verification**: `verify_chains()` (used by `manage.py verify_audit`) recomputes every hash,
+  checks the sequence, the links between entries, the chain heads, that every referenced row
+  still exists, and that every history row, signature and baseline is in a chain. It names the
+  first broken entry of each chain.
+
+The hash is keyless: someone with write access to the database who also recomputes every later
+hash of the chain can rewrite history. Recording the chain heads outside the database (the head
+is printed by `verify_audit` and stored with every baseline) closes that gap.
+
+Bulk writes (`bulk_create_with_history`) send no signal: call `chain_pending()` right after
+them. `post_migrate` calls it too, for rows written by data migrations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import DEFAULT_DB_ALIAS, router, transaction
+from django.db.models import Q
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+from django.utils import timezone
+from simple_history.signals import post_create_historical_record
+from simple_history.utils import get_history_model_for_model
+
+from riskbench.canonical import canonical_sha256, canonical_value
+from riskbench.models import (
+    AuditChainEntry,
+    AuditChainHead,
+    AuditSchema,
+    AuditSource,
+)
+
+logger = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+GLOBAL_CHAIN = "global"
+# Fields whose change alone is not worth listing in the trail's "changes" column (they change
+# on every save); they are still part of the hashed content.
+UNLISTED_CHANGES = {"version", "updated_at", "created_at"}
+MAX_CHANGE_CHARS = 300
+
+
+def chain_name(product_id: int | None) -> str:
+    return f"product:{product_id}" if product_id else GLOBAL_CHAIN
+
+
+# --- Which rows are chained -------------------------------------------------------------------
+
+
+def history_models() -> list[tuple[type, type]]:
+    """(regulated model, its history model) for every model that has simple-history."""
+    pairs = []
+    for model in apps.get_models():
+        if "simple_history_manager_attribute" in vars(model._meta):
+            pairs.append((model, get_history_model_for_model(model)))
+    return sorted(pairs, key=lambda pair: pair[0]._meta.label_lower)
+
+
+def tracked_model(model_label: str):
+    return apps.get_model(model_label)
+
+
+def source_table(source: str, model_label: str):
+    """The model whose rows an entry of `source` references."""
+    if source == AuditSource.HISTORY:
+        return get_history_model_for_model(apps.get_model(model_label))
+    return apps.get_model(model_label)
+
+
+def hashed_field_names(row_model) -> list[str]:
+    return [f.attname for f in row_model._meta.concrete_fields]
+
+
+def _product_model():
+    return apps.get_model("hazards", "Product")
+
+
+def _product_field(model):
+    product_model = _product_model()
+    for f in model._meta.concrete_fields:
+        if f.is_relation and f.related_model is product_model:
+            return f
+    return None
+
+
+def _lookup_product_id(model, pk, product_field) -> int | None:
+    """Product of a related record; falls back to its last history row if it was deleted."""
+    found = model._base_manager.filter(pk=pk).values_list(product_field.attname, flat=True)
+    for product_id in found:
+        return product_id
+    if "simple_history_manager_attribute" in vars(model._meta):
+        history = get_history_model_for_model(model)
+        rows = history.objects.filter(**{model._meta.pk.attname: pk}).order_by("-history_id")
+        for product_id in rows.values_list(product_field.attname, flat=True)[:1]:
+            return product_id
+    return None
+
+
+def resolve_product_id(model, row) -> int | None:
+    """Product whose chain a row of `model` (or its history row) belongs to.
+
+    The product itself; else a direct product foreign key; else the product of the record at the
+    end of a foreign key (a link's source end first, a test run's test case). None: global chain.
+    """
+    product_model = _product_model()
+    if model is product_model:
+        return getattr(row, model._meta.pk.attname)
+    direct = _product_field(model)
+    if direct is not None:
+        return getattr(row, direct.attname)
+    fks = [f for f in model._meta.concrete_fields if f.is_relation and f.related_model is not model]
+    source_field = getattr(model, "SOURCE_FIELD", None)
+    fks.sort(key=lambda f: f.name != source_field)
+    for f in fks:
+        product_field = _product_field(f.related_model)
+        value = getattr(row, f.attname)
+        if product_field is not None and value is not None:
+            return _lookup_product_id(f.related_model, value, product_field)
+    return None
+
+
+# --- Appending ----------------------------------------------------------------------------------
+
+
+def _schema(model_label: str, names: list[str], using: str) -> AuditSchema:
+    digest = canonical_sha256({"model": model_label, "fields": names})
+    schema, _ = AuditSchema.objects.using(using).get_or_create(
+        digest=digest, defaults={"model_label": model_label, "field_names": names}
+    )
+    return schema
+
+
+def entry_material(entry: AuditChainEntry, content: dict, schema_digest: str) -> dict:
+    """Everything the row hash covers: the entry's own columns and the referenced row."""
+    return {
+        "chain": entry.chain,
+        "seq": entry.seq,
+        "prev": entry.prev_hash,
+        "product": entry.product_id,
+        "source": entry.source,
+        "model": entry.model_label,
+        "row": entry.row_id,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+        "action": entry.action,
+        "at": entry.at,
+        "user": entry.user_id,
+        "reason": entry.reason,
+        "changes": entry.changes,
+        "chained_at": entry.chained_at,
+        "backfilled": entry.backfilled,
+        "schema": schema_digest,
+        "content": content,
+    }
+
+
+def _append(
+    *,
+    source: str,
+    model_label: str,
+    row,
+    product_id: int | None,
+    object_id,
+    object_repr: str,
+    action: str,
+    at,
+    user_id,
+    reason: str,
+    changes: list,
+    backfilled: bool,
+    using: str,
+) -> AuditChainEntry:
+    names = hashed_field_names(type(row))
+    content = {name: canonical_value(getattr(row, name)) for name in names}
+    chain = chain_name(product_id)
+    with transaction.atomic(using=using):
+        schema = _schema(model_label, names, using)
+        head, _ = AuditChainHead.objects.using(using).select_for_update().get_or_create(chain=chain)
+        entry = AuditChainEntry(
+            chain=chain,
+            seq=head.seq + 1,
+            product_id=product_id,
+            source=source,
+            model_label=model_label,
+            row_id=row.pk,
+            object_id=str(object_id),
+            object_repr=str(object_repr)[:255],
+            action=action,
+            at=at,
+            user_id=user_id,
+            reason=(reason or "")[:255],
+            changes=canonical_value(changes),
+            schema=schema,
+            prev_hash=head.row_hash or GENESIS_HASH,
+            chained_at=timezone.now(),
+            backfilled=backfilled,
+        )
+        entry.row_hash = canonical_sha256(entry_material(entry, content, schema.digest))
+        entry.save(using=using)
+        head.seq = entry.seq
+        head.row_hash = entry.row_hash
+        head.save(using=using, update_fields=["seq", "row_hash"])
+    return entry
+
+
+def _display(row, name: str) -> str:
+    value = getattr(row, name, None)
+    if value is None or value == "" or value == []:
+        return "—"
+    try:
+        f = type(row)._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - an attname such as owner_id: show the raw id
+        f = None
+    if f is not None and f.choices:
+        value = dict(f.flatchoices).get(value, value)
+    text = str(value)
+    return text if len(text) <= MAX_CHANGE_CHARS else text[: MAX_CHANGE_CHARS - 1] + "…"
+
+
+def history_changes(model, history_model, row, using: str) -> list[list[str]]:
+    """[field label, before, after] against the previous history row of the same record."""
+    if row.history_type != "~":
+        return []
+    pk_name = model._meta.pk.attname
+    previous = (
+        history_model.objects.using(using)
+        .filter(**{pk_name: getattr(row, pk_name)}, history_id__lt=row.history_id)
+        .order_by("-history_id")
+        .first()
+    )
+    if previous is None:
+        return []
+    changes = []
+    for f in model._meta.concrete_fields:
+        if f.name in UNLISTED_CHANGES or f.primary_key:
+            continue
+        if getattr(previous, f.attname, None) != getattr(row, f.attname, None):
+            label = str(f.verbose_name)
+            changes.append([label, _display(previous, f.attname), _display(row, f.attname)])
+    return changes
+
+
+def append_history_row(model, history_model, row, *, instance=None, backfilled=False, using):
+    """Chain one history row (read back from the database, so the hash is over stored values)."""
+    try:
+        label = str(instance if instance is not None else row.instance)
+    except Exception:  # noqa: BLE001 - __str__ of a half-deleted record; fall back to the pk
+        label = f"{model._meta.verbose_name} {getattr(row, model._meta.pk.attname)}"
+    return _append(
+        source=AuditSource.HISTORY,
+        model_label=model._meta.label_lower,
+        row=row,
+        product_id=resolve_product_id(model, row),
+        object_id=getattr(row, model._meta.pk.attname),
+        object_repr=label,
+        action=row.history_type,
+        at=row.history_date,
+        user_id=row.history_user_id,
+        reason=row.history_change_reason or "",
+        changes=history_changes(model, history_model, row, using),
+        backfilled=backfilled,
+        using=using,
+    )
+
+
+def append_record(row, *, product_id, object_repr: str, at, user_id, reason: str, using=None):
+    """Chain an append-only record that is not a history row (a signature, a baseline)."""
+    using = using or router.db_for_write(type(row))
+    source = {
+        "riskbench.signature": AuditSource.SIGNATURE,
+        "baselines.baseline": AuditSource.BASELINE,
+    }[row._meta.label_lower]
+    return _append(
+        source=source,
+        model_label=row._meta.label_lower,
+        row=type(row)._base_manager.using(using).get(pk=row.pk),
+        product_id=product_id,
+        object_id=row.pk,
+        object_repr=object_repr,
+        action="+",
+        at=at,
+        user_id=user_id,
+        reason=reason,
+        changes=[],
+        backfilled=False,
+        using=using,
+    )
+
+
+@receiver(post_create_historical_record, dispatch_uid="riskbench_audit_chain")
+def _chain_history_row(sender, instance, history_instance, using=None, **kwargs):
+    """Every history row joins its product's chain in the transaction that wrote it."""
+    using = using or router.db_for_write(sender)
+    model = history_instance.instance_type
+    row = sender._base_manager.using(using).get(pk=history_instance.pk)
+    append_history_row(model, sender, row, instance=instance, using=using)
+
+
+# --- Rows written without a signal ------------------------------------------------------------
+
+
+def unchained_rows(using: str = DEFAULT_DB_ALIAS) -> list[tuple[str, str, int]]:
+    """(source, model label, row id) of every row that should be chained but is not."""
+    missing = []
+    chained = defaultdict(set)
+    for source, label, row_id in AuditChainEntry.objects.using(using).values_list(
+        "source", "model_label", "row_id"
+    ):
+        chained[(source, label)].add(row_id)
+    tables = [
+        (AuditSource.HISTORY, model._meta.label_lower, history)
+        for model, history in history_models()
+    ]
+    tables += [
+        (AuditSource.SIGNATURE, "riskbench.signature", apps.get_model("riskbench", "Signature"))
+    ]
+    if apps.is_installed("traceability.baselines"):
+        tables += [
+            (AuditSource.BASELINE, "baselines.baseline", apps.get_model("baselines", "Baseline"))
+        ]
+    for source, label, table in tables:
+        ids = set(table._base_manager.using(using).values_list("pk", flat=True))
+        missing += [(source, label, pk) for pk in sorted(ids - chained[(source, label)])]
+    return missing
+
+
+def chain_pending(using: str = DEFAULT_DB_ALIAS) -> int:
+    """Chain history rows written without a signal (bulk paths, data migrations), oldest first.
+
+    They are marked `backfilled`, so the trail shows they joined the chain after the fact.
+    Signatures and baselines are never backfilled: they are always chained when created, so a
+    missing one means tampering and stays reported by `verify_audit`.
+    """
+    pairs = {model._meta.label_lower: (model, history) for model, history in history_models()}
+    pending = defaultdict(list)
+    for source, label, pk in unchained_rows(using):
+        if source == AuditSource.HISTORY:
+            pending[label].append(pk)
+    rows = []
+    for label, ids in pending.items():
+        model, history = pairs[label]
+        for row in history._base_manager.using(using).filter(pk__in=ids):
+            rows.append((row.history_date, row.history_id, model, history, row))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]._meta.label_lower))
+    for _, _, model, history, row in rows:
+        append_history_row(model, history, row, backfilled=True, using=using)
+    return len(rows)
+
+
+@receiver(post_migrate, dispatch_uid="riskbench_audit_chain_pending")
+def _chain_after_migrate(sender, using=DEFAULT_DB_ALIAS, plan=None, **kwargs):
+    """Chain rows written by data migrations (e.g. the seeded default policy)."""
+    if sender.label != "riskbench" or not plan:
+        return
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections[using])
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        return  # partially migrated: the models may not match the tables yet
+    chain_pending(using)
+
+
+# --- Verification ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    chain: str
+    seq: int | None
+    entry_id: int | None
+    model_label: str
+    row_id: int | None
+    object_repr: str
+    message: str
+
+    def __str__(self):
+        where = f"chain {self.chain}" + (f" entry #{self.seq}" if self.seq else "")
+        what = f"{self.model_label} row {self.row_id}" + (
+            f" ({self.object_repr})" if self.object_repr else ""
+        )
+        return f"{where}: {what}: {self.message}"
+
+
+@dataclass
+class Verification:
+    entries: int = 0
+    chains: dict[str, tuple[int, str]] = field(default_factory=dict)  # chain → (seq, head hash)
+    problems: list[Problem] = field(default_factory=list)  # first problem of each chain
+    problem_count: int = 0
+    unchained: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.unchained
+
+
+def _check_entry(entry, row, schema) -> str | None:
+    if row is None:
+        return "the referenced row no longer exists (deleted behind the application's back)"
+    missing = [n for n in schema.field_names if not hasattr(row, n)]
+    if missing:
+        return f"field(s) {', '.join(missing)} no longer exist: the row cannot be verified"
+    content = {name: canonical_value(getattr(row, name)) for name in schema.field_names}
+    if canonical_sha256(entry_material(entry, content, schema.digest)) != entry.row_hash:
+        return "content hash mismatch: the row or its chain entry was altered"
+    if entry.source == AuditSource.HISTORY:
+        expected = (row.history_date, row.history_user_id, row.history_type)
+        if (entry.at, entry.user_id, entry.action) != expected:
+            return "the chain entry disagrees with the history row"
+    return None
+
+
+def verify_chains(using: str = DEFAULT_DB_ALIAS, chunk_size: int = 2000) -> Verification:
+    """Recompute every chain; report the first broken entry of each chain and unchained rows.
+
+    Reads the entries in (chain, seq) order in chunks and fetches the referenced rows of a chunk
+    with one query per table, so memory and query count stay bounded.
+    """
+    result = Verification()
+    heads = {h.chain: h for h in AuditChainHead.objects.using(using)}
+    schemas = {s.pk: s for s in AuditSchema.objects.using(using)}
+    state: dict[str, tuple[int, str]] = {}
+    broken: set[str] = set()
+
+    def report(entry, message, row_id=None):
+        result.problem_count += 1
+        if entry.chain in broken:
+            return
+        broken.add(entry.chain)
+        result.problems.append(
+            Problem(
+                entry.chain,
+                entry.seq,
+                entry.pk,
+                entry.model_label,
+                row_id if row_id is not None else entry.row_id,
+                entry.object_repr,
+                message,
+            )
+        )
+
+    base = AuditChainEntry.objects.using(using).order_by("chain", "seq")
+    page = list(base[:chunk_size])
+    while page:
+        wanted = defaultdict(set)
+        for entry in page:
+            wanted[(entry.source, entry.model_label)].add(entry.row_id)
+        rows = {}
+        for (source, label), ids in wanted.items():
+            try:
+                table = source_table(source, label)
+            except LookupError:
+                continue
+            for pk, row in table._base_manager.using(using).in_bulk(list(ids)).items():
+                rows[(source, label, pk)] = row
+        for entry in page:
+            result.entries += 1
+            seq, prev = state.get(entry.chain, (0, GENESIS_HASH))
+            if entry.seq != seq + 1:
+                report(entry, f"sequence gap: expected entry #{seq + 1}, found #{entry.seq}")
+            elif entry.prev_hash != prev:
+                report(entry, "previous-hash mismatch: an earlier entry was altered or removed")
+            else:
+                message = _check_entry(
+                    entry,
+                    rows.get((entry.source, entry.model_label, entry.row_id)),
+                    schemas[entry.schema_id],
+                )
+                if message:
+                    report(entry, message)
+            state[entry.chain] = (entry.seq, entry.row_hash)
+        if len(page) < chunk_size:
+            break
+        last = page[-1]
+        after = Q(chain=last.chain, seq__gt=last.seq) | Q(chain__gt=last.chain)
+        page = list(base.filter(after)[:chunk_size])
+
+    for chain, head in heads.items():
+        seq, row_hash = state.get(chain, (0, ""))
+        if (head.seq, head.row_hash) != (seq, row_hash) and chain not in broken:
+            broken.add(chain)
+            result.problem_count += 1
+            result.problems.append(
+                Problem(
+                    chain,
+                    seq + 1,
+                    None,
+                    "",
+                    None,
+                    "",
+                    f"chain head says #{head.seq} but the chain ends at #{seq}: entries were "
+                    "removed from the end",
+                )
+            )
+    result.chains = state
+    result.unchained = unchained_rows(using)
+    return result
