@@ -105,51 +105,116 @@ def _product_field(model):
     return None
 
 
-def _lookup_product_id(model, pk, product_field) -> int | None:
-    """Product of a related record; falls back to its last history row if it was deleted."""
-    found = model._base_manager.filter(pk=pk).values_list(product_field.attname, flat=True)
-    for product_id in found:
-        return product_id
-    if "simple_history_manager_attribute" in vars(model._meta):
+def _has_history(model) -> bool:
+    return "simple_history_manager_attribute" in vars(model._meta)
+
+
+def _products_of(model, pks: set, using: str) -> dict:
+    """pk → product id of records of `model`; deleted ones are found in their history."""
+    product_field = _product_field(model)
+    found = dict(
+        model._base_manager.using(using).filter(pk__in=pks).values_list("pk", product_field.attname)
+    )
+    missing = pks - found.keys()
+    if missing and _has_history(model):
         history = get_history_model_for_model(model)
-        rows = history.objects.filter(**{model._meta.pk.attname: pk}).order_by("-history_id")
-        for product_id in rows.values_list(product_field.attname, flat=True)[:1]:
-            return product_id
-    return None
+        pk_name = model._meta.pk.attname
+        rows = (
+            history._base_manager.using(using)
+            .filter(**{f"{pk_name}__in": missing})
+            .order_by("history_id")
+            .values_list(pk_name, product_field.attname)
+        )
+        found.update(dict(rows))  # the latest row of each record wins
+    return found
 
 
-def resolve_product_id(model, row) -> int | None:
-    """Product whose chain a row of `model` (or its history row) belongs to.
+def resolve_product_ids(model, rows, using: str = DEFAULT_DB_ALIAS) -> list[int | None]:
+    """Product whose chain each row of `model` (or history row) belongs to, in bulk.
 
-    The product itself; else a direct product foreign key; else the product of the record at the
-    end of a foreign key (a link's source end first, a test run's test case). None: global chain.
+    The product itself; else a direct product foreign key; else the product of the record at
+    the end of a foreign key (a link's source end first, a test run's test case). None: the
+    record belongs to no product (risk policy) and goes to the global chain. One query per
+    related model at most.
     """
     product_model = _product_model()
     if model is product_model:
-        return getattr(row, model._meta.pk.attname)
+        return [getattr(row, model._meta.pk.attname) for row in rows]
     direct = _product_field(model)
     if direct is not None:
-        return getattr(row, direct.attname)
-    fks = [f for f in model._meta.concrete_fields if f.is_relation and f.related_model is not model]
+        return [getattr(row, direct.attname) for row in rows]
     source_field = getattr(model, "SOURCE_FIELD", None)
+    fks = [
+        f
+        for f in model._meta.concrete_fields
+        if f.is_relation and f.related_model is not model and _product_field(f.related_model)
+    ]
     fks.sort(key=lambda f: f.name != source_field)
+    result: list[int | None] = [None] * len(rows)
     for f in fks:
-        product_field = _product_field(f.related_model)
-        value = getattr(row, f.attname)
-        if product_field is not None and value is not None:
-            return _lookup_product_id(f.related_model, value, product_field)
+        pending = [i for i, row in enumerate(rows) if result[i] is None and getattr(row, f.attname)]
+        if not pending:
+            continue
+        lookup = _products_of(
+            f.related_model, {getattr(rows[i], f.attname) for i in pending}, using
+        )
+        for i in pending:
+            result[i] = lookup.get(getattr(rows[i], f.attname))
+    return result
+
+
+def _code_maps(model, rows, using: str) -> dict[str, dict]:
+    """For foreign keys to coded records (HAZ-…, RC-…, TC-…): field name → {pk: code}."""
+    maps = {}
+    for f in model._meta.concrete_fields:
+        if f.is_relation and any(g.name == "code" for g in f.related_model._meta.concrete_fields):
+            pks = {getattr(row, f.attname) for row in rows} - {None}
+            if pks:
+                maps[f.name] = dict(
+                    f.related_model._base_manager.using(using)
+                    .filter(pk__in=pks)
+                    .values_list("pk", "code")
+                )
+    return maps
+
+
+def _cheap_repr(model, row, code_maps) -> str | None:
+    """A label for a history row without touching related rows (bulk paths)."""
+    names = {f.name for f in model._meta.concrete_fields}
+    if "code" in names:
+        title = getattr(row, "title", None) or getattr(row, "name", None) or ""
+        return f"{row.code} {title}".strip()
+    source, target = getattr(model, "SOURCE_FIELD", None), getattr(model, "TARGET_FIELD", None)
+    if source in code_maps and target in code_maps:
+        src = code_maps[source].get(getattr(row, f"{source}_id"), "?")
+        tgt = code_maps[target].get(getattr(row, f"{target}_id"), "?")
+        return f"{model._meta.verbose_name}: {src} → {tgt}"
+    for name, codes in code_maps.items():
+        pk = getattr(row, f"{name}_id")
+        if pk in codes:
+            return f"{model._meta.verbose_name} of {codes[pk]}"
     return None
 
 
 # --- Appending ----------------------------------------------------------------------------------
 
 
-def _schema(model_label: str, names: list[str], using: str) -> AuditSchema:
-    digest = canonical_sha256({"model": model_label, "fields": names})
-    schema, _ = AuditSchema.objects.using(using).get_or_create(
-        digest=digest, defaults={"model_label": model_label, "field_names": names}
-    )
-    return schema
+@dataclass
+class _Item:
+    """One row to chain, with the columns its entry will copy."""
+
+    source: str
+    model_label: str
+    row: object
+    product_id: int | None
+    object_id: object
+    object_repr: str
+    action: str
+    at: object
+    user_id: int | None
+    reason: str
+    changes: list
+    backfilled: bool
 
 
 def entry_material(entry: AuditChainEntry, content: dict, schema_digest: str) -> dict:
@@ -176,53 +241,63 @@ def entry_material(entry: AuditChainEntry, content: dict, schema_digest: str) ->
     }
 
 
-def _append(
-    *,
-    source: str,
-    model_label: str,
-    row,
-    product_id: int | None,
-    object_id,
-    object_repr: str,
-    action: str,
-    at,
-    user_id,
-    reason: str,
-    changes: list,
-    backfilled: bool,
-    using: str,
-) -> AuditChainEntry:
-    names = hashed_field_names(type(row))
-    content = {name: canonical_value(getattr(row, name)) for name in names}
-    chain = chain_name(product_id)
+def _append(items: list[_Item], using: str) -> list[AuditChainEntry]:
+    """Append `items`, in order, to their chains in one transaction.
+
+    Each involved chain head is locked first (in name order, so two batches cannot deadlock),
+    then entries are hashed one after the other and inserted together.
+    """
+    if not items:
+        return []
+    now = timezone.now()
+    entries = []
     with transaction.atomic(using=using):
-        schema = _schema(model_label, names, using)
-        head, _ = AuditChainHead.objects.using(using).select_for_update().get_or_create(chain=chain)
-        entry = AuditChainEntry(
-            chain=chain,
-            seq=head.seq + 1,
-            product_id=product_id,
-            source=source,
-            model_label=model_label,
-            row_id=row.pk,
-            object_id=str(object_id),
-            object_repr=str(object_repr)[:255],
-            action=action,
-            at=at,
-            user_id=user_id,
-            reason=(reason or "")[:255],
-            changes=canonical_value(changes),
-            schema=schema,
-            prev_hash=head.row_hash or GENESIS_HASH,
-            chained_at=timezone.now(),
-            backfilled=backfilled,
-        )
-        entry.row_hash = canonical_sha256(entry_material(entry, content, schema.digest))
-        entry.save(using=using)
-        head.seq = entry.seq
-        head.row_hash = entry.row_hash
-        head.save(using=using, update_fields=["seq", "row_hash"])
-    return entry
+        schemas: dict[tuple, AuditSchema] = {}
+        heads = {}
+        for chain in sorted({chain_name(item.product_id) for item in items}):
+            heads[chain], _ = (
+                AuditChainHead.objects.using(using).select_for_update().get_or_create(chain=chain)
+            )
+        for item in items:
+            names = hashed_field_names(type(item.row))
+            key = (item.model_label, tuple(names))
+            if key not in schemas:
+                digest = canonical_sha256({"model": item.model_label, "fields": names})
+                schemas[key], _ = AuditSchema.objects.using(using).get_or_create(
+                    digest=digest, defaults={"model_label": item.model_label, "field_names": names}
+                )
+            schema = schemas[key]
+            head = heads[chain_name(item.product_id)]
+            entry = AuditChainEntry(
+                chain=head.chain,
+                seq=head.seq + 1,
+                product_id=item.product_id,
+                source=item.source,
+                model_label=item.model_label,
+                row_id=item.row.pk,
+                object_id=str(item.object_id),
+                object_repr=str(item.object_repr)[:255],
+                action=item.action,
+                at=item.at,
+                user_id=item.user_id,
+                reason=(item.reason or "")[:255],
+                changes=canonical_value(item.changes),
+                schema=schema,
+                prev_hash=head.row_hash or GENESIS_HASH,
+                chained_at=now,
+                backfilled=item.backfilled,
+            )
+            content = {name: canonical_value(getattr(item.row, name)) for name in names}
+            entry.row_hash = canonical_sha256(entry_material(entry, content, schema.digest))
+            head.seq, head.row_hash = entry.seq, entry.row_hash
+            entries.append(entry)
+        if len(entries) == 1:
+            entries[0].save(using=using)
+        else:
+            AuditChainEntry.objects.using(using).bulk_create(entries, batch_size=500)
+        for head in heads.values():
+            head.save(using=using, update_fields=["seq", "row_hash"])
+    return entries
 
 
 def _display(row, name: str) -> str:
@@ -239,18 +314,9 @@ def _display(row, name: str) -> str:
     return text if len(text) <= MAX_CHANGE_CHARS else text[: MAX_CHANGE_CHARS - 1] + "…"
 
 
-def history_changes(model, history_model, row, using: str) -> list[list[str]]:
-    """[field label, before, after] against the previous history row of the same record."""
-    if row.history_type != "~":
-        return []
-    pk_name = model._meta.pk.attname
-    previous = (
-        history_model.objects.using(using)
-        .filter(**{pk_name: getattr(row, pk_name)}, history_id__lt=row.history_id)
-        .order_by("-history_id")
-        .first()
-    )
-    if previous is None:
+def _changes(model, previous, row) -> list[list[str]]:
+    """[field label, before, after] for every listed field that differs."""
+    if previous is None or row.history_type != "~":
         return []
     changes = []
     for f in model._meta.concrete_fields:
@@ -262,27 +328,57 @@ def history_changes(model, history_model, row, using: str) -> list[list[str]]:
     return changes
 
 
-def append_history_row(model, history_model, row, *, instance=None, backfilled=False, using):
-    """Chain one history row (read back from the database, so the hash is over stored values)."""
-    try:
-        label = str(instance if instance is not None else row.instance)
-    except Exception:  # noqa: BLE001 - __str__ of a half-deleted record; fall back to the pk
-        label = f"{model._meta.verbose_name} {getattr(row, model._meta.pk.attname)}"
-    return _append(
-        source=AuditSource.HISTORY,
-        model_label=model._meta.label_lower,
-        row=row,
-        product_id=resolve_product_id(model, row),
-        object_id=getattr(row, model._meta.pk.attname),
-        object_repr=label,
-        action=row.history_type,
-        at=row.history_date,
-        user_id=row.history_user_id,
-        reason=row.history_change_reason or "",
-        changes=history_changes(model, history_model, row, using),
-        backfilled=backfilled,
-        using=using,
-    )
+def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=DEFAULT_DB_ALIAS):
+    """Chain history rows of `model` (read back from the database, so the hash covers stored
+    values), oldest first. A fixed number of queries whatever the number of rows."""
+    if not rows:
+        return []
+    history_model = type(rows[0])
+    pk_name = model._meta.pk.attname
+    # The history row before each one, for the "changes" column: all rows of these records.
+    object_ids = {getattr(row, pk_name) for row in rows if row.history_type == "~"}
+    previous: dict = {}
+    if object_ids:
+        earlier = defaultdict(list)
+        for r in (
+            history_model._base_manager.using(using)
+            .filter(**{f"{pk_name}__in": object_ids})
+            .order_by("history_id")
+        ):
+            earlier[getattr(r, pk_name)].append(r)
+        for row in rows:
+            before = [r for r in earlier.get(getattr(row, pk_name), ()) if r.pk < row.pk]
+            previous[row.pk] = before[-1] if before else None
+    products = resolve_product_ids(model, rows, using)
+    code_maps = _code_maps(model, rows, using) if instances is None else {}
+    items = []
+    for i, row in enumerate(rows):
+        if instances is not None:
+            label = str(instances[i])
+        else:
+            label = _cheap_repr(model, row, code_maps)
+            if label is None:
+                try:
+                    label = str(row.instance)
+                except Exception:  # noqa: BLE001 - __str__ of a half-deleted record
+                    label = ""
+        items.append(
+            _Item(
+                source=AuditSource.HISTORY,
+                model_label=model._meta.label_lower,
+                row=row,
+                product_id=products[i],
+                object_id=getattr(row, pk_name),
+                object_repr=label or f"{model._meta.verbose_name} {getattr(row, pk_name)}",
+                action=row.history_type,
+                at=row.history_date,
+                user_id=row.history_user_id,
+                reason=row.history_change_reason or "",
+                changes=_changes(model, previous.get(row.pk), row),
+                backfilled=backfilled,
+            )
+        )
+    return _append(items, using)
 
 
 def append_record(row, *, product_id, object_repr: str, at, user_id, reason: str, using=None):
@@ -292,7 +388,7 @@ def append_record(row, *, product_id, object_repr: str, at, user_id, reason: str
         "riskbench.signature": AuditSource.SIGNATURE,
         "baselines.baseline": AuditSource.BASELINE,
     }[row._meta.label_lower]
-    return _append(
+    item = _Item(
         source=source,
         model_label=row._meta.label_lower,
         row=type(row)._base_manager.using(using).get(pk=row.pk),
@@ -305,68 +401,105 @@ def append_record(row, *, product_id, object_repr: str, at, user_id, reason: str
         reason=reason,
         changes=[],
         backfilled=False,
-        using=using,
     )
+    return _append([item], using)[0]
 
 
 @receiver(post_create_historical_record, dispatch_uid="riskbench_audit_chain")
 def _chain_history_row(sender, instance, history_instance, using=None, **kwargs):
     """Every history row joins its product's chain in the transaction that wrote it."""
     using = using or router.db_for_write(sender)
-    model = history_instance.instance_type
     row = sender._base_manager.using(using).get(pk=history_instance.pk)
-    append_history_row(model, sender, row, instance=instance, using=using)
+    try:
+        label = str(instance)
+    except Exception:  # noqa: BLE001 - __str__ of a record being deleted
+        label = ""
+    chain_history_rows(history_instance.instance_type, [row], instances=[label], using=using)
 
 
 # --- Rows written without a signal ------------------------------------------------------------
 
 
-def unchained_rows(using: str = DEFAULT_DB_ALIAS) -> list[tuple[str, str, int]]:
-    """(source, model label, row id) of every row that should be chained but is not."""
-    missing = []
-    chained = defaultdict(set)
-    for source, label, row_id in AuditChainEntry.objects.using(using).values_list(
-        "source", "model_label", "row_id"
-    ):
-        chained[(source, label)].add(row_id)
+def _chained_tables(models=None):
+    """(source, model label, table) of every table whose rows must be chained."""
+    wanted = {m._meta.label_lower for m in models} if models else None
     tables = [
         (AuditSource.HISTORY, model._meta.label_lower, history)
         for model, history in history_models()
+        if wanted is None or model._meta.label_lower in wanted
     ]
-    tables += [
-        (AuditSource.SIGNATURE, "riskbench.signature", apps.get_model("riskbench", "Signature"))
-    ]
-    if apps.is_installed("traceability.baselines"):
-        tables += [
-            (AuditSource.BASELINE, "baselines.baseline", apps.get_model("baselines", "Baseline"))
-        ]
-    for source, label, table in tables:
-        ids = set(table._base_manager.using(using).values_list("pk", flat=True))
-        missing += [(source, label, pk) for pk in sorted(ids - chained[(source, label)])]
+    if models is None:
+        tables.append(
+            (AuditSource.SIGNATURE, "riskbench.signature", apps.get_model("riskbench", "Signature"))
+        )
+        if apps.is_installed("traceability.baselines"):
+            tables.append(
+                (
+                    AuditSource.BASELINE,
+                    "baselines.baseline",
+                    apps.get_model("baselines", "Baseline"),
+                )
+            )
+    return tables
+
+
+def _unchained(table, source, label, using):
+    chained = AuditChainEntry.objects.using(using).filter(source=source, model_label=label)
+    return table._base_manager.using(using).exclude(pk__in=chained.values("row_id"))
+
+
+def unchained_rows(using: str = DEFAULT_DB_ALIAS, models=None) -> list[tuple[str, str, int]]:
+    """(source, model label, row id) of every row that should be chained but is not."""
+    missing = []
+    for source, label, table in _chained_tables(models):
+        ids = _unchained(table, source, label, using).order_by("pk").values_list("pk", flat=True)
+        missing += [(source, label, pk) for pk in ids]
     return missing
 
 
-def chain_pending(using: str = DEFAULT_DB_ALIAS) -> int:
-    """Chain history rows written without a signal (bulk paths, data migrations), oldest first.
+def chain_pending(using: str = DEFAULT_DB_ALIAS, models=None) -> int:
+    """Chain history rows written without a signal, oldest first; returns how many.
 
-    They are marked `backfilled`, so the trail shows they joined the chain after the fact.
-    Signatures and baselines are never backfilled: they are always chained when created, so a
-    missing one means tampering and stays reported by `verify_audit`.
+    Call it right after a bulk path (`bulk_create_with_history`, `bulk_update_with_history`),
+    inside the same transaction, naming the models written: `chain_pending(models=[Hazard,
+    HazardControl])`. A fixed number of queries per model. `post_migrate` calls it for rows
+    written by data migrations. The entries are marked `backfilled`.
+
+    Signatures and baselines are never backfilled: they are chained when created, so a missing
+    one means tampering and stays reported by `verify_audit`.
     """
-    pairs = {model._meta.label_lower: (model, history) for model, history in history_models()}
-    pending = defaultdict(list)
-    for source, label, pk in unchained_rows(using):
-        if source == AuditSource.HISTORY:
-            pending[label].append(pk)
-    rows = []
-    for label, ids in pending.items():
-        model, history = pairs[label]
-        for row in history._base_manager.using(using).filter(pk__in=ids):
-            rows.append((row.history_date, row.history_id, model, history, row))
-    rows.sort(key=lambda r: (r[0], r[1], r[2]._meta.label_lower))
-    for _, _, model, history, row in rows:
-        append_history_row(model, history, row, backfilled=True, using=using)
-    return len(rows)
+    pairs = {model._meta.label_lower: model for model, _ in history_models()}
+    batches = []
+    for source, label, table in _chained_tables(models):
+        if source != AuditSource.HISTORY:
+            continue
+        rows = list(_unchained(table, source, label, using).order_by("history_date", "history_id"))
+        if rows:
+            batches.append((pairs[label], rows))
+    if not batches:
+        return 0
+    if len(batches) == 1:
+        model, rows = batches[0]
+        return len(chain_history_rows(model, rows, backfilled=True, using=using))
+    # Several models: interleave by time so each chain stays chronological.
+    ordered = sorted(
+        (
+            (row.history_date, model._meta.label_lower, row.history_id, model, row)
+            for model, rows in batches
+            for row in rows
+        ),
+        key=lambda t: t[:3],
+    )
+    count = 0
+    run_model, run = None, []
+    for _, _, _, model, row in ordered:
+        if model is not run_model and run:
+            count += len(chain_history_rows(run_model, run, backfilled=True, using=using))
+            run = []
+        run_model = model
+        run.append(row)
+    count += len(chain_history_rows(run_model, run, backfilled=True, using=using))
+    return count
 
 
 @receiver(post_migrate, dispatch_uid="riskbench_audit_chain_pending")
