@@ -487,3 +487,21 @@ def test_traceability_matrix_export(product, editor, rich_log):
     assert {r[0] for r in rows[1:]} == {h.code for h in rich_log}
     workbook = openpyxl.load_workbook(io.BytesIO(ht.export_matrix(product, "xlsx")))
     assert workbook.active.title == "Traceability matrix"
+
+
+def test_codes_of_deleted_hazards_are_not_reused(product, editor):
+    hazard = hazard_services.hazard_create(
+        product=product, by=editor, title="Old", code="HAZ-007", category="safety"
+    )
+    hazard_services.hazard_delete(hazard=hazard, by=editor, reason="Duplicate")
+    do_import(product, editor, csv_bytes([["x"]], headers=["Title"]))
+    assert Hazard.objects.get().code == "HAZ-008"
+
+
+def test_future_suite_timestamp_is_refused(product, editor):
+    from traceability.integrations.junit import import_junit
+
+    factories.TestCaseFactory(product=product, code="TC-001")
+    data = b'<testsuite timestamp="2999-01-01T00:00:00"><testcase name="TC-001"/></testsuite>'
+    with pytest.raises(UploadError, match="future"):
+        import_junit(product=product, data=data, filename="x.xml", by=editor)

@@ -806,10 +806,14 @@ def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> Impo
 # --- Writing ------------------------------------------------------------------------------------
 
 
-def _allocate_codes(plan: ImportPlan, existing_codes) -> None:
+def table_codes(plan: ImportPlan) -> list[str]:
+    return [r.code for r in plan.rows if r.code]
+
+
+def _allocate_codes(plan: ImportPlan, used_codes) -> None:
     """Next free HAZ codes, in file order, for rows created without a code."""
     highest = 0
-    for code in list(existing_codes) + [r.code for r in plan.rows if r.code]:
+    for code in used_codes:
         match = CODE_RE.match(code)
         if match and match["prefix"] == HAZARD_PREFIX:
             highest = max(highest, int(match["number"]))
@@ -844,7 +848,14 @@ def import_hazards(
         raise ImportRefused(plan)
     reason = (reason or "Imported from spreadsheet")[:100]
     now = timezone.now()
-    _allocate_codes(plan, Hazard.objects.filter(product=product).values_list("code", flat=True))
+    # Codes of deleted hazards stay bound to them in the audit trail: never hand one out again.
+    used_codes = Hazard.history.filter(product_id=product.pk).values_list("code", flat=True)
+    _allocate_codes(
+        plan,
+        set(used_codes.order_by().distinct())
+        | set(Hazard.objects.filter(product=product).values_list("code", flat=True))
+        | set(table_codes(plan)),
+    )
 
     # BULK PATH: simple-history's *_with_history helpers write one history row per record, with
     # the user and the reason, exactly as save_record would.

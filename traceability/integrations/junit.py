@@ -124,6 +124,8 @@ def _suite_time(suite_elem) -> dt.datetime | None:
         raise UploadError(f"Suite timestamp {raw!r} is not an ISO 8601 date and time.")
     if timezone.is_naive(value):
         value = timezone.make_aware(value, dt.UTC)
+    if value > timezone.now() + dt.timedelta(minutes=5):
+        raise UploadError(f"Suite timestamp {raw} is in the future; check the CI clock.")
     return value
 
 
