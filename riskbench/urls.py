@@ -6,4 +6,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("api.urls")),
     path("", include("hazards.urls")),
+    path("", include("riskbench.app_urls")),
+    path("", include("traceability.urls")),
+    path("", include("traceability.dossier.urls")),
 ]

@@ -85,6 +85,28 @@ def sample_kwargs(name: str, params: list[str], world) -> dict | None:
             "link_id": world["reduces"].pk,
         },
     }
+    links = world["links"]
+    specific.update(
+        {
+            "traceability:impact": {
+                "slug": product.slug, "kind": "hazard", "code": world["hazard"].code
+            },
+            "traceability:test_run_create": {"slug": product.slug, "code": world["test_case"].code},
+            "traceability:evidence_download": {
+                "slug": product.slug, "code": world["test_case"].code, "run_id": world["run"].pk
+            },
+            "traceability:link_delete": {
+                "slug": product.slug,
+                "kind": "implemented_by",
+                "link_id": links["control_requirement"].pk,
+            },
+            "traceability:suspect_link_clear": {
+                "slug": product.slug,
+                "kind": "verified_by",
+                "link_id": links["requirement_test"].pk,
+            },
+        }
+    )  # fmt: skip
     if name in specific:
         return specific[name]
     kwargs = {}

@@ -350,6 +350,11 @@ def _refs(data: dict) -> tuple[LinkRef, ...]:
     return links or ()
 
 
+def edge_links(data: dict) -> tuple[LinkRef, ...]:
+    """The links one edge stands for (`graph.edges[u, v]`)."""
+    return _refs(data)
+
+
 def nodes_of(graph: nx.DiGraph, kind: str) -> list[Node]:
     """Nodes of one kind in stable (natural code) order."""
     return sort_nodes(graph, (n for n in graph.nodes if n[0] == kind))

@@ -1,0 +1,213 @@
+"""Forms of the traceability pages. They check input shape; the services check meaning (same
+product, no cycles, upload size) and their errors are put back on the named field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from hazards.forms import VersionedForm
+from hazards.models import Hazard, Product, RiskControl
+from traceability.models import (
+    CauseType,
+    Requirement,
+    SoftwareItem,
+    TestCase,
+    TestResult,
+)
+
+
+class SoftwareItemForm(VersionedForm):
+    class Meta:
+        model = SoftwareItem
+        fields = [
+            "name",
+            "description",
+            "parent",
+            "safety_class",
+            "safety_class_rationale",
+            "segregation_note",
+            "is_soup",
+            "manufacturer",
+            "soup_version",
+            "purl",
+            "licence",
+            "soup_requirements",
+            "soup_hardware_software",
+            "anomalies_reviewed_at",
+            "anomalies_notes",
+            "support_status",
+            "end_of_support",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "safety_class_rationale": forms.Textarea(attrs={"rows": 2}),
+            "segregation_note": forms.Textarea(attrs={"rows": 2}),
+            "soup_requirements": forms.Textarea(attrs={"rows": 3}),
+            "soup_hardware_software": forms.Textarea(attrs={"rows": 2}),
+            "anomalies_notes": forms.Textarea(attrs={"rows": 3}),
+            "anomalies_reviewed_at": forms.DateInput(attrs={"type": "date"}),
+            "end_of_support": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    SOUP_FIELDS = (
+        "manufacturer",
+        "soup_version",
+        "purl",
+        "licence",
+        "soup_requirements",
+        "soup_hardware_software",
+        "anomalies_reviewed_at",
+        "anomalies_notes",
+        "support_status",
+        "end_of_support",
+    )
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = product.software_items.order_by("code")
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        data.pop("change_reason", None)
+        return data
+
+
+class RequirementForm(VersionedForm):
+    class Meta:
+        model = Requirement
+        fields = ["level", "title", "text", "rationale", "parent", "software_item"]
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 4}),
+            "rationale": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = product.requirements.order_by("code")
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["software_item"].queryset = product.software_items.order_by("code")
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        data.pop("change_reason", None)
+        return data
+
+
+class TestCaseForm(VersionedForm):
+    __test__ = False
+
+    class Meta:
+        model = TestCase
+        fields = ["title", "method", "level", "procedure"]
+        widgets = {"procedure": forms.Textarea(attrs={"rows": 6})}
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        data.pop("change_reason", None)
+        return data
+
+
+class TestRunForm(forms.Form):
+    """Record one execution. The evidence file is optional; the service size-checks and hashes
+    it."""
+
+    __test__ = False
+
+    result = forms.ChoiceField(choices=TestResult.choices)
+    executed_at = forms.DateTimeField(
+        label="Executed at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    software_version = forms.CharField(label="Software version tested", max_length=100)
+    external_reference = forms.CharField(
+        max_length=300, required=False, help_text="CI job URL, JUnit case id, report number…"
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    evidence = forms.FileField(required=False, help_text="Report, log or screenshot (optional).")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["executed_at"].initial = timezone.now().replace(second=0, microsecond=0)
+
+
+class _ProductChoiceForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=100, label="Reason")
+
+
+class LinkRequirementForm(_ProductChoiceForm):
+    requirement = forms.ModelChoiceField(queryset=Requirement.objects.none())
+
+    def __init__(self, *args, product: Product, exclude=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requirement"].queryset = product.requirements.exclude(pk__in=exclude).order_by(
+            "code"
+        )
+
+
+class LinkTestForm(_ProductChoiceForm):
+    test_case = forms.ModelChoiceField(queryset=TestCase.objects.none(), label="Test case")
+
+    def __init__(self, *args, product: Product, exclude=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["test_case"].queryset = product.test_cases.exclude(pk__in=exclude).order_by(
+            "code"
+        )
+
+
+class LinkControlForm(_ProductChoiceForm):
+    control = forms.ModelChoiceField(queryset=RiskControl.objects.none(), label="Risk control")
+
+    def __init__(self, *args, product: Product, exclude=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["control"].queryset = product.controls.exclude(pk__in=exclude).order_by("code")
+
+
+# What a control ↔ test link verifies (ISO 14971 7.2: two separate pieces of evidence).
+VERIFICATION_ASPECTS = [
+    ("implementation", "its implementation"),
+    ("effectiveness", "its effectiveness"),
+]
+
+
+class ControlTestLinkForm(LinkControlForm):
+    """On a test page: this test verifies a control's implementation or effectiveness."""
+
+    aspect = forms.ChoiceField(choices=VERIFICATION_ASPECTS, label="Verifies")
+
+
+class TestControlLinkForm(LinkTestForm):
+    """On a control page: a test verifies this control's implementation or effectiveness."""
+
+    __test__ = False
+
+    aspect = forms.ChoiceField(choices=VERIFICATION_ASPECTS, label="Verifies")
+
+
+class ItemHazardForm(_ProductChoiceForm):
+    hazard = forms.ModelChoiceField(queryset=Hazard.objects.none())
+    cause_type = forms.ChoiceField(choices=CauseType.choices, label="Cause (IEC 62304 7.1.2)")
+    cause = forms.CharField(required=False, max_length=500, label="Cause in words")
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hazard"].queryset = product.hazards.order_by("code")
+
+
+class ReviewForm(forms.Form):
+    """Clearing a suspect link needs a reason (kept in the link's history)."""
+
+    reason = forms.CharField(max_length=500, label="Why the link still holds")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=100, label="Reason")

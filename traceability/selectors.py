@@ -1,0 +1,410 @@
+"""Reads of the traceability side that span relations, each in a fixed number of queries,
+plus the contributions to shared pages (dashboard panel, search) named in
+`riskbench.navigation`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from hazards.models import ControlIntroducedHazard, HazardControl, HazardTransfer, Product
+from hazards.selectors import SearchHit
+from traceability import graph as tg
+from traceability.models import (
+    ControlEffectivenessTest,
+    ControlImplementationTest,
+    ControlRequirement,
+    Requirement,
+    RequirementTest,
+    SoftwareItem,
+    SoftwareItemHazard,
+    TestCase,
+    TestRun,
+)
+
+# --- Links to items -----------------------------------------------------------------------------
+
+DETAIL_URLS = {
+    tg.HAZARD: "hazards:hazard_detail",
+    tg.CONTROL: "hazards:control_detail",
+    tg.REQUIREMENT: "traceability:requirement_detail",
+    tg.TEST: "traceability:test_case_detail",
+    tg.SOFTWARE_ITEM: "traceability:software_item_detail",
+}
+_PLACEHOLDER = "CODE-PLACEHOLDER-0"
+
+
+class Linker:
+    """URLs of item pages by (kind, code), reversing each pattern once per request: a matrix
+    export of thousands of rows must not pay for thousands of `reverse()` calls."""
+
+    def __init__(self, slug: str):
+        self.slug = slug
+        self._prefix: dict[str, str] = {}
+
+    def url(self, kind: str, code: str) -> str:
+        if kind not in self._prefix:
+            self._prefix[kind] = reverse(DETAIL_URLS[kind], args=[self.slug, _PLACEHOLDER])
+        return self._prefix[kind].replace(_PLACEHOLDER, quote(code, safe=""))
+
+    def node(self, graph, node) -> str:
+        return self.url(node[0], graph.nodes[node].get("code", ""))
+
+
+# --- The graph of a product ---------------------------------------------------------------------
+
+
+def product_analysis(product: Product) -> tg.Analysis:
+    """Build the product's trace graph (13 queries) and run every analysis on it once."""
+    return tg.analyse(tg.build_graph(product))
+
+
+def latest_run_annotations():
+    latest = TestRun.objects.filter(test_case=OuterRef("pk")).order_by("-executed_at", "-id")
+    return {
+        "latest_result": Subquery(latest.values("result")[:1]),
+        "latest_run_at": Subquery(latest.values("executed_at")[:1]),
+    }
+
+
+# --- Software items -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    item: SoftwareItem
+    depth: int
+
+
+def software_tree(product: Product) -> list[TreeRow]:
+    """The architecture as an indented list, parents before children (one query + one for the
+    requirement counts)."""
+    items = list(
+        product.software_items.annotate(requirement_count=Count("requirements")).order_by("code")
+    )
+    children: dict[int | None, list[SoftwareItem]] = {}
+    ids = {item.pk for item in items}
+    for item in items:
+        parent = item.parent_id if item.parent_id in ids else None
+        children.setdefault(parent, []).append(item)
+    rows: list[TreeRow] = []
+    seen: set[int] = set()
+
+    def walk(parent, depth):
+        for child in sorted(children.get(parent, []), key=lambda i: tg.code_key(i.code)):
+            if child.pk in seen:
+                continue
+            seen.add(child.pk)
+            rows.append(TreeRow(child, depth))
+            walk(child.pk, depth + 1)
+
+    walk(None, 0)
+    # Items caught in a parent cycle (corrupt data) still appear, at the top level.
+    rows.extend(TreeRow(i, 0) for i in items if i.pk not in seen)
+    return rows
+
+
+def software_item_detail(product: Product, code: str) -> SoftwareItem:
+    return get_object_or_404(
+        SoftwareItem.objects.select_related("parent").prefetch_related(
+            Prefetch("children", SoftwareItem.objects.order_by("code")),
+            Prefetch("requirements", Requirement.objects.order_by("code")),
+            Prefetch(
+                "hazard_links",
+                SoftwareItemHazard.objects.select_related("hazard").order_by("hazard__code"),
+            ),
+        ),
+        product=product,
+        code=code,
+    )
+
+
+# --- Requirements -------------------------------------------------------------------------------
+
+
+def requirement_list(product: Product, filters: dict):
+    """Requirements with their item, controls and tests: 3 queries whatever the count."""
+    qs = (
+        product.requirements.select_related("software_item")
+        .prefetch_related(
+            Prefetch(
+                "control_links",
+                ControlRequirement.objects.select_related("control").order_by("control__code"),
+            ),
+            Prefetch(
+                "test_links",
+                RequirementTest.objects.select_related("test_case").order_by("test_case__code"),
+            ),
+        )
+        .order_by("code")
+    )
+    if filters.get("level"):
+        qs = qs.filter(level=filters["level"])
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("q"):
+        text = filters["q"]
+        qs = qs.filter(Q(code__icontains=text) | Q(title__icontains=text) | Q(text__icontains=text))
+    return qs
+
+
+def requirement_detail(product: Product, code: str) -> Requirement:
+    tests = TestCase.objects.annotate(**latest_run_annotations())
+    return get_object_or_404(
+        Requirement.objects.select_related("parent", "software_item").prefetch_related(
+            Prefetch("children", Requirement.objects.order_by("code")),
+            Prefetch(
+                "control_links",
+                ControlRequirement.objects.select_related("control").order_by("control__code"),
+            ),
+            Prefetch(
+                "test_links",
+                RequirementTest.objects.order_by("test_case__code").prefetch_related(
+                    Prefetch("test_case", tests)
+                ),
+            ),
+        ),
+        product=product,
+        code=code,
+    )
+
+
+# --- Tests --------------------------------------------------------------------------------------
+
+
+def test_case_list(product: Product, filters: dict):
+    """Test cases with their latest run and what they verify: 4 queries whatever the count."""
+    qs = (
+        product.test_cases.annotate(**latest_run_annotations(), run_count=Count("runs"))
+        .prefetch_related(
+            Prefetch(
+                "requirement_links",
+                RequirementTest.objects.select_related("requirement").order_by("requirement__code"),
+            ),
+            Prefetch(
+                "implementation_control_links",
+                ControlImplementationTest.objects.select_related("control").order_by(
+                    "control__code"
+                ),
+            ),
+            Prefetch(
+                "effectiveness_control_links",
+                ControlEffectivenessTest.objects.select_related("control").order_by(
+                    "control__code"
+                ),
+            ),
+        )
+        .order_by("code")
+    )
+    if filters.get("level"):
+        qs = qs.filter(level=filters["level"])
+    if filters.get("method"):
+        qs = qs.filter(method=filters["method"])
+    if filters.get("q"):
+        text = filters["q"]
+        qs = qs.filter(Q(code__icontains=text) | Q(title__icontains=text))
+    result = filters.get("result")
+    if result == "none":
+        qs = qs.filter(latest_result__isnull=True)
+    elif result:
+        qs = qs.filter(latest_result=result)
+    return qs
+
+
+def test_case_detail(product: Product, code: str) -> TestCase:
+    return get_object_or_404(
+        TestCase.objects.prefetch_related(
+            Prefetch(
+                "runs",
+                TestRun.objects.select_related("executed_by").order_by("-executed_at", "-id"),
+            ),
+            Prefetch(
+                "requirement_links",
+                RequirementTest.objects.select_related("requirement").order_by("requirement__code"),
+            ),
+            Prefetch(
+                "implementation_control_links",
+                ControlImplementationTest.objects.select_related("control").order_by(
+                    "control__code"
+                ),
+            ),
+            Prefetch(
+                "effectiveness_control_links",
+                ControlEffectivenessTest.objects.select_related("control").order_by(
+                    "control__code"
+                ),
+            ),
+        ),
+        product=product,
+        code=code,
+    )
+
+
+# --- A control's trace (shown on the control page, owned by `hazards`) ---------------------------
+
+
+@dataclass(frozen=True)
+class ControlTrace:
+    requirement_links: list
+    implementation_links: list
+    effectiveness_links: list
+    implementation: str  # evidence status (graph.evidence_status)
+    effectiveness: str
+
+
+def control_trace(control) -> ControlTrace:
+    """Requirements and verification of one control with latest results: 3 queries."""
+    tests = TestCase.objects.annotate(**latest_run_annotations())
+    req_links = list(
+        control.requirement_links.select_related("requirement").order_by("requirement__code")
+    )
+    impl = list(
+        control.implementation_test_links.order_by("test_case__code").prefetch_related(
+            Prefetch("test_case", tests)
+        )
+    )
+    eff = list(
+        control.effectiveness_test_links.order_by("test_case__code").prefetch_related(
+            Prefetch("test_case", tests)
+        )
+    )
+    return ControlTrace(
+        req_links,
+        impl,
+        eff,
+        tg.evidence_status([link.test_case.latest_result for link in impl]),
+        tg.evidence_status([link.test_case.latest_result for link in eff]),
+    )
+
+
+# --- Suspect links ------------------------------------------------------------------------------
+
+LINK_MODELS_BY_KIND = {
+    model.KIND: model
+    for model in (
+        HazardControl,
+        ControlIntroducedHazard,
+        HazardTransfer,
+        ControlRequirement,
+        RequirementTest,
+        ControlImplementationTest,
+        ControlEffectivenessTest,
+        SoftwareItemHazard,
+    )
+}
+
+
+@dataclass(frozen=True)
+class SuspectLink:
+    kind: str
+    phrase: str
+    link: object  # the link row, with both ends loaded
+    source: tuple
+    target: tuple
+    source_code: str
+    source_title: str
+    target_code: str
+    target_title: str
+    source_changed: bool
+    target_changed: bool
+    source_url: str
+    target_url: str
+
+
+def suspect_links(product: Product, analysis: tg.Analysis) -> list[SuspectLink]:
+    """Every suspect link with the versions it recorded and the ends' current versions: one
+    query per link table that has suspect links (at most 8), whatever their number."""
+    graph = analysis.graph
+    linker = Linker(product.slug)
+    wanted: dict[str, list[int]] = {}
+    gaps = [gap for gap in analysis.gaps if gap.kind == "suspect_link"]
+    for gap in gaps:
+        wanted.setdefault(gap.link[0], []).append(gap.link[1])
+    rows: dict[tuple[str, int], object] = {}
+    for kind, ids in wanted.items():
+        model = LINK_MODELS_BY_KIND[kind]
+        qs = model.objects.filter(pk__in=ids).select_related("reviewed_by", "created_by")
+        for link in qs:
+            rows[(kind, link.pk)] = link
+    result = []
+    for gap in gaps:
+        kind, link_id, target = gap.link
+        link = rows.get((kind, link_id))
+        if link is None:
+            continue
+        source = gap.node
+        s, t = graph.nodes[source], graph.nodes[target]
+        result.append(
+            SuspectLink(
+                kind=kind,
+                phrase=tg.LINK_KINDS[kind][2],
+                link=link,
+                source=source,
+                target=target,
+                source_code=s.get("code", ""),
+                source_title=s.get("title", ""),
+                target_code=t.get("code", ""),
+                target_title=t.get("title", ""),
+                source_changed=s.get("version", 0) > link.source_version,
+                target_changed=t.get("version", 0) > link.target_version,
+                source_url=linker.node(graph, source),
+                target_url=linker.node(graph, target),
+            )
+        )
+    return result
+
+
+# --- Contributions to shared pages ---------------------------------------------------------------
+
+
+def dashboard_panel(request, product: Product):
+    """Coverage summary on the product dashboard (riskbench.navigation.DASHBOARD_PANELS)."""
+    analysis = product_analysis(product)
+    verification = analysis.hazards
+    counts = {state: 0 for state in tg.HAZARD_STATES}
+    for state in verification.values():
+        counts[state] += 1
+    return (
+        "traceability/_dashboard_panel.html",
+        {
+            "coverage": analysis.coverage,
+            "gap_count": len(analysis.gaps),
+            "verification": list(counts.items()),
+            "top_gaps": [row for row in analysis.coverage if row.gaps],
+        },
+    )
+
+
+def search_traceability(product: Product, query: str) -> list[SearchHit]:
+    """Requirements, tests and software items by code or words (riskbench SEARCH_PROVIDERS)."""
+    text = query.strip()
+    if not text:
+        return []
+    linker = Linker(product.slug)
+    hits = []
+    for req in product.requirements.filter(
+        Q(code__icontains=text) | Q(title__icontains=text) | Q(text__icontains=text)
+    ).order_by("code")[:50]:
+        hits.append(
+            SearchHit(req.code, req.title, "Requirement", linker.url(tg.REQUIREMENT, req.code))
+        )
+    for test in product.test_cases.filter(
+        Q(code__icontains=text) | Q(title__icontains=text) | Q(procedure__icontains=text)
+    ).order_by("code")[:50]:
+        hits.append(SearchHit(test.code, test.title, "Test case", linker.url(tg.TEST, test.code)))
+    for item in product.software_items.filter(
+        Q(code__icontains=text)
+        | Q(name__icontains=text)
+        | Q(manufacturer__icontains=text)
+        | Q(purl__icontains=text)
+    ).order_by("code")[:50]:
+        hits.append(
+            SearchHit(
+                item.code, item.name, "Software item", linker.url(tg.SOFTWARE_ITEM, item.code)
+            )
+        )
+    return hits
