@@ -1,8 +1,104 @@
-from django.core.management.base import BaseCommand
+"""`manage.py loaddemo`: load the demo risk files (idempotent) and, in development only, ensure
+the demo logins.
+
+The demo products are written through the services with an acting user and reasons, so their
+history is real (21 CFR 11.10(e)). Running the command again changes nothing.
+
+Demo logins exist only when `settings.DEMO_LOGIN_ENABLED` is true (development; production
+settings never enable it):
+
+* ``demo`` / ``Bolus-occlusion-42`` — group "Quality engineer", member of every demo product;
+* ``auditor`` / ``Audit-trail-1971`` — group "Auditor", member of every demo product.
+
+The documented password is (re)set on each run only for accounts that loaddemo created itself
+(marked by an e-mail address at ``demo.riskbench.invalid``); an account of the same name made by
+someone else keeps its password. Both lines are printed on every run, because `make run` shows
+them to the developer. Without demo logins, the demo data are authored by the system user
+``riskbench-demo``, which has no usable password.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from hazards.demo import PRODUCTS
+from hazards.demo.loader import load_product
+from riskbench import roles
+
+DEMO_EMAIL_DOMAIN = "demo.riskbench.invalid"
+SYSTEM_USERNAME = "riskbench-demo"
+DEMO_LOGINS = (
+    # username, password, group, first name, last name, label printed
+    ("demo", "Bolus-occlusion-42", roles.QUALITY_ENGINEER, "Dana", "Demo", "Demo login"),
+    ("auditor", "Audit-trail-1971", roles.AUDITOR, "Alex", "Auditor", "Auditor login"),
+)
+
+
+def ensure_login(username, password, group_name, first_name, last_name):
+    """The demo account, in its group. Returns (user, password shown or None when the account
+    was not created by loaddemo and so keeps a password we do not know)."""
+    User = get_user_model()
+    email = f"{username}@{DEMO_EMAIL_DOMAIN}"
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise CommandError(f"Demo password for {username!r} is refused: {exc}") from exc
+        user.set_password(password)
+        user.save()
+    elif user.email == email:
+        if not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+    else:
+        password = None
+    group = Group.objects.get(name=group_name)
+    if not user.groups.filter(pk=group.pk).exists():
+        user.groups.add(group)
+    return user, password
+
+
+def ensure_system_user():
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"first_name": "RiskBench", "last_name": "demo loader", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
 
 
 class Command(BaseCommand):
     help = "Load the demo products (idempotent) and ensure the demo login (development only)."
 
     def handle(self, *args, **options):
-        self.stdout.write("Demo data: not yet available.")
+        logins = []
+        if settings.DEMO_LOGIN_ENABLED:
+            for username, password, group, first, last, label in DEMO_LOGINS:
+                user, shown = ensure_login(username, password, group, first, last)
+                logins.append((label, user, shown))
+            author = logins[0][1]
+            members = [user for _, user, _ in logins]
+        else:
+            author = ensure_system_user()
+            members = []
+
+        for module in PRODUCTS:
+            result = load_product(module, by=author, members=members)
+            if result.total:
+                details = ", ".join(f"{n} {kind}" for kind, n in result.created.items())
+                self.stdout.write(f"{result.product.slug}: created {details}")
+            else:
+                self.stdout.write(f"{result.product.slug}: already loaded, nothing changed")
+
+        for label, user, shown in logins:
+            if shown is None:
+                shown = "(unchanged: this account was not created by loaddemo)"
+            self.stdout.write(f"{label}: user {user.username} / password {shown}")

@@ -1,0 +1,436 @@
+"""Write the demo risk files through the real services, so the demo has a real audit trail.
+
+The content lives in the product modules of this package as plain data (see `__init__`); this
+module turns it into records. Every write goes through a service — `hazards.services` for the
+risk register, `traceability.services` for the IEC 62304 side — with an acting user and a
+reason, so each demo record starts with the history a quality engineer's record would have
+(21 CFR 11.10(e)).
+
+Idempotent by code: an item is created only when no item with its code exists in the product,
+a link only when it is missing, a test run only when no run of that test has its CI reference,
+and status changes are applied only to items created in the same run. A second run therefore
+writes nothing (no new history rows) and never overwrites what a user changed in a demo product.
+
+Layering: `hazards` must not depend on `traceability` (DESIGN.md §1). The demo loader is a
+composition root that seeds both apps, so it imports `traceability` lazily, here only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from hazards import services
+from hazards.models import (
+    ControlIntroducedHazard,
+    Hazard,
+    HazardControl,
+    HazardTransfer,
+    Membership,
+    Product,
+    RiskControl,
+    RiskPolicy,
+)
+from riskbench.models import Status
+from riskbench.services import link_review
+
+# Demo test runs are dated from this fixed instant, never from now(): two loads give the same
+# dates, so screenshots, dossiers and tests stay comparable. (Only on a machine whose clock is
+# earlier is it moved back, since evidence cannot be dated in the future.)
+DEMO_EPOCH = dt.datetime(2026, 10, 30, 9, 0, tzinfo=dt.UTC)
+
+HAZARD_FIELDS = (
+    "category",
+    "title",
+    "hazard_type",
+    "hazard",
+    "sequence_of_events",
+    "hazardous_situation",
+    "harm",
+    "severity",
+    "p1",
+    "p2",
+    "probability",
+    "residual_severity",
+    "residual_p1",
+    "residual_p2",
+    "residual_probability",
+    "benefit_risk_justification",
+    "asset",
+    "threat",
+    "vulnerability",
+    "cvss_vector",
+    "residual_cvss_vector",
+    "data_elements",
+    "linddun_category",
+)
+CONTROL_FIELDS = ("title", "description", "option", "security_category", "implementation_status")
+SOFTWARE_ITEM_FIELDS = (
+    "name",
+    "description",
+    "safety_class",
+    "safety_class_rationale",
+    "segregation_note",
+    "is_soup",
+    "manufacturer",
+    "soup_version",
+    "purl",
+    "licence",
+    "soup_requirements",
+    "soup_hardware_software",
+    "anomalies_reviewed_at",
+    "anomalies_notes",
+    "support_status",
+    "end_of_support",
+)
+REQUIREMENT_FIELDS = ("level", "title", "text", "rationale")
+TEST_CASE_FIELDS = ("title", "method", "level", "procedure")
+
+
+def demo_epoch() -> dt.datetime:
+    return min(DEMO_EPOCH, timezone.now() - dt.timedelta(days=1))
+
+
+@dataclass
+class LoadResult:
+    """What one run created, per kind (empty on an idempotent re-run)."""
+
+    product: Product
+    created: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, n: int = 1) -> None:
+        self.created[kind] = self.created.get(kind, 0) + n
+
+    @property
+    def total(self) -> int:
+        return sum(self.created.values())
+
+
+def default_policy() -> RiskPolicy:
+    policy = (
+        RiskPolicy.objects.filter(name__startswith="Default risk policy").order_by("pk").first()
+        or RiskPolicy.objects.order_by("pk").first()
+    )
+    if policy is None:
+        raise RuntimeError("No risk policy exists: run `manage.py migrate` first.")
+    return policy
+
+
+class ProductLoader:
+    """Loads one demo product module (see `hazards.demo` for the shape of the data)."""
+
+    def __init__(self, module, *, by, members=()):
+        self.m = module
+        self.by = by
+        self.members = list(members)
+        self.doc = module.PRODUCT["document_number"]
+        self.new_links: list = []  # links made in this run, reviewed if an end moves on
+        self.new_codes: set[str] = set()  # codes of items created in this run
+        self.link_keys: dict = {}  # link model -> keys of the product's existing links
+
+    def load(self) -> LoadResult:
+        with transaction.atomic():
+            product = Product.objects.filter(slug=self.m.PRODUCT["slug"]).first()
+            self.result = LoadResult(product)
+            if product is None:
+                product = self.result.product = services.product_create(
+                    by=self.by,
+                    reason=f"Risk management file {self.doc} opened (ISO 14971 4.5)",
+                    risk_policy=default_policy(),
+                    **self.m.PRODUCT,
+                )
+                self.result.count("products")
+            self.memberships(product)
+            controls = self.controls(product)
+            hazards = self.hazards(product, controls)
+            self.traceability(product, controls, hazards)
+        return self.result
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def set_status(self, record, target: str, *, what: str, via_review: bool = True) -> None:
+        """Walk a newly created record through the workflow to its demo status. Hazards pass
+        through review; controls and requirements are approved by the board in one step.
+        Approval goes through `record_set_status`, so a hazard that fails the approval check
+        (ISO 14971 7.3, 7.4) stops the load instead of being approved."""
+        if target == Status.IN_REVIEW or (target == Status.APPROVED and via_review):
+            record = services.record_set_status(
+                record=record,
+                status=Status.IN_REVIEW,
+                by=self.by,
+                reason=f"Submitted for review: {what} complete ({self.doc})",
+            )
+        if target == Status.APPROVED:
+            services.record_set_status(
+                record=record,
+                status=Status.APPROVED,
+                by=self.by,
+                reason=f"Approved at risk review board, {self.doc}",
+            )
+
+    def existing_links(self, model) -> set:
+        """Keys of the product's links of one kind, read once (one query per link kind)."""
+        if model not in self.link_keys:
+            source, target = model.SOURCE_FIELD, model.TARGET_FIELD
+            names = sorted([source, target, *(["cause_type"] if hasattr(model, "cause") else [])])
+            columns = [f"{n}_id" if n in (source, target) else n for n in names]
+            rows = model.objects.filter(**{f"{source}__product": self.result.product})
+            self.link_keys[model] = {
+                tuple(zip(names, row, strict=True)) for row in rows.values_list(*columns)
+            }
+        return self.link_keys[model]
+
+    def link(self, model, service, *, reason: str, ends: dict, **extra) -> None:
+        """Create a link through its service unless it exists (`ends` identify it)."""
+        key = tuple(sorted((name, getattr(v, "pk", v)) for name, v in ends.items()))
+        existing = self.existing_links(model)
+        if key in existing:
+            return
+        self.new_links.append(service(by=self.by, reason=reason, **ends, **extra))
+        existing.add(key)
+        self.result.count("links")
+
+    def review_moved_links(self, occasion: str) -> None:
+        """Links made in this run whose end then moved on (a status change raises the version)
+        are confirmed by the reviewer, as a quality engineer does when approving the row."""
+        for link in self.new_links:
+            link = type(link).objects.get(pk=link.pk)
+            if link.is_suspect:
+                link_review(link, by=self.by, reason=f"Link confirmed during {occasion}")
+        self.new_links = []
+
+    # -- ISO 14971 side -----------------------------------------------------------------------
+
+    def memberships(self, product: Product) -> None:
+        for user in self.members:
+            if not Membership.objects.filter(product=product, user=user).exists():
+                membership = Membership(product=product, user=user)
+                membership._history_user = self.by
+                membership._change_reason = "Demo login given access to the demo product"
+                membership.save()
+                self.result.count("memberships")
+
+    def controls(self, product: Product) -> dict[str, RiskControl]:
+        controls = {c.code: c for c in product.controls.all()}
+        for spec in self.m.CONTROLS:
+            if spec["code"] in controls:
+                continue
+            control = services.control_create(
+                product=product,
+                by=self.by,
+                reason=f"Risk control measure selected (ISO 14971 7.1), {self.doc}",
+                code=spec["code"],
+                **{k: spec[k] for k in CONTROL_FIELDS if k in spec},
+            )
+            self.new_codes.add(control.code)
+            self.result.count("controls")
+            # Controls are approved before they are linked, so their links start clean.
+            self.set_status(
+                control, spec.get("status", Status.DRAFT), what="control", via_review=False
+            )
+            controls[control.code] = RiskControl.objects.get(pk=control.pk)
+        return controls
+
+    def hazards(self, product: Product, controls: dict[str, RiskControl]) -> dict[str, Hazard]:
+        hazards = {h.code: h for h in product.hazards.all()}
+        for spec in self.m.HAZARDS:
+            if spec["code"] in hazards:
+                continue
+            hazards[spec["code"]] = services.hazard_create(
+                product=product,
+                by=self.by,
+                reason=f"Identified in hazard analysis (ISO 14971 5.4), {self.doc}",
+                code=spec["code"],
+                owner=self.by,
+                **{k: spec[k] for k in HAZARD_FIELDS if k in spec},
+            )
+            self.new_codes.add(spec["code"])
+            self.result.count("hazards")
+
+        for spec in self.m.HAZARDS:
+            hazard = hazards[spec["code"]]
+            for code in spec.get("controls", ()):
+                self.link(
+                    HazardControl,
+                    services.hazard_control_link,
+                    reason=f"{code} reduces the risk of {hazard.code} (ISO 14971 7.1)",
+                    ends={"hazard": hazard, "control": controls[code]},
+                )
+            for code in spec.get("leads_to", ()):
+                self.link(
+                    HazardTransfer,
+                    services.hazard_transfer_link,
+                    reason=f"Security risk {hazard.code} can lead to {code}: transferred",
+                    ends={"security_hazard": hazard, "safety_hazard": hazards[code]},
+                )
+        for control_code, hazard_code in getattr(self.m, "INTRODUCED", ()):
+            self.link(
+                ControlIntroducedHazard,
+                services.control_introduces_link,
+                reason=f"{control_code} introduces {hazard_code}, analysed (ISO 14971 7.5)",
+                ends={"control": controls[control_code], "hazard": hazards[hazard_code]},
+            )
+
+        for spec in self.m.HAZARDS:
+            if spec["code"] in self.new_codes:
+                hazard = Hazard.objects.get(pk=hazards[spec["code"]].pk)
+                self.set_status(hazard, spec.get("status", Status.DRAFT), what="risk analysis")
+        self.review_moved_links("the hazard's review and approval")
+        return {code: Hazard.objects.get(pk=h.pk) for code, h in hazards.items()}
+
+    # -- IEC 62304 side -----------------------------------------------------------------------
+
+    def traceability(self, product, controls, hazards) -> None:
+        from traceability import services as trace
+        from traceability.models import (
+            ControlEffectivenessTest,
+            ControlImplementationTest,
+            ControlRequirement,
+            Requirement,
+            RequirementTest,
+            SoftwareItemHazard,
+        )
+
+        items = {i.code: i for i in product.software_items.all()}
+        for spec in self.m.SOFTWARE_ITEMS:
+            if spec["code"] in items:
+                continue
+            items[spec["code"]] = trace.software_item_create(
+                product=product,
+                by=self.by,
+                reason=(
+                    f"SOUP item recorded (IEC 62304 8.1.2), {self.doc}"
+                    if spec.get("is_soup")
+                    else f"Software item of the architecture (IEC 62304 5.3), {self.doc}"
+                ),
+                code=spec["code"],
+                parent=items[spec["parent"]] if spec.get("parent") else None,
+                **{k: spec[k] for k in SOFTWARE_ITEM_FIELDS if k in spec},
+            )
+            self.result.count("software_items")
+
+        requirements = {r.code: r for r in product.requirements.all()}
+        for spec in self.m.REQUIREMENTS:
+            if spec["code"] in requirements:
+                continue
+            requirement = trace.requirement_create(
+                product=product,
+                by=self.by,
+                reason=f"Requirement specified (IEC 62304 5.2, 7.2), {self.doc}",
+                code=spec["code"],
+                parent=requirements[spec["parent"]] if spec.get("parent") else None,
+                software_item=items[spec["item"]] if spec.get("item") else None,
+                **{k: spec[k] for k in REQUIREMENT_FIELDS if k in spec},
+            )
+            self.new_codes.add(requirement.code)
+            self.result.count("requirements")
+            # Approved before it is linked, so its links start clean.
+            self.set_status(
+                requirement,
+                spec.get("status", Status.APPROVED),
+                what="specification",
+                via_review=False,
+            )
+            requirements[requirement.code] = Requirement.objects.get(pk=requirement.pk)
+
+        tests = {t.code: t for t in product.test_cases.all()}
+        recorded = set(
+            product.test_cases.filter(runs__isnull=False).values_list(
+                "code", "runs__external_reference"
+            )
+        )
+        epoch = demo_epoch()
+        for index, spec in enumerate(self.m.TEST_CASES):
+            if spec["code"] not in tests:
+                tests[spec["code"]] = trace.test_case_create(
+                    product=product,
+                    by=self.by,
+                    reason=f"Verification activity defined (IEC 62304 5.7), {self.doc}",
+                    code=spec["code"],
+                    **{k: spec[k] for k in TEST_CASE_FIELDS if k in spec},
+                )
+                self.result.count("test_cases")
+            # Default: one passing run on the release under test, dates spread over months.
+            runs = spec.get("runs") or [
+                (150 - (index * 11) % 120, "pass", self.m.SOFTWARE_VERSION, "")
+            ]
+            for number, (days_ago, result, version, notes) in enumerate(runs, 1):
+                reference = f"{self.m.CI_PREFIX}/{spec['code'].lower()}/run-{number}"
+                if (spec["code"], reference) in recorded:
+                    continue
+                trace.test_run_record(
+                    test_case=tests[spec["code"]],
+                    by=self.by,
+                    result=result,
+                    executed_at=epoch - dt.timedelta(days=days_ago, minutes=7 * index),
+                    software_version=version,
+                    notes=notes,
+                    external_reference=reference,
+                    reason=f"Evidence recorded: {spec['code']} {result} on {version}",
+                )
+                self.result.count("test_runs")
+
+        for spec in self.m.REQUIREMENTS:
+            requirement = requirements[spec["code"]]
+            for code in spec.get("controls", ()):
+                self.link(
+                    ControlRequirement,
+                    trace.control_requirement_link,
+                    reason=f"{code} implemented by {requirement.code} (IEC 62304 7.2)",
+                    ends={"control": controls[code], "requirement": requirement},
+                )
+        for spec in self.m.TEST_CASES:
+            test = tests[spec["code"]]
+            for code in spec.get("requirements", ()):
+                self.link(
+                    RequirementTest,
+                    trace.requirement_test_link,
+                    reason=f"{code} verified by {test.code} (IEC 62304 5.7)",
+                    ends={"requirement": requirements[code], "test_case": test},
+                )
+            for code in spec.get("implementation_of", ()):
+                self.link(
+                    ControlImplementationTest,
+                    trace.control_implementation_test_link,
+                    reason=f"Implementation of {code} verified by {test.code} (ISO 14971 7.2)",
+                    ends={"control": controls[code], "test_case": test},
+                )
+            for code in spec.get("effectiveness_of", ()):
+                self.link(
+                    ControlEffectivenessTest,
+                    trace.control_effectiveness_test_link,
+                    reason=f"Effectiveness of {code} verified by {test.code} (ISO 14971 7.2)",
+                    ends={"control": controls[code], "test_case": test},
+                )
+        for spec in self.m.HAZARDS:
+            hazard = hazards[spec["code"]]
+            for item_code, cause_type, cause in spec.get("software", ()):
+                self.link(
+                    SoftwareItemHazard,
+                    trace.software_item_hazard_link,
+                    reason=f"{item_code} can contribute to {hazard.code} (IEC 62304 7.1)",
+                    ends={
+                        "software_item": items[item_code],
+                        "hazard": hazard,
+                        "cause_type": cause_type,
+                    },
+                    cause=cause,
+                )
+        self.new_links = []
+
+        # Edits made after the trace was built, as happen in real projects: the links that touch
+        # the edited requirement become suspect until someone reviews them (a demo gap).
+        for code, changes, reason in getattr(self.m, "LATER_REQUIREMENT_CHANGES", ()):
+            if code in self.new_codes:
+                trace.requirement_update(
+                    requirement=requirements[code], by=self.by, reason=reason, **changes
+                )
+                self.result.count("later_changes")
+
+
+def load_product(module, *, by, members=()) -> LoadResult:
+    """Load one demo product module; see `ProductLoader`."""
+    return ProductLoader(module, by=by, members=members).load()
