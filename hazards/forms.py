@@ -147,7 +147,9 @@ class HazardForm(VersionedForm):
             Category.PRIVACY: "",
         }[self.category]
         for prefix, when in (("", "Initial"), ("residual_", "Residual")):
-            self.fields[f"{prefix}severity"] = _level_field(f"{when} {sev_label.lower()}", sev_scale)
+            self.fields[f"{prefix}severity"] = _level_field(
+                f"{when} {sev_label.lower()}", sev_scale
+            )
             self.fields[f"{prefix}probability"] = _level_field(
                 f"{when} {like_label.lower()}", like_scale, like_help
             )
@@ -159,7 +161,9 @@ class HazardForm(VersionedForm):
             )
         members = get_user_model().objects.filter(memberships__product=product).order_by("username")
         self.fields["owner"].queryset = members
-        keep = set(COMMON_FIELDS) | set(CATEGORY_FIELDS[self.category]) | {"version", "change_reason"}
+        keep = (
+            set(COMMON_FIELDS) | set(CATEGORY_FIELDS[self.category]) | {"version", "change_reason"}
+        )
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
@@ -324,7 +328,10 @@ class MatrixWidget(forms.Widget):
             rows.append({"label": label, "cells": cells})
         context["rows"] = rows
         context["col_labels"] = self.col_labels
-        context["regions"] = [(a.value, risk.ACCEPTABILITY_LABELS[risk.Category.SAFETY][a]) for a in risk.Acceptability]
+        context["regions"] = [
+            (a.value, risk.ACCEPTABILITY_LABELS[risk.Category.SAFETY][a])
+            for a in risk.Acceptability
+        ]
         return context
 
     def value_from_datadict(self, data, files, name):

@@ -84,6 +84,11 @@ def apply_estimates(hazard: Hazard, policy: risk.PolicyData) -> None:
             cvss_vector=hazard.residual_cvss_vector,
             prefix="residual_",
         )
+        if category == Category.SECURITY and hazard.residual_cvss_vector:
+            # Valid (estimate() scored it): store it in canonical form like the initial one.
+            hazard.residual_cvss_vector = risk.score_cvss(
+                hazard.residual_cvss_vector, policy.exploitability_levels
+            ).vector
     except risk.RiskError as exc:
         raise ValidationError({exc.field: exc.message}) from exc
     hazard.probability = initial.probability
@@ -98,7 +103,9 @@ def apply_estimates(hazard: Hazard, policy: risk.PolicyData) -> None:
 def hazard_create(*, product: Product, by, reason: str = "", **fields) -> Hazard:
     """Add a row to the hazard log (ISO 14971 5.4) with the next free HAZ code."""
     product = Product.objects.select_for_update().get(pk=product.pk)
-    code = fields.pop("code", None) or next_code(product.hazards.all(), HAZARD_PREFIX)
+    code = fields.pop("code", None) or next_code(
+        product.hazards.all(), HAZARD_PREFIX, history=Hazard.history.filter(product_id=product.pk)
+    )
     hazard = Hazard(product=product, code=code, **fields)
     apply_estimates(hazard, product.risk_policy.data)
     return save_record(hazard, by=by, reason=reason or "Created")
@@ -121,10 +128,25 @@ def hazard_update(
     """
     fields = {**(fields or {}), **more_fields}
     current = lock_for_edit(hazard, expected_version)
+    if fields.get("category", current.category) != current.category:
+        _forget_axes_of_old_category(current, fields["category"], given=fields)
     for name, value in fields.items():
         setattr(current, name, value)
     apply_estimates(current, current.product.risk_policy.data)
     return save_record(current, by=by, reason=reason)
+
+
+def _forget_axes_of_old_category(hazard: Hazard, new_category: str, *, given) -> None:
+    """The likelihood axis means something else in each category (probability of harm,
+    exploitability, privacy likelihood), and privacy's impact is not a severity of harm: a value
+    not re-entered with the new category would be a stale estimate under a new meaning (5.5).
+    Left empty, the row is evaluated on severity alone or shown as not estimated."""
+    stale = ["probability", "residual_probability"]
+    if Category.PRIVACY in (hazard.category, new_category):
+        stale += ["severity", "residual_severity"]
+    for name in stale:
+        if name not in given:
+            setattr(hazard, name, None)
 
 
 def hazard_approval_check(hazard: Hazard) -> risk.ApprovalCheck:
@@ -151,6 +173,10 @@ def record_set_status(*, record, status: str, by, reason: str = "", expected_ver
         check = hazard_approval_check(current)
         if not check.ok:
             raise ValidationError({f: m for f, m in check.problems})
+    reopening = current.status == Status.APPROVED and status != Status.APPROVED
+    if reopening and hasattr(current, "revision"):
+        # Reopening an approved record starts a new revision; its signatures stay on the old.
+        current.revision += 1
     current.status = status
     current._approving = True
     return save_record(
@@ -159,17 +185,24 @@ def record_set_status(*, record, status: str, by, reason: str = "", expected_ver
 
 
 @transaction.atomic
-def hazard_delete(*, hazard: Hazard, by, reason: str) -> None:
-    if hazard.status == Status.APPROVED:
+def hazard_delete(*, hazard: Hazard, by, reason: str, expected_version: int | None = None) -> None:
+    """Remove a row; its history stays (21 CFR 11.10(e)). The status is checked on the locked
+    current row, not on the caller's copy, which may predate an approval."""
+    current = lock_for_edit(hazard, expected_version)
+    if current.status == Status.APPROVED:
         raise ValidationError("An approved hazard cannot be deleted; reopen it first.")
-    delete_record(hazard, by=by, reason=reason)
+    delete_record(current, by=by, reason=reason)
 
 
 @transaction.atomic
 def control_create(*, product: Product, by, reason: str = "", **fields) -> RiskControl:
     """Record a risk control measure (ISO 14971 7.1) with the next free RC code."""
     product = Product.objects.select_for_update().get(pk=product.pk)
-    code = fields.pop("code", None) or next_code(product.controls.all(), CONTROL_PREFIX)
+    code = fields.pop("code", None) or next_code(
+        product.controls.all(),
+        CONTROL_PREFIX,
+        history=RiskControl.history.filter(product_id=product.pk),
+    )
     control = RiskControl(product=product, code=code, **fields)
     return save_record(control, by=by, reason=reason or "Created")
 
@@ -207,7 +240,9 @@ def control_introduces_link(
     _same_product(hazard, control)
     if ControlIntroducedHazard.objects.filter(hazard=hazard, control=control).exists():
         raise ValidationError(f"{control.code} is already recorded as introducing {hazard.code}.")
-    return link_create(ControlIntroducedHazard, control=control, hazard=hazard, by=by, reason=reason)
+    return link_create(
+        ControlIntroducedHazard, control=control, hazard=hazard, by=by, reason=reason
+    )
 
 
 @transaction.atomic
@@ -248,7 +283,7 @@ def product_update(
         setattr(current, name, value)
     save_record(current, by=by, reason=reason)
     if policy_changed:
-        reevaluate_hazards(current.hazards.all(), current.risk_policy, by=by)
+        reevaluate_hazards(current.hazards.select_for_update(), current.risk_policy, by=by)
     return current
 
 
@@ -286,7 +321,10 @@ def policy_update(
     _validate_policy(current)
     save_record(current, by=by, reason=reason)
     reevaluate_hazards(
-        Hazard.objects.filter(product__risk_policy=current).select_related("product"),
+        # Locked: a concurrent edit must either wait or be refused as stale, never be lost.
+        Hazard.objects.filter(product__risk_policy=current)
+        .select_related("product")
+        .select_for_update(of=("self",)),
         current,
         by=by,
     )
@@ -313,6 +351,7 @@ def reevaluate_hazards(hazards, policy: RiskPolicy, *, by) -> int:
             # The row no longer fits the scales (e.g. a level was removed): keep it visible as
             # not estimated rather than silently mapping it somewhere else.
             hazard.initial_acceptability = hazard.residual_acceptability = ""
+            hazard.initial_risk_index = hazard.residual_risk_index = None
         if [getattr(hazard, f) for f in derived] != before:
             hazard.version += 1
             hazard._history_user = by

@@ -164,9 +164,7 @@ def hazard_list(request, slug):
     sort_query = request.GET.copy()
     sort_query.pop("sort", None)
     sort_query.pop("page", None)
-    owners = (
-        product.members.order_by("username").values_list("username", flat=True).distinct()
-    )
+    owners = product.members.order_by("username").values_list("username", flat=True).distinct()
     return render(
         request,
         "hazards/hazard_list.html",
@@ -234,9 +232,7 @@ def hazard_detail(request, slug, code):
         "needs_benefit_risk": risk.requires_benefit_risk(hazard.residual_estimate),
         "link_form": LinkControlForm(product=product, exclude=linked),
         "introduced_form": LinkControlForm(product=product),
-        "transfer_form": LinkHazardForm(
-            queryset=product.hazards.filter(category=Category.SAFETY)
-        )
+        "transfer_form": LinkHazardForm(queryset=product.hazards.filter(category=Category.SAFETY))
         if category == Category.SECURITY
         else None,
         "status_form": StatusForm(initial={"version": hazard.version}),
@@ -276,7 +272,9 @@ def hazard_edit(request, slug, code):
     product = selectors.product_for(request, slug)
     roles.require_editor(request.user, product)
     hazard = _hazard(product, code)
-    form = HazardForm(request.POST or None, instance=hazard, product=product, category=hazard.category)
+    form = HazardForm(
+        request.POST or None, instance=hazard, product=product, category=hazard.category
+    )
     stale_changes = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -468,8 +466,12 @@ def control_list(request, slug):
     return render(
         request,
         "hazards/control_list.html",
-        {"product": product, "controls": controls, "option": option,
-         "options": RiskControl._meta.get_field("option").choices},
+        {
+            "product": product,
+            "controls": controls,
+            "option": option,
+            "options": RiskControl._meta.get_field("option").choices,
+        },
     )
 
 
@@ -511,7 +513,9 @@ def control_create(request, slug):
         data.pop("version", None)
         reason = data.pop("change_reason", "") or "Created"
         try:
-            control = services.control_create(product=product, by=request.user, reason=reason, **data)
+            control = services.control_create(
+                product=product, by=request.user, reason=reason, **data
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -622,18 +626,17 @@ def product_policy(request, slug):
 @require_GET
 def policy_detail(request, pk):
     policy = get_object_or_404(RiskPolicy, pk=pk)
-    if not request.user.is_superuser and not policy.products.filter(
-        memberships__user=request.user
-    ).exists():
+    if (
+        not request.user.is_superuser
+        and not policy.products.filter(memberships__user=request.user).exists()
+    ):
         raise Http404("No such policy.")
     return _policy_page(request, policy, None)
 
 
 def _policy_page(request, policy, product):
     data = policy.data
-    matrices = [
-        risk.heat_map_grid(data, category, []) for category in risk.Category
-    ]
+    matrices = [risk.heat_map_grid(data, category, []) for category in risk.Category]
     editable = request.user.is_superuser or any(
         roles.can_edit(request.user, p) for p in policy.products.all()
     )
@@ -682,6 +685,10 @@ def policy_edit(request, pk):
     return render(
         request,
         "hazards/policy_form.html",
-        {"policy": policy, "form": form, "stale_changes": stale_changes,
-         "product": users_products[0] if users_products else None},
+        {
+            "policy": policy,
+            "form": form,
+            "stale_changes": stale_changes,
+            "product": users_products[0] if users_products else None,
+        },
     )

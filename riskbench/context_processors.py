@@ -1,5 +1,5 @@
-from django.urls import NoReverseMatch, reverse
 from django.apps import apps
+from django.urls import NoReverseMatch, reverse
 
 from riskbench import navigation as nav
 from riskbench import roles
@@ -35,4 +35,3 @@ def navigation_context(request):
         context["product_nav_links"] = _links(nav.PRODUCT_NAV, args=[product.slug])
         context["can_edit"] = roles.can_edit(user, product)
     return context
-

@@ -53,7 +53,9 @@ def versions(record, limit: int | None = None) -> list[Version]:
 
     Two queries: the rows (with their users) and nothing else — diffs are computed in memory.
     """
-    rows = list(record.history.select_related("history_user").order_by("history_date", "history_id"))
+    rows = list(
+        record.history.select_related("history_user").order_by("history_date", "history_id")
+    )
     model = type(record)
     result = []
     previous = None

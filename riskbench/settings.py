@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "simple_history",
     "django_tasks",
     "django_tasks_db",
@@ -93,6 +94,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widget templates may live in templates/ (e.g. the acceptability-matrix grid).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 WSGI_APPLICATION = "riskbench.wsgi.application"
 

@@ -1,8 +1,8 @@
 """Tags that let shared pages show what other features contribute, when they are installed."""
 
 from django import template
-from django.template.loader import get_template
 from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 
 register = template.Library()

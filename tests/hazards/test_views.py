@@ -134,7 +134,9 @@ def test_hazard_log_query_count_does_not_grow(editor_client, product, count_quer
         assert editor_client.get(url).status_code == 200
     _make_hazards_offset = 10
     for i in range(190):
-        hazard = factories.HazardFactory(product=product, code=f"HAZ-{_make_hazards_offset + i + 1:03d}")
+        hazard = factories.HazardFactory(
+            product=product, code=f"HAZ-{_make_hazards_offset + i + 1:03d}"
+        )
         factories.HazardControlFactory(hazard=hazard)
     with count_queries() as large:
         response = editor_client.get(url)
@@ -152,3 +154,121 @@ def test_dashboard_query_count_does_not_grow(editor_client, product, count_queri
     with count_queries() as large:
         editor_client.get(url)
     assert small.count == large.count, large.dump()
+
+
+def test_policy_edit_changes_matrix_and_reevaluates_hazards(editor_client, product, hazard):
+    from hazards.forms import RiskPolicyForm
+
+    policy = product.risk_policy
+    assert hazard.initial_acceptability == "unacceptable"  # S4 × P4
+    form = RiskPolicyForm(instance=policy)
+    data = {
+        "name": policy.name,
+        "description": policy.description,
+        "version": policy.version,
+        "change_reason": "Plan revision B: S4/P4 tolerable with justification",
+    }
+    for name in (
+        "severity_levels",
+        "probability_levels",
+        "p1_levels",
+        "p2_levels",
+        "probability_mapping",
+        "exploitability_levels",
+        "privacy_impact_levels",
+        "privacy_likelihood_levels",
+    ):
+        data[name] = (
+            form[name].value()
+            if isinstance(form[name].value(), str)
+            else form.fields[name].prepare_value(getattr(policy, name))
+        )
+    for name in ("safety_matrix", "security_matrix", "privacy_matrix"):
+        for r, row in enumerate(getattr(policy, name)):
+            for c, cell in enumerate(row):
+                data[f"{name}_{r}_{c}"] = cell
+    data["safety_matrix_3_3"] = "investigate"
+    response = editor_client.post(reverse("hazards:policy_edit", args=[policy.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    hazard.refresh_from_db()
+    assert hazard.initial_acceptability == "investigate"
+    assert hazard.history.first().history_change_reason.startswith("Re-evaluated under")
+
+
+def test_policy_edit_rejects_bad_json_naming_the_field(editor_client, product):
+    policy = product.risk_policy
+    response = editor_client.post(
+        reverse("hazards:policy_edit", args=[policy.pk]),
+        {"name": policy.name, "severity_levels": "[{", "version": policy.version},
+    )
+    assert response.status_code == 200
+    assert "severity_levels" in response.context["form"].errors
+
+
+def test_editor_creates_control_from_hazard_and_it_is_linked(editor_client, product, hazard):
+    url = reverse("hazards:control_create", args=[product.slug]) + f"?hazard={hazard.code}"
+    response = editor_client.post(
+        url,
+        {
+            "title": "Occlusion alarm",
+            "option": "protective_measure",
+            "implementation_status": "implemented",
+        },
+    )
+    assert response.status_code == 302
+    assert hazard.control_links.get().control.code == "RC-001"
+
+
+def test_deleting_hazard_needs_reason_and_keeps_history(editor_client, product, hazard):
+    url = reverse("hazards:hazard_delete", args=[product.slug, hazard.code])
+    editor_client.post(url, {"reason": ""})
+    assert Hazard.objects.filter(pk=hazard.pk).exists()
+    editor_client.post(url, {"reason": "Duplicate of HAZ-007"})
+    assert not Hazard.objects.filter(pk=hazard.pk).exists()
+    deleted = Hazard.history.filter(id=hazard.pk, history_type="-").get()
+    assert deleted.history_change_reason == "Duplicate of HAZ-007"
+
+
+def test_search_by_exact_code_redirects_to_the_item(editor_client, product, hazard):
+    response = editor_client.get(reverse("hazards:search", args=[product.slug]), {"q": "haz-001"})
+    assert response.status_code == 302
+    assert response.url.endswith(f"/hazards/{hazard.code}/")
+
+
+def test_search_by_words_lists_hits(editor_client, product, hazard):
+    response = editor_client.get(reverse("hazards:search", args=[product.slug]), {"q": "bolus"})
+    assert response.status_code == 200
+    assert hazard.code in response.content.decode()
+
+
+def test_approved_hazard_edit_requires_reason(editor_client, product, hazard, editor):
+    services.control_create(product=product, by=editor, title="Alarm", option="protective_measure")
+    services.hazard_control_link(hazard=hazard, control=product.controls.get(), by=editor)
+    hazard = services.hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="Residual",
+        residual_severity=4,
+        residual_p1=1,
+        residual_p2=2,
+    )
+    services.record_set_status(record=hazard, status="approved", by=editor)
+    hazard.refresh_from_db()
+    url = reverse("hazards:hazard_edit", args=[product.slug, hazard.code])
+    data = {
+        "title": "New title",
+        "severity": "4",
+        "p1": "4",
+        "p2": "4",
+        "residual_severity": "4",
+        "residual_p1": "1",
+        "residual_p2": "2",
+        "version": hazard.version,
+    }
+    response = editor_client.post(url, data)
+    assert response.status_code == 200
+    assert "change_reason" in response.context["form"].errors
+    response = editor_client.post(url, {**data, "change_reason": "Field complaint FC-12"})
+    assert response.status_code == 302
+    hazard.refresh_from_db()
+    assert hazard.status == "in_review" and hazard.revision == 2

@@ -1,0 +1,47 @@
+"""`{% signature_panel record as panel %}`: what `riskbench/_signatures.html` shows."""
+
+from django import template
+from django.urls import reverse
+
+from riskbench import signatures
+from riskbench.forms import SignForm
+from riskbench.models import SignatureMeaning, Status
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def signature_panel(context, record):
+    """The record's signatures with their state, and a sign form for those who may sign.
+
+    Two queries (signatures; the content type is cached), plus the role lookups that every
+    page already made.
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    kind = signatures.kind_of(record)
+    may_sign = bool(user) and signatures.can_sign(user, record)
+    form = None
+    if may_sign:
+        workflow = hasattr(record, "status")
+        form = SignForm(
+            initial={
+                "meaning": SignatureMeaning.APPROVED
+                if workflow and record.status == Status.IN_REVIEW
+                else SignatureMeaning.REVIEWED,
+                "username": "",
+                "expected_version": getattr(record, "version", None),
+                "next": request.get_full_path() if request else "",
+            },
+            auto_id=f"id_sign_{kind}_{record.pk}_%s",
+        )
+    return {
+        "kind": kind,
+        "signatures": signatures.signatures_of(record),
+        "current_sha256": signatures.record_content_sha256(record),
+        "can_sign": may_sign,
+        "form": form,
+        "sign_url": reverse("core:sign", args=[kind, record.pk]),
+        "is_workflow": hasattr(record, "status"),
+        "status": getattr(record, "status", None),
+    }
