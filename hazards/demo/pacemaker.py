@@ -495,7 +495,7 @@ HAZARDS = [
         "software": [("SW-023", "soup_failure", "Backup exported unencrypted by default.")],
     },
     {
-        "code": "HAZ-017", "category": D, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-017", "category": D, "status": DRAFT, "hazard_type": "data",
         "title": "Location tracking from upload metadata",
         "data_elements": ["ip_addresses", "device_ids"],
         "linddun_category": "linking",
