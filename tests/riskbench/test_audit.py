@@ -167,11 +167,14 @@ def test_chain_entries_cannot_be_changed_by_the_orm_or_raw_sql(product, editor):
         AuditChainEntry.objects.filter(pk=entry.pk).update(reason="x")
     with pytest.raises(ImmutableRecordError):
         AuditChainEntry.objects.filter(pk=entry.pk).delete()
-    with pytest.raises(Exception, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE riskbench_auditchainentry SET reason = 'x' WHERE id = %s", [entry.pk]
-            )
+    with (
+        pytest.raises(Exception, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE riskbench_auditchainentry SET reason = 'x' WHERE id = %s", [entry.pk]
+        )
 
 
 def test_a_second_entry_at_the_same_position_is_refused(product, editor):

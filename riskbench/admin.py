@@ -1,0 +1,76 @@
+"""Admin of the Part 11 records: read-only, and nothing can be deleted (21 CFR 11.10(e))."""
+
+from django.contrib import admin
+
+from riskbench.models import (
+    AccessLogEntry,
+    AuditChainEntry,
+    AuditChainHead,
+    AuditSchema,
+    Signature,
+    SigningGuard,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable by administrators; no add, change, delete or bulk action."""
+
+    actions = None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdmin):
+    list_display = ("signed_at", "printed_name", "meaning", "record_label", "record_version")
+    list_filter = ("meaning",)
+    search_fields = ("record_label", "printed_name", "signer__username")
+    date_hierarchy = "signed_at"
+
+
+@admin.register(AuditChainEntry)
+class AuditChainEntryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "chain", "seq", "model_label", "object_repr", "action", "user")
+    list_filter = ("source", "model_label", "action")
+    search_fields = ("object_repr", "reason")
+    list_select_related = ("user",)
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "username", "action", "detail", "ip_address")
+    list_filter = ("action",)
+    search_fields = ("username", "detail")
+
+
+@admin.register(AuditChainHead)
+class AuditChainHeadAdmin(ReadOnlyAdmin):
+    list_display = ("chain", "seq", "row_hash")
+
+
+@admin.register(AuditSchema)
+class AuditSchemaAdmin(ReadOnlyAdmin):
+    list_display = ("model_label", "digest")
+
+
+@admin.register(SigningGuard)
+class SigningGuardAdmin(admin.ModelAdmin):
+    """An administrator may lift a signing lock early (the change is in the admin log)."""
+
+    list_display = ("user", "consecutive_failures", "last_failure_at", "locked_until")
+    fields = ("user", "consecutive_failures", "last_failure_at", "locked_until")
+    readonly_fields = ("user", "last_failure_at")
+    actions = None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
