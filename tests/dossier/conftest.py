@@ -23,41 +23,83 @@ def risk_file(product, editor):
     p.connectivity = "Pump ↔ phone (BLE) ↔ cloud (HTTPS)"
     p.save()
     root = factories.SoftwareItemFactory(
-        product=p, code="SW-001", name="Pump firmware", safety_class="C",
+        product=p,
+        code="SW-001",
+        name="Pump firmware",
+        safety_class="C",
         safety_class_rationale="Over-delivery can cause death.",
     )
     dose = factories.SoftwareItemFactory(
         product=p, code="SW-002", name="Dose controller", parent=root, safety_class="B"
     )
     factories.SoftwareItemFactory(
-        product=p, code="SW-003", name="Mbed TLS", parent=root, safety_class="C", is_soup=True,
-        manufacturer="Trusted Firmware", soup_version="3.6.2", licence="Apache-2.0",
-        purl="pkg:github/mbed-tls/mbedtls@v3.6.2", soup_requirements="TLS 1.3 handshake < 2 s",
-        anomalies_reviewed_at=dt.date(2025, 2, 1), anomalies_notes="CVE list reviewed.",
+        product=p,
+        code="SW-003",
+        name="Mbed TLS",
+        parent=root,
+        safety_class="C",
+        is_soup=True,
+        manufacturer="Trusted Firmware",
+        soup_version="3.6.2",
+        licence="Apache-2.0",
+        purl="pkg:github/mbed-tls/mbedtls@v3.6.2",
+        soup_requirements="TLS 1.3 handshake < 2 s",
+        anomalies_reviewed_at=dt.date(2025, 2, 1),
+        anomalies_notes="CVE list reviewed.",
     )
     h1 = factories.HazardFactory(
-        product=p, code="HAZ-001", title="Over-delivery of insulin <b>bolus</b>",
-        harm="Severe hypoglycaemia & seizure", residual_severity=4, residual_probability=1,
-        residual_risk_index=4, residual_acceptability="acceptable", owner=editor,
+        product=p,
+        code="HAZ-001",
+        title="Over-delivery of insulin <b>bolus</b>",
+        harm="Severe hypoglycaemia & seizure",
+        residual_severity=4,
+        residual_probability=1,
+        residual_risk_index=4,
+        residual_acceptability="acceptable",
+        owner=editor,
     )
     h2 = factories.HazardFactory(
-        product=p, code="HAZ-002", category="security", title="Remote dose tampering",
-        asset="Dose command", threat="tampering", vulnerability="Unauthenticated BLE write",
-        cvss_vector="CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N", cvss_base_score="6.5",
-        severity=5, p1=None, p2=None, probability=3, initial_risk_index=15,
-        initial_acceptability="unacceptable", residual_severity=5, residual_probability=2,
-        residual_risk_index=10, residual_acceptability="investigate",
+        product=p,
+        code="HAZ-002",
+        category="security",
+        title="Remote dose tampering",
+        asset="Dose command",
+        threat="tampering",
+        vulnerability="Unauthenticated BLE write",
+        cvss_vector="CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N",
+        cvss_base_score="6.5",
+        severity=5,
+        p1=None,
+        p2=None,
+        probability=3,
+        initial_risk_index=15,
+        initial_acceptability="unacceptable",
+        residual_severity=5,
+        residual_probability=2,
+        residual_risk_index=10,
+        residual_acceptability="investigate",
         benefit_risk_justification="Remote dosing is essential for the intended users.",
     )
     h3 = factories.HazardFactory(
-        product=p, code="HAZ-003", category="privacy", title="Glucose history disclosed",
-        data_elements=["names", "dates", "device_ids"], linddun_category="data_disclosure",
-        severity=3, p1=None, p2=None, probability=2, initial_risk_index=6,
+        product=p,
+        code="HAZ-003",
+        category="privacy",
+        title="Glucose history disclosed",
+        data_elements=["names", "dates", "device_ids"],
+        linddun_category="data_disclosure",
+        severity=3,
+        p1=None,
+        p2=None,
+        probability=2,
+        initial_risk_index=6,
         initial_acceptability="investigate",
     )
     c1 = factories.RiskControlFactory(product=p, code="RC-001", title="Occlusion detection")
     c2 = factories.RiskControlFactory(
-        product=p, code="RC-002", title="Authenticated BLE pairing", option="inherent_safety",
+        product=p,
+        code="RC-002",
+        title="Authenticated BLE pairing",
+        option="inherent_safety",
         security_category="authentication",
     )
     factories.HazardControlFactory(hazard=h1, control=c1)

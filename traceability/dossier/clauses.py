@@ -30,19 +30,41 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(ISO_14971, "5.5", "Risk estimation", ("hazards", "plan")),
     Clause(ISO_14971, "6", "Risk evaluation", ("evaluation", "hazards")),
     Clause(ISO_14971, "7.1", "Risk control option analysis", ("controls",)),
-    Clause(ISO_14971, "7.2", "Implementation of risk control measures (verification)", ("controls", "trace")),
+    Clause(
+        ISO_14971,
+        "7.2",
+        "Implementation of risk control measures (verification)",
+        ("controls", "trace"),
+    ),
     Clause(ISO_14971, "7.3", "Residual risk evaluation", ("hazards", "evaluation")),
     Clause(ISO_14971, "7.4", "Benefit-risk analysis", ("residual",)),
     Clause(ISO_14971, "7.5", "Risks arising from risk control measures", ("controls",)),
     Clause(ISO_14971, "7.6", "Completeness of risk control", ("coverage",)),
     Clause(ISO_14971, "8", "Evaluation of overall residual risk", ("residual", "evaluation")),
     Clause(ISO_14971, "9", "Risk management review", ("residual", "document_control")),
-    Clause(ISO_14971, "10", "Production and post-production activities", ("plan", "changes", "audit")),
+    Clause(
+        ISO_14971, "10", "Production and post-production activities", ("plan", "changes", "audit")
+    ),
     Clause(IEC_62304, "4.3", "Software safety classification", ("safety_class",)),
     Clause(IEC_62304, "5.3.3", "Functional and performance requirements of SOUP items", ("soup",)),
-    Clause(IEC_62304, "7.1", "Analysis of software contributing to hazardous situations", ("safety_class", "hazards", "soup")),
-    Clause(IEC_62304, "7.2", "Risk control measures (implemented as software requirements)", ("controls", "trace")),
-    Clause(IEC_62304, "7.3", "Verification of risk control measures; traceability", ("trace", "coverage", "evidence")),
+    Clause(
+        IEC_62304,
+        "7.1",
+        "Analysis of software contributing to hazardous situations",
+        ("safety_class", "hazards", "soup"),
+    ),
+    Clause(
+        IEC_62304,
+        "7.2",
+        "Risk control measures (implemented as software requirements)",
+        ("controls", "trace"),
+    ),
+    Clause(
+        IEC_62304,
+        "7.3",
+        "Verification of risk control measures; traceability",
+        ("trace", "coverage", "evidence"),
+    ),
     Clause(IEC_62304, "7.4", "Risk management of software changes", ("changes", "audit")),
     Clause(IEC_62304, "8.1.2", "Identify SOUP (title, manufacturer, version)", ("soup",)),
-)  # fmt: skip
+)

@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing, Group, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -166,7 +166,7 @@ class Cell(Paragraph):
     _wrapped_width = None
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 (reportlab's signature)
-        if availWidth == self._wrapped_width:
+        if availWidth == self._wrapped_width and "blPara" in self.__dict__:
             return self.width, self.height
         result = Paragraph.wrap(self, availWidth, availHeight)
         self._wrapped_width = availWidth
@@ -310,6 +310,7 @@ class StampingCanvas(rl_canvas.Canvas):
             self.showPage()
         pages = self._doc.Pages.pages
         total = len(pages)
+        self.renderer.page_count = total
         by_page: dict[int, list] = {}
         for slot in self.slots:
             by_page.setdefault(slot[0], []).append(slot)
@@ -345,6 +346,7 @@ class DossierRenderer:
         self.progress = progress
         self.data_hash = data.data_hash
         self.contents: list[tuple[int, str, str]] = []
+        self.page_count = 0
         self._weights: dict[str, float] = {}
         self._build_styles()
 
@@ -560,8 +562,18 @@ class DossierRenderer:
         ]
         data = [[self.head.plain(h) for h in header], *rows]
         cls = LongTable if long else Table
-        table = cls(data, colWidths=col_widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
+        table = cls(
+            data, colWidths=col_widths, repeatRows=1, splitByRow=1, splitInRow=1, hAlign="LEFT"
+        )
         table.setStyle(self.table_style)
+        return table
+
+    def layout(self, rows: list[list]) -> Table:
+        """A borderless table that places drawings side by side."""
+        table = Table(rows, hAlign="LEFT")
+        table.setStyle(
+            TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+        )
         return table
 
     def kv_table(self, rows: list[tuple[str, object]], orientation="portrait", label_w=0.27):
@@ -583,9 +595,7 @@ class DossierRenderer:
 
     def fit(self, header: str, values: Iterable[str] = (), size: float = 7.5, font=FONT) -> Pt:
         """A column width that cuts no word of its header or of `values` (plus padding)."""
-        widest = max(
-            (pdfmetrics.stringWidth(w, FONT_BOLD, 7.5) for w in header.split()), default=0
-        )
+        widest = max((pdfmetrics.stringWidth(w, FONT_BOLD, 7.5) for w in header.split()), default=0)
         for value in values:
             for word in str(value).split():
                 widest = max(widest, pdfmetrics.stringWidth(word, font, size))
@@ -962,7 +972,8 @@ class DossierRenderer:
                     ("Use environment", p.use_environment),
                     ("Connectivity", p.connectivity),
                     ("Characteristics related to safety (5.3)", p.safety_characteristics),
-                    ("Software safety class of the system (IEC 62304 4.3)", f"Class {p.software_safety_class}"),
+                    ("Software safety class of the system (IEC 62304 4.3)",
+                     f"Class {p.software_safety_class}"),
                 ]
             )
         )  # fmt: skip
@@ -975,15 +986,19 @@ class DossierRenderer:
         story.append(
             self.kv_table(
                 [
-                    ("Risk policy", f"{policy.name} (version {policy.version}, {policy.status.lower()})"),
+                    ("Risk policy",
+                     f"{policy.name} (version {policy.version}, {policy.status.lower()})"),
                     ("Policy description", policy.description),
                     (
                         "Criteria when probability cannot be estimated (4.4)",
-                        "The risk is evaluated on severity alone, at the worst likelihood of the scale.",
+                        "The risk is evaluated on severity alone, at the worst likelihood of the "
+                        "scale.",
                     ),
                     ("Verification of risk controls (4.4 e)", p.verification_plan),
-                    ("Overall residual risk: method and criteria (4.4 f)", p.overall_residual_risk_method),
-                    ("Production and post-production activities (4.4 g, 10)", p.post_production_plan),
+                    ("Overall residual risk: method and criteria (4.4 f)",
+                     p.overall_residual_risk_method),
+                    ("Production and post-production activities (4.4 g, 10)",
+                     p.post_production_plan),
                 ]
             )
         )  # fmt: skip
@@ -1033,8 +1048,7 @@ class DossierRenderer:
             )
         )
         drawings = [self.matrix_drawing(m) for m in policy.matrices]
-        grid = Table([drawings[:2], [drawings[2], ""]], hAlign="LEFT")
-        grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        grid = self.layout([drawings[:2], [drawings[2], ""]])
         story.append(grid)
         del data
         return story
@@ -1048,7 +1062,7 @@ class DossierRenderer:
         label_w, label_h, title_h, axis_w = 66, 30, 16, 12
         width = axis_w + label_w + n_l * cell_w + 4
         height = title_h + n_s * cell_h + label_h
-        drawing = Drawing(width, height)
+        drawing = Drawing(width, height, initialFontName=FONT, initialFontSize=8)
         drawing.add(
             String(
                 0, height - 11, title or matrix.title, fontName=FONT_BOLD, fontSize=8, fillColor=INK
@@ -1191,7 +1205,9 @@ class DossierRenderer:
         return story
 
     def _risk_fit(self, category: str, header: str) -> Pt:
-        labels = [f"{label} (25)" for label in risk.ACCEPTABILITY_LABELS[risk.Category(category)].values()]
+        labels = [
+            f"{label} (25)" for label in risk.ACCEPTABILITY_LABELS[risk.Category(category)].values()
+        ]
         return Pt(max(self.fit(header, labels, size=7, font=FONT_BOLD), 62))
 
     def _safety_table(self, hazards) -> Table:
@@ -1235,7 +1251,11 @@ class DossierRenderer:
         c, lv = self.cell, self.level_cell
         rows = []
         for h in hazards:
-            extra = [("Asset", h.asset), ("Threat (STRIDE)", h.threat), ("Vulnerability", h.vulnerability)]
+            extra = [
+                ("Asset", h.asset),
+                ("Threat (STRIDE)", h.threat),
+                ("Vulnerability", h.vulnerability),
+            ]
             cvss = (
                 f"{esc(h.cvss_vector)}<br/><b>Base score {esc(h.cvss_base_score)}</b>"
                 if h.cvss_vector
@@ -1325,14 +1345,13 @@ class DossierRenderer:
             residual = risk.heat_map(
                 [(h.residual_severity, h.residual_probability) for h in hazards], n_s, n_l
             )
-            pair = Table(
+            pair = self.layout(
                 [
                     [
                         self.matrix_drawing(m, initial, f"Initial {title.lower()} risk"),
                         self.matrix_drawing(m, residual, f"Residual {title.lower()} risk"),
                     ]
-                ],
-                hAlign="LEFT",
+                ]
             )
             story.append(pair)
             rows = []
@@ -1633,7 +1652,8 @@ class DossierRenderer:
                     self.cell.plain(item.manufacturer or "—"),
                     self.cell.plain(item.soup_version or "—"),
                     self.cell.rich(
-                        f"{esc(item.licence or '—')}<br/><font color='#5b6878'>{esc(item.purl)}</font>"
+                        f"{esc(item.licence or '—')}<br/>"
+                        f"<font color='#5b6878'>{esc(item.purl)}</font>"
                     ),
                     self.cell.plain(
                         item.support_status
@@ -1716,7 +1736,8 @@ class DossierRenderer:
             )
         story.append(
             self.table(
-                ["Category", "Hazards", "Residual acceptable", "Investigate further", "Unacceptable", "Not estimated"],
+                ["Category", "Hazards", "Residual acceptable", "Investigate further",
+                 "Unacceptable", "Not estimated"],
                 rows,
                 [1.4, 0.9, 1.2, 1.2, 1.2, 1.2],
                 long=False,
