@@ -101,17 +101,28 @@ def delete_record(instance, *, by, reason: str) -> None:
 CODE_RE = re.compile(r"^(?P<prefix>[A-Z]+)-(?P<number>\d+)$")
 
 
-def next_code(queryset: models.QuerySet, prefix: str) -> str:
-    """Next free code in a product's sequence (HAZ-001, RC-001…).
+def next_code(
+    queryset: models.QuerySet, prefix: str, *, history: models.QuerySet | None = None
+) -> str:
+    """Next free code in a product's sequence (HAZ-001, RC-001…), after the highest one used.
+
+    Pass `history` (the model's history rows in the same scope, e.g.
+    `Hazard.history.filter(product_id=…)`) so that codes of deleted or renamed records count as
+    used: the audit trail keeps them bound to their old record, and a code handed out twice
+    would make it ambiguous (21 CFR 11.10(e)).
 
     Callers hold a lock on the product row (`select_for_update`) so two concurrent creations
     cannot draw the same number; the unique constraint is the last line of defence.
     """
     highest = 0
-    for code in queryset.filter(code__startswith=f"{prefix}-").values_list("code", flat=True):
-        match = CODE_RE.match(code)
-        if match:
-            highest = max(highest, int(match["number"]))
+    for source in (queryset, history) if history is not None else (queryset,):
+        codes = (
+            source.filter(code__startswith=f"{prefix}-").order_by().values_list("code", flat=True)
+        )
+        for code in codes.distinct():
+            match = CODE_RE.match(code)
+            if match:
+                highest = max(highest, int(match["number"]))
     return f"{prefix}-{highest + 1:03d}"
 
 
