@@ -30,7 +30,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import networkx as nx
 
@@ -80,16 +80,16 @@ BLOCKED = "blocked"
 NOT_RUN = "not_run"
 
 
-@dataclass(frozen=True)
-class LinkRef:
+class LinkRef(NamedTuple):
+    """One link row behind an edge (a named tuple: thousands are made per graph)."""
+
     kind: str
     link_id: int
     suspect: bool
     cause_type: str = ""
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """One trace link read from the graph (see `iter_links`)."""
 
     kind: str
@@ -304,11 +304,13 @@ def build_graph(product) -> nx.DiGraph:
         ),
     )
     nodes = graph.nodes
+    edges: dict[tuple[Node, Node], list[LinkRef]] = {}
     for model, src_field, tgt_field, src_kind, tgt_kind, product_path in link_tables:
         columns = ["pk", f"{src_field}_id", f"{tgt_field}_id", "source_version", "target_version"]
         has_cause = model is SoftwareItemHazard
         if has_cause:
             columns.append("cause_type")
+        kind = model.KIND
         rows = model.objects.filter(**{product_path: product}).order_by("pk").values_list(*columns)
         for row in rows:
             link_id, src_id, tgt_id, src_version, tgt_version = row[:5]
@@ -318,15 +320,21 @@ def build_graph(product) -> nx.DiGraph:
             suspect = is_suspect(
                 src_version, nodes[source]["version"], tgt_version, nodes[target]["version"]
             )
-            add_link(
-                graph,
-                model.KIND,
-                source,
-                target,
-                link_id,
-                suspect=suspect,
-                cause_type=row[5] if has_cause else "",
-            )
+            ref = LinkRef(kind, link_id, suspect, row[5] if has_cause else "")
+            edges.setdefault((source, target), []).append(ref)
+    graph.add_edges_from(
+        (
+            source,
+            target,
+            {
+                "kind": refs[0].kind,
+                "link_id": refs[0].link_id,
+                "suspect": any(ref.suspect for ref in refs),
+                "links": tuple(refs),
+            },
+        )
+        for (source, target), refs in edges.items()
+    )
     return graph
 
 
@@ -413,8 +421,9 @@ class TraceIndex:
                 links.append(
                     Link(ref.kind, source, target, ref.link_id, ref.suspect, ref.cause_type)
                 )
-        self._out = {k: sorted(v, key=key) for k, v in out.items()}
-        self._in = {k: sorted(v, key=key) for k, v in inn.items()}
+        # Most adjacency lists hold one node: sort only the others.
+        self._out = {k: sorted(v, key=key) if len(v) > 1 else list(v) for k, v in out.items()}
+        self._in = {k: sorted(v, key=key) if len(v) > 1 else list(v) for k, v in inn.items()}
         by_kind: dict[str, list] = defaultdict(list)
         for node in graph.nodes:
             by_kind[node[0]].append(node)
