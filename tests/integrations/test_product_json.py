@@ -1,0 +1,105 @@
+import json
+
+import pytest
+
+from hazards.models import HazardControl, Product
+from tests.integrations.helpers import db_counts
+from traceability.integrations import product_json
+from traceability.integrations.uploads import UploadError
+from traceability.models import ControlRequirement, TestRun
+
+
+def test_export_import_export_gives_identical_json(full_product, editor):
+    first = product_json.export_product_json(full_product)
+    result = product_json.import_product(data=first, by=editor, slug="copy")
+    assert result.warnings == []
+    second = json.loads(product_json.export_product_json(result.product))
+    second["product"]["slug"] = full_product.slug
+    assert product_json.dumps(second) == first
+
+
+def test_export_carries_every_model_and_suspect_state(full_product):
+    doc = product_json.export_product(full_product)
+    assert [len(doc[k]) for k in ("hazards", "controls", "software_items", "requirements",
+                                  "test_cases", "test_runs")] == [2, 2, 2, 3, 2, 1]  # fmt: skip
+    assert all(len(doc["links"][key]) >= 1 for key, _ in product_json.LINKS)
+    assert sorted(doc["members"]) == ["auditor", "editor"]
+    suspect = [
+        link for link in doc["links"]["control_requirement"]
+        if link["target_version"] < 2 and link["requirement"] == "SRS-002"
+    ]  # fmt: skip
+    assert suspect, "the requirement changed after linking: its link recorded version 1"
+
+
+def test_imported_product_keeps_versions_links_and_evidence(full_product, editor):
+    result = product_json.import_product(
+        data=product_json.export_product_json(full_product), by=editor, slug="copy"
+    )
+    copy = result.product
+    link = ControlRequirement.objects.get(control__product=copy, requirement__code="SRS-002")
+    assert link.is_suspect  # still suspect after the move
+    run = TestRun.objects.get(test_case__product=copy)
+    with run.evidence.open("rb") as handle:
+        assert handle.read() == b"all good\n"
+    history = HazardControl.objects.filter(hazard__product=copy).first().history.get()
+    assert history.history_user == editor
+    assert history.history_change_reason.startswith("Imported from product export")
+    assert copy.memberships.count() == 2
+
+
+def test_slug_in_use_is_refused(full_product, editor):
+    data = product_json.export_product_json(full_product)
+    before = db_counts()
+    with pytest.raises(UploadError, match="exists already"):
+        product_json.import_product(data=data, by=editor)
+    assert db_counts() == before
+
+
+def _altered(full_product, change) -> bytes:
+    doc = product_json.export_product(full_product)
+    change(doc)
+    return product_json.dumps(doc)
+
+
+BAD = [
+    ("not JSON", lambda p: b"{nope", "not valid JSON"),
+    ("other JSON", lambda p: b'{"a": 1}', "not a RiskBench product export"),
+    ("CSV", lambda p: b"a,b\n1,2\n", "JSON file"),
+    ("empty", lambda p: b"", "empty"),
+    ("future version", lambda p: _altered(p, lambda d: d.update(format_version=99)),
+     "Unsupported product export version"),
+    ("severity outside the policy",
+     lambda p: _altered(p, lambda d: d["hazards"][0].update(severity=9)), "scale"),
+    ("unknown category",
+     lambda p: _altered(p, lambda d: d["hazards"][0].update(category="financial")),
+     "category"),
+    ("malformed CVSS vector",
+     lambda p: _altered(p, lambda d: d["hazards"][1].update(cvss_vector="CVSS:3.1/AV:Q")),
+     "CVSS"),
+    ("dangling link",
+     lambda p: _altered(p, lambda d: d["links"]["hazard_control"][0].update(control="RC-404")),
+     "RC-404"),
+    ("duplicate codes",
+     lambda p: _altered(p, lambda d: d["hazards"].append(dict(d["hazards"][0]))), "duplicate"),
+    ("tampered evidence",
+     lambda p: _altered(p, lambda d: d["test_runs"][0].update(evidence="dGFtcGVyZWQ=")),
+     "does not match its SHA-256"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("label", "make", "message"), BAD, ids=[b[0] for b in BAD])
+def test_bad_exports_are_refused_and_write_nothing(full_product, editor, label, make, message):
+    data = make(full_product)
+    before = db_counts()
+    with pytest.raises(UploadError, match=message):
+        product_json.import_product(data=data, by=editor, slug="copy")
+    assert db_counts() == before
+    assert not Product.objects.filter(slug="copy").exists()
+
+
+def test_export_query_count_does_not_grow(full_product, count_queries):
+    product = Product.objects.get(pk=full_product.pk)
+    with count_queries() as q:
+        product_json.export_product(product)
+    # policy (1) + members (1) + five record kinds (5) + runs (1) + eight link kinds (8)
+    assert q.count == 16, q.dump()

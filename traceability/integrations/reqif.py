@@ -1,0 +1,699 @@
+"""ReqIF 1.2 (OMG, namespace .../ReqIF/20110401/reqif.xsd) export and import of requirements
+with their hierarchy and trace links, so requirements travel to and from DOORS, Polarion and
+StrictDoc (IEC 62304 5.2 software requirements; 5.1.1 traceability; ISO 14971 7.2).
+
+Export: one SPEC-OBJECT per requirement, risk control and test case (each type with its own
+SPEC-OBJECT-TYPE and STRING attributes: ReqIF.ForeignID = code, ReqIF.Name = title, ReqIF.Text,
+and RiskBench.* for the rest); the requirement tree as nested SPEC-HIERARCHY in a "Requirements"
+SPECIFICATION; trace links as SPEC-RELATIONs ("implemented by": control → requirement,
+"verified by": requirement → test case). Identifiers are derived from product and code
+(uuid5), so exporting the same data twice gives the same identifiers.
+
+Import (upsert by code, through the services, one transaction, all or nothing): requirements
+are created or updated (parent from the hierarchy); risk controls and test cases named in the
+file are created when missing, never changed; relations become links. Files from other tools
+work too: objects of foreign types with a text are read as requirements (a DOORS absolute
+number becomes the code PREFIX-n), objects without text are headings and are skipped;
+unknown relation types are reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from lxml import etree
+
+from hazards import services as hazard_services
+from hazards.models import (
+    ControlOption,
+    ImplementationStatus,
+    Product,
+    RiskControl,
+    SecurityControlCategory,
+)
+from traceability import services as trace_services
+from traceability.integrations.uploads import (
+    XML,
+    UploadError,
+    check_size,
+    local_name,
+    parse_xml,
+    sniff,
+)
+from traceability.models import (
+    ControlRequirement,
+    Requirement,
+    RequirementLevel,
+    RequirementTest,
+    SoftwareItem,
+    TestCase,
+    TestLevel,
+    TestMethod,
+)
+
+NS = "http://www.omg.org/spec/ReqIF/20110401/reqif.xsd"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+TOOL_ID = "RiskBench"
+# The RiskBench ReqIF "schema" (types and attribute definitions) is fixed; its LAST-CHANGE too.
+SCHEMA_DATE = "2026-01-01T00:00:00+00:00"
+ID_NAMESPACE = uuid.UUID("6f1d7b1e-3c0b-4d8e-9a55-2a6b1f0c9e10")
+MAX_STRING = 100_000
+
+REQUIREMENT, CONTROL, TEST_CASE = "Requirement", "Risk control", "Test case"
+IMPLEMENTED_BY, VERIFIED_BY = "implemented by", "verified by"
+FOREIGN_ID, NAME, TEXT, CHAPTER = "ReqIF.ForeignID", "ReqIF.Name", "ReqIF.Text", "ReqIF.ChapterName"
+
+# Object type → attribute LONG-NAME → model field.
+ATTRIBUTES = {
+    REQUIREMENT: {
+        FOREIGN_ID: "code",
+        NAME: "title",
+        TEXT: "text",
+        "RiskBench.Level": "level",
+        "RiskBench.Rationale": "rationale",
+        "RiskBench.SoftwareItem": "software_item",
+        "RiskBench.Status": "status",
+    },
+    CONTROL: {
+        FOREIGN_ID: "code",
+        NAME: "title",
+        TEXT: "description",
+        "RiskBench.Option": "option",
+        "RiskBench.SecurityCategory": "security_category",
+        "RiskBench.ImplementationStatus": "implementation_status",
+    },
+    TEST_CASE: {
+        FOREIGN_ID: "code",
+        NAME: "title",
+        TEXT: "procedure",
+        "RiskBench.Method": "method",
+        "RiskBench.Level": "level",
+    },
+}
+TYPE_IDS = {REQUIREMENT: "rb-type-requirement", CONTROL: "rb-type-control",
+            TEST_CASE: "rb-type-test-case"}  # fmt: skip
+RELATION_TYPE_IDS = {IMPLEMENTED_BY: "rb-rel-implemented-by", VERIFIED_BY: "rb-rel-verified-by"}
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _attr_id(kind: str, long_name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{kind} {long_name}".lower()).strip("-")
+    return f"rb-ad-{slug}"
+
+
+def _object_id(product: Product, kind: str, code: str) -> str:
+    return f"rb-{uuid.uuid5(ID_NAMESPACE, f'{product.slug}/{kind}/{code}')}"
+
+
+def _iso(value: dt.datetime | None) -> str:
+    value = value or timezone.now()
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+# --- Export -------------------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self):
+        self.root = etree.Element(_q("REQ-IF"), nsmap={None: NS})
+        self.root.set(f"{{{XML_NS}}}lang", "en")
+
+    @staticmethod
+    def sub(parent, tag: str, text: str | None = None, **attrs):
+        elem = etree.SubElement(parent, _q(tag))
+        for key, value in attrs.items():
+            elem.set(key.replace("_", "-"), value)
+        if text is not None:
+            elem.text = text
+        return elem
+
+    def ref(self, parent, wrapper: str, tag: str, identifier: str):
+        self.sub(self.sub(parent, wrapper), tag, identifier)
+
+
+def export_reqif(product: Product, *, created_at: dt.datetime | None = None) -> bytes:
+    """The product's requirements, the controls and tests they link to, hierarchy and links.
+
+    Query plan: requirements with software item (1) + controls (1) + test cases (1) +
+    control→requirement links (1) + requirement→test links (1).
+    """
+    requirements = list(
+        Requirement.objects.filter(product=product).select_related("software_item", "parent")
+    )
+    controls = list(RiskControl.objects.filter(product=product))
+    tests = list(TestCase.objects.filter(product=product))
+    implemented = list(
+        ControlRequirement.objects.filter(requirement__product=product).values_list(
+            "control__code", "requirement__code"
+        )
+    )
+    verified = list(
+        RequirementTest.objects.filter(requirement__product=product).values_list(
+            "requirement__code", "test_case__code"
+        )
+    )
+    b = _Builder()
+    sub = b.sub
+    header = sub(sub(b.root, "THE-HEADER"), "REQ-IF-HEADER",
+                 IDENTIFIER=_object_id(product, "header", "reqif"))  # fmt: skip
+    sub(header, "COMMENT", f"Requirements of {product} exported by RiskBench.")
+    sub(header, "CREATION-TIME", _iso(created_at))
+    sub(header, "REPOSITORY-ID", f"riskbench:{product.slug}")
+    sub(header, "REQ-IF-TOOL-ID", TOOL_ID)
+    sub(header, "REQ-IF-VERSION", "1.0")
+    sub(header, "SOURCE-TOOL-ID", TOOL_ID)
+    sub(header, "TITLE", f"{product} — requirements")
+
+    content = sub(sub(b.root, "CORE-CONTENT"), "REQ-IF-CONTENT")
+    datatypes = sub(content, "DATATYPES")
+    sub(datatypes, "DATATYPE-DEFINITION-STRING", IDENTIFIER="rb-dt-string",
+        LAST_CHANGE=SCHEMA_DATE, LONG_NAME="String", MAX_LENGTH=str(MAX_STRING))  # fmt: skip
+    spec_types = sub(content, "SPEC-TYPES")
+    for kind, attributes in ATTRIBUTES.items():
+        object_type = sub(spec_types, "SPEC-OBJECT-TYPE", IDENTIFIER=TYPE_IDS[kind],
+                          LAST_CHANGE=SCHEMA_DATE, LONG_NAME=kind)  # fmt: skip
+        spec_attributes = sub(object_type, "SPEC-ATTRIBUTES")
+        for long_name in attributes:
+            definition = sub(spec_attributes, "ATTRIBUTE-DEFINITION-STRING",
+                             IDENTIFIER=_attr_id(kind, long_name), LAST_CHANGE=SCHEMA_DATE,
+                             LONG_NAME=long_name)  # fmt: skip
+            b.ref(definition, "TYPE", "DATATYPE-DEFINITION-STRING-REF", "rb-dt-string")
+    for long_name, identifier in RELATION_TYPE_IDS.items():
+        sub(spec_types, "SPEC-RELATION-TYPE", IDENTIFIER=identifier, LAST_CHANGE=SCHEMA_DATE,
+            LONG_NAME=long_name)  # fmt: skip
+    sub(spec_types, "SPECIFICATION-TYPE", IDENTIFIER="rb-type-specification",
+        LAST_CHANGE=SCHEMA_DATE, LONG_NAME="RiskBench specification")  # fmt: skip
+
+    def value_of(record, field_name: str) -> str:
+        if field_name == "software_item":
+            return record.software_item.code if record.software_item_id else ""
+        value = getattr(record, field_name)
+        return "" if value is None else str(value)
+
+    objects = sub(content, "SPEC-OBJECTS")
+    ids: dict[tuple[str, str], str] = {}
+    for kind, records in ((REQUIREMENT, requirements), (CONTROL, controls), (TEST_CASE, tests)):
+        for record in sorted(records, key=lambda r: _code_key(r.code)):
+            identifier = ids[(kind, record.code)] = _object_id(product, kind, record.code)
+            spec_object = sub(
+                objects, "SPEC-OBJECT", IDENTIFIER=identifier,
+                LAST_CHANGE=_iso(record.updated_at), LONG_NAME=record.code,
+            )  # fmt: skip
+            values = sub(spec_object, "VALUES")
+            for long_name, field_name in ATTRIBUTES[kind].items():
+                value = value_of(record, field_name)
+                if not value:
+                    continue
+                attr_value = sub(values, "ATTRIBUTE-VALUE-STRING", THE_VALUE=value)
+                b.ref(attr_value, "DEFINITION", "ATTRIBUTE-DEFINITION-STRING-REF",
+                      _attr_id(kind, long_name))  # fmt: skip
+            b.ref(spec_object, "TYPE", "SPEC-OBJECT-TYPE-REF", TYPE_IDS[kind])
+
+    relations = sub(content, "SPEC-RELATIONS")
+    pairs = [(IMPLEMENTED_BY, (CONTROL, c), (REQUIREMENT, r)) for c, r in implemented]
+    pairs += [(VERIFIED_BY, (REQUIREMENT, r), (TEST_CASE, t)) for r, t in verified]
+    for relation_type, source, target in sorted(
+        pairs, key=lambda p: (p[0], _code_key(p[1][1]), _code_key(p[2][1]))
+    ):
+        relation = sub(relations, "SPEC-RELATION",
+                       IDENTIFIER=_object_id(product, relation_type, f"{source[1]}>{target[1]}"),
+                       LAST_CHANGE=SCHEMA_DATE, LONG_NAME=f"{source[1]} {relation_type} "
+                       f"{target[1]}")  # fmt: skip
+        b.ref(relation, "SOURCE", "SPEC-OBJECT-REF", ids[source])
+        b.ref(relation, "TARGET", "SPEC-OBJECT-REF", ids[target])
+        b.ref(relation, "TYPE", "SPEC-RELATION-TYPE-REF", RELATION_TYPE_IDS[relation_type])
+
+    specifications = sub(content, "SPECIFICATIONS")
+    children_of: dict[int | None, list[Requirement]] = {}
+    for requirement in requirements:
+        children_of.setdefault(requirement.parent_id, []).append(requirement)
+
+    def hierarchy(parent_elem, kind: str, records, nested: dict | None = None):
+        if not records:
+            return
+        children = sub(parent_elem, "CHILDREN")
+        for record in sorted(records, key=lambda r: _code_key(r.code)):
+            identifier = ids[(kind, record.code)]
+            node = sub(children, "SPEC-HIERARCHY", IDENTIFIER=f"rb-h-{identifier[3:]}",
+                       LAST_CHANGE=_iso(record.updated_at))  # fmt: skip
+            b.ref(node, "OBJECT", "SPEC-OBJECT-REF", identifier)
+            if nested is not None:
+                hierarchy(node, kind, nested.get(record.pk, []), nested)
+
+    for kind, title, records, nested in (
+        (REQUIREMENT, "Requirements", children_of.get(None, []), children_of),
+        (CONTROL, "Risk controls", controls, None),
+        (TEST_CASE, "Test cases", tests, None),
+    ):
+        specification = sub(specifications, "SPECIFICATION",
+                             IDENTIFIER=_object_id(product, "specification", title),
+                             LAST_CHANGE=SCHEMA_DATE, LONG_NAME=title)  # fmt: skip
+        b.ref(specification, "TYPE", "SPECIFICATION-TYPE-REF", "rb-type-specification")
+        hierarchy(specification, kind, records, nested)
+    return etree.tostring(b.root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _code_key(code: str) -> tuple:
+    match = re.match(r"^(.*?)(\d+)$", code or "")
+    return (match[1], int(match[2]), code) if match else (code or "", -1, code or "")
+
+
+# --- Import: reading ----------------------------------------------------------------------------
+
+
+@dataclass
+class ReqifObject:
+    identifier: str
+    type_name: str
+    values: dict[str, str]
+    kind: str = ""  # REQUIREMENT | CONTROL | TEST_CASE | "" (heading, skipped)
+    code: str = ""
+    parent: str | None = None  # identifier of the parent requirement object
+
+
+@dataclass
+class ReqifDocument:
+    title: str
+    objects: dict[str, ReqifObject]
+    relations: list[tuple[str, str, str]]  # (type long name, source id, target id)
+
+
+def _children(elem, tag: str):
+    return [c for c in elem if local_name(c.tag) == tag]
+
+
+def _child(elem, tag: str):
+    found = _children(elem, tag)
+    return found[0] if found else None
+
+
+def _ref(elem, wrapper: str) -> str:
+    holder = _child(elem, wrapper)
+    if holder is None or not len(holder):
+        return ""
+    return (holder[0].text or "").strip()
+
+
+def _require(elem, tag: str, where: str):
+    found = _child(elem, tag)
+    if found is None:
+        raise UploadError(f"Not a valid ReqIF file: <{where}> has no <{tag}>.")
+    return found
+
+
+def _xhtml_text(elem) -> str:
+    """Plain text of an XHTML value: paragraphs and line breaks become new lines."""
+    parts: list[str] = []
+
+    def walk(node):
+        name = local_name(node.tag)
+        if name == "br":
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if name in {"p", "div", "li"}:
+            parts.append("\n")
+
+    walk(elem)
+    return re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip()
+
+
+def read_reqif(data: bytes) -> ReqifDocument:
+    """Parse a ReqIF file (defused) into plain objects, relations and hierarchy."""
+    check_size(len(data))
+    if sniff(data) != XML:
+        raise UploadError("This is not a ReqIF file (ReqIF is XML; .reqifz archives: unzip).")
+    root = parse_xml(data, what="ReqIF")
+    if local_name(root.tag) != "REQ-IF" or not root.tag.startswith(f"{{{NS}}}"):
+        raise UploadError(f"This is not a ReqIF 1.x file: the root must be <REQ-IF> in {NS}.")
+    header = _require(_require(root, "THE-HEADER", "REQ-IF"), "REQ-IF-HEADER", "THE-HEADER")
+    title_elem = _child(header, "TITLE")
+    title = (title_elem.text or "").strip() if title_elem is not None else ""
+    content = _require(_require(root, "CORE-CONTENT", "REQ-IF"), "REQ-IF-CONTENT", "CORE-CONTENT")
+
+    enum_values: dict[str, str] = {}
+    datatypes = _child(content, "DATATYPES")
+    for datatype in datatypes if datatypes is not None else []:
+        specified = _child(datatype, "SPECIFIED-VALUES")
+        for enum_value in specified if specified is not None else []:
+            enum_values[enum_value.get("IDENTIFIER", "")] = enum_value.get("LONG-NAME", "")
+    attribute_names: dict[str, str] = {}
+    type_names: dict[str, str] = {}
+    spec_types = _child(content, "SPEC-TYPES")
+    for spec_type in spec_types if spec_types is not None else []:
+        type_names[spec_type.get("IDENTIFIER", "")] = spec_type.get("LONG-NAME", "")
+        attributes = _child(spec_type, "SPEC-ATTRIBUTES")
+        for definition in attributes if attributes is not None else []:
+            attribute_names[definition.get("IDENTIFIER", "")] = definition.get("LONG-NAME", "")
+
+    objects: dict[str, ReqifObject] = {}
+    spec_objects = _child(content, "SPEC-OBJECTS")
+    for spec_object in spec_objects if spec_objects is not None else []:
+        if local_name(spec_object.tag) != "SPEC-OBJECT":
+            continue
+        identifier = spec_object.get("IDENTIFIER", "")
+        if not identifier:
+            raise UploadError("A SPEC-OBJECT has no IDENTIFIER.")
+        type_id = _ref(spec_object, "TYPE")
+        if type_id not in type_names:
+            raise UploadError(
+                f"SPEC-OBJECT {identifier} refers to an undefined type {type_id!r}.",
+                field=identifier,
+            )
+        values: dict[str, str] = {}
+        values_elem = _child(spec_object, "VALUES")
+        for value in values_elem if values_elem is not None else []:
+            definition = attribute_names.get(_ref(value, "DEFINITION"), "")
+            if not definition:
+                raise UploadError(
+                    f"SPEC-OBJECT {identifier} has a value of an undefined attribute.",
+                    field=identifier,
+                )
+            kind = local_name(value.tag)
+            if kind == "ATTRIBUTE-VALUE-XHTML":
+                the_value = _child(value, "THE-VALUE")
+                values[definition] = _xhtml_text(the_value) if the_value is not None else ""
+            elif kind == "ATTRIBUTE-VALUE-ENUMERATION":
+                refs = _child(value, "VALUES")
+                values[definition] = ", ".join(
+                    enum_values.get((r.text or "").strip(), "") for r in (refs or [])
+                )
+            else:
+                values[definition] = value.get("THE-VALUE", "")
+        objects[identifier] = ReqifObject(identifier, type_names[type_id], values)
+
+    relations = []
+    spec_relations = _child(content, "SPEC-RELATIONS")
+    relation_types = dict(type_names)
+    for relation in spec_relations if spec_relations is not None else []:
+        relations.append(
+            (
+                relation_types.get(_ref(relation, "TYPE"), ""),
+                _ref(relation, "SOURCE"),
+                _ref(relation, "TARGET"),
+            )
+        )
+
+    def walk(node, parent_id: str | None):
+        children = _child(node, "CHILDREN")
+        for hierarchy in children if children is not None else []:
+            object_id = _ref(hierarchy, "OBJECT")
+            if object_id not in objects:
+                raise UploadError(
+                    f"SPEC-HIERARCHY {hierarchy.get('IDENTIFIER')} points to a missing object "
+                    f"{object_id!r}."
+                )
+            if parent_id is not None and objects[object_id].parent is None:
+                objects[object_id].parent = parent_id
+            walk(hierarchy, object_id)
+
+    specifications = _child(content, "SPECIFICATIONS")
+    for specification in specifications if specifications is not None else []:
+        walk(specification, None)
+    return ReqifDocument(title=title, objects=objects, relations=relations)
+
+
+# --- Import: planning and writing ---------------------------------------------------------------
+
+CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*-\d+$")
+
+
+def _text_of(values: dict[str, str]) -> str:
+    for name in (TEXT, "Text", "Description", "Object Text", "ReqIF.Description"):
+        if values.get(name, "").strip():
+            return values[name].strip()
+    return ""
+
+
+def _classify(doc: ReqifDocument, prefix: str) -> list[str]:
+    """Set kind and code of every object; return warnings."""
+    warnings = []
+    for obj in doc.objects.values():
+        if obj.type_name in (CONTROL, TEST_CASE):
+            obj.kind = obj.type_name
+        elif obj.type_name == REQUIREMENT or _text_of(obj.values):
+            obj.kind = REQUIREMENT
+        else:
+            name = obj.values.get(CHAPTER) or obj.values.get(NAME) or obj.identifier
+            warnings.append(f"{name}: no text, read as a heading and skipped.")
+            continue
+        foreign = (obj.values.get(FOREIGN_ID) or "").strip()
+        if CODE_RE.match(foreign) and len(foreign) <= 20:
+            obj.code = foreign.upper()
+        elif re.fullmatch(r"\d{1,9}", foreign):
+            obj.code = f"{prefix}-{int(foreign):03d}"
+        else:
+            raise UploadError(
+                f"Object {obj.identifier} has no usable ReqIF.ForeignID (a code such as SRS-001 "
+                f"or a number); requirements are matched by code.",
+                field=obj.identifier,
+            )
+    # A heading's children hang from the nearest requirement above it.
+    for obj in doc.objects.values():
+        parent = obj.parent
+        while parent is not None and doc.objects[parent].kind != REQUIREMENT:
+            parent = doc.objects[parent].parent
+        obj.parent = parent
+    return warnings
+
+
+def _choice(value: str, choices, default: str, what: str, where: str) -> str:
+    if not value:
+        return default
+    lowered = value.strip().lower()
+    for choice_value, label in choices.choices:
+        if lowered in (choice_value, label.lower()):
+            return choice_value
+    raise UploadError(f"{where}: unknown {what} {value!r}.", field=where)
+
+
+@dataclass
+class ReqifImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    controls_created: list[str] = field(default_factory=list)
+    tests_created: list[str] = field(default_factory=list)
+    links_created: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} requirement(s) created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged; {len(self.controls_created)} control(s) and "
+            f"{len(self.tests_created)} test case(s) created; {len(self.links_created)} link(s)"
+        )
+
+
+def _ordered(objects: list[ReqifObject], by_id: dict[str, ReqifObject]) -> list[ReqifObject]:
+    """Parents before their children (the hierarchy is a tree by construction)."""
+    depth_cache: dict[str, int] = {}
+
+    def depth(obj: ReqifObject) -> int:
+        if obj.identifier not in depth_cache:
+            depth_cache[obj.identifier] = 0 if obj.parent is None else depth(by_id[obj.parent]) + 1
+        return depth_cache[obj.identifier]
+
+    return sorted(objects, key=lambda o: (depth(o), _code_key(o.code)))
+
+
+@transaction.atomic
+def import_reqif(
+    *,
+    product: Product,
+    data: bytes,
+    filename: str,
+    by,
+    dry_run: bool = False,
+    prefix: str = "REQ",
+) -> ReqifImportResult:
+    """Upsert the file's requirements (with parents), add missing controls and test cases, and
+    link them as the file's relations say. All or nothing; a dry run writes nothing."""
+    doc = read_reqif(data)
+    result = ReqifImportResult()
+    result.warnings = _classify(doc, prefix)
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    reason = f"Imported from ReqIF {filename.rsplit('/', 1)[-1]}"[:100]
+    by_id = doc.objects
+    seen: dict[tuple[str, str], str] = {}
+    for obj in by_id.values():
+        if obj.kind:
+            key = (obj.kind, obj.code)
+            if key in seen:
+                raise UploadError(
+                    f"Code {obj.code} is used by two {obj.kind.lower()} objects "
+                    f"({seen[key]} and {obj.identifier}).",
+                    field=obj.identifier,
+                )
+            seen[key] = obj.identifier
+
+    requirements = {r.code: r for r in Requirement.objects.filter(product=product)}
+    controls = {c.code: c for c in RiskControl.objects.filter(product=product)}
+    tests = {t.code: t for t in TestCase.objects.filter(product=product)}
+    items = {i.code: i for i in SoftwareItem.objects.filter(product=product)}
+
+    try:
+        for obj in sorted(
+            (o for o in by_id.values() if o.kind in (CONTROL, TEST_CASE)),
+            key=lambda o: _code_key(o.code),
+        ):
+            existing = controls if obj.kind == CONTROL else tests
+            if obj.code in existing:
+                continue
+            title = (obj.values.get(NAME) or obj.code)[:200]
+            if obj.kind == CONTROL:
+                fields = dict(
+                    code=obj.code,
+                    title=title,
+                    description=_text_of(obj.values),
+                    option=_choice(obj.values.get("RiskBench.Option", ""), ControlOption,
+                                   ControlOption.PROTECTIVE_MEASURE, "control option", obj.code),
+                    security_category=_choice(
+                        obj.values.get("RiskBench.SecurityCategory", ""), SecurityControlCategory,
+                        "", "security category", obj.code),
+                    implementation_status=_choice(
+                        obj.values.get("RiskBench.ImplementationStatus", ""),
+                        ImplementationStatus, ImplementationStatus.PLANNED,
+                        "implementation status", obj.code),
+                )  # fmt: skip
+                result.controls_created.append(obj.code)
+                if not dry_run:
+                    controls[obj.code] = hazard_services.control_create(
+                        product=product, by=by, reason=reason, **fields
+                    )
+            else:
+                fields = dict(
+                    code=obj.code,
+                    title=title,
+                    procedure=_text_of(obj.values),
+                    method=_choice(obj.values.get("RiskBench.Method", ""), TestMethod,
+                                   TestMethod.TEST, "test method", obj.code),
+                    level=_choice(obj.values.get("RiskBench.Level", ""), TestLevel,
+                                  TestLevel.SYSTEM, "test level", obj.code),
+                )  # fmt: skip
+                result.tests_created.append(obj.code)
+                if not dry_run:
+                    tests[obj.code] = trace_services.test_case_create(
+                        product=product, by=by, reason=reason, **fields
+                    )
+
+        req_objects = [o for o in by_id.values() if o.kind == REQUIREMENT]
+        for obj in _ordered(req_objects, by_id):
+            values = obj.values
+            text = _text_of(values)
+            if not text:
+                raise UploadError(f"Requirement {obj.code} has no text.", field=obj.code)
+            item_code = values.get("RiskBench.SoftwareItem", "").strip()
+            item = items.get(item_code)
+            if item_code and item is None:
+                result.warnings.append(
+                    f"{obj.code}: software item {item_code} is not in this product; "
+                    f"left unallocated."
+                )
+            title = (values.get(NAME) or values.get(CHAPTER) or text.splitlines()[0])[:200]
+            parent_code = by_id[obj.parent].code if obj.parent else None
+            fields = {
+                "level": _choice(values.get("RiskBench.Level", ""), RequirementLevel,
+                                 RequirementLevel.SOFTWARE, "requirement level", obj.code),
+                "title": title,
+                "text": text,
+                "rationale": values.get("RiskBench.Rationale", ""),
+                "software_item": item,
+            }  # fmt: skip
+            existing = requirements.get(obj.code)
+            if existing is None:
+                result.created.append(obj.code)
+                if not dry_run:
+                    requirements[obj.code] = trace_services.requirement_create(
+                        product=product,
+                        by=by,
+                        reason=reason,
+                        code=obj.code,
+                        parent=requirements.get(parent_code) if parent_code else None,
+                        **fields,
+                    )
+                continue
+            fields["parent"] = requirements.get(parent_code) if parent_code else None
+            changed = {
+                name: value
+                for name, value in fields.items()
+                if (getattr(existing, f"{name}_id") if name in {"parent", "software_item"}
+                    else getattr(existing, name))
+                != (value.pk if name in {"parent", "software_item"} and value else value)
+            }  # fmt: skip
+            if changed:
+                result.updated.append(obj.code)
+                if not dry_run:
+                    requirements[obj.code] = trace_services.requirement_update(
+                        requirement=existing, by=by, reason=reason, **changed
+                    )
+            else:
+                result.unchanged.append(obj.code)
+
+        existing_impl = set(
+            ControlRequirement.objects.filter(requirement__product=product).values_list(
+                "control__code", "requirement__code"
+            )
+        )
+        existing_ver = set(
+            RequirementTest.objects.filter(requirement__product=product).values_list(
+                "requirement__code", "test_case__code"
+            )
+        )
+        foreign = 0
+        for type_name, source_id, target_id in doc.relations:
+            source, target = by_id.get(source_id), by_id.get(target_id)
+            if source is None or target is None:
+                raise UploadError(
+                    f"A SPEC-RELATION points to a missing object ({source_id} → {target_id})."
+                )
+            pair = (source.code, target.code)
+            if (type_name, source.kind, target.kind) == (IMPLEMENTED_BY, CONTROL, REQUIREMENT):
+                if pair in existing_impl:
+                    continue
+                existing_impl.add(pair)
+                result.links_created.append(f"{source.code} implemented by {target.code}")
+                if not dry_run:
+                    trace_services.control_requirement_link(
+                        control=controls[source.code],
+                        requirement=requirements[target.code],
+                        by=by,
+                        reason=reason,
+                    )
+            elif (type_name, source.kind, target.kind) == (VERIFIED_BY, REQUIREMENT, TEST_CASE):
+                if pair in existing_ver:
+                    continue
+                existing_ver.add(pair)
+                result.links_created.append(f"{source.code} verified by {target.code}")
+                if not dry_run:
+                    trace_services.requirement_test_link(
+                        requirement=requirements[source.code],
+                        test_case=tests[target.code],
+                        by=by,
+                        reason=reason,
+                    )
+            else:
+                foreign += 1
+        if foreign:
+            result.warnings.append(
+                f"{foreign} relation(s) of other types (not 'implemented by' control → "
+                f"requirement or 'verified by' requirement → test) were not imported."
+            )
+    except ValidationError as exc:
+        raise UploadError("; ".join(exc.messages)) from exc
+    result.applied = not dry_run
+    return result
