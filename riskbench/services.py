@@ -26,7 +26,11 @@ class StaleEditError(Exception):
         self.instance = instance
         self.expected_version = expected_version
         self.changes = changes
-        who = getattr(instance.history.first(), "history_user", None) if hasattr(instance, "history") else None
+        who = (
+            getattr(instance.history.first(), "history_user", None)
+            if hasattr(instance, "history")
+            else None
+        )
         super().__init__(
             f"{instance} was changed by {who or 'another user'} (now version {instance.version}, "
             f"you loaded version {expected_version}). Nothing was saved; reload and redo your edit."
@@ -70,12 +74,13 @@ def save_record(instance, *, by, reason: str, exclude_validation: list[str] | No
     the earlier version): 21 CFR 11.10(e), ISO 14971 4.5.
     """
     creating = instance._state.adding
+    reason = (reason or "").strip()  # a blank reason is no reason
     if not creating:
         instance.version += 1
         if getattr(instance, "status", None) == Status.APPROVED and not getattr(
             instance, "_approving", False
         ):
-            if not (reason or "").strip():
+            if not reason:
                 raise ValidationError(
                     {"change_reason": "This record is approved: give a reason for the change."}
                 )
