@@ -319,16 +319,18 @@ def _xhtml_text(elem) -> str:
         if name == "br":
             parts.append("\n")
         if node.text:
-            parts.append(node.text)
+            parts.append(re.sub(r"\s+", " ", node.text))
         for child in node:
             walk(child)
             if child.tail:
-                parts.append(child.tail)
+                parts.append(re.sub(r"\s+", " ", child.tail))
         if name in {"p", "div", "li"}:
             parts.append("\n")
 
     walk(elem)
-    return re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip()
+    # HTML whitespace rules: runs of spaces collapse; block elements make the line breaks.
+    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in "".join(parts).split("\n")]
+    return "\n".join(line for line in lines if line)
 
 
 def read_reqif(data: bytes) -> ReqifDocument:
