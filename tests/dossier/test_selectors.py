@@ -1,0 +1,72 @@
+"""The selector: the only step of the dossier that reads the database."""
+
+import pytest
+
+from bench.synthetic import generate_product
+from hazards import services as hazard_services
+from traceability.dossier import selectors
+
+
+def test_query_count_does_not_grow_with_the_product(db, count_queries):
+    small = generate_product(10, slug="small")
+    large = generate_product(200, slug="large")
+    selectors.gather(small)  # warm caches (content types) so both counts are like for like
+    with count_queries() as q_small:
+        data_small = selectors.gather(small)
+    with count_queries() as q_large:
+        data_large = selectors.gather(large)
+    # 1 product + policy; 13 graph queries (5 node tables, 8 link tables); software causes,
+    # hazards, controls, requirements, software items, evidence; signatures and baselines;
+    # membership names; one history query per historied table (17) for the audit extract.
+    assert q_small.count == q_large.count, q_large.dump()
+    assert q_small.count <= 50, q_small.dump()
+    assert len(data_small.hazards) == 10 and len(data_large.hazards) == 200
+    assert len(data_large.trace_rows) >= 3 * 200
+
+
+def test_gathering_twice_gives_the_same_data_and_hash(risk_file):
+    first, second = selectors.gather(risk_file), selectors.gather(risk_file.pk)
+    assert first == second
+    assert first.data_hash == second.data_hash
+    assert [h.code for h in first.hazards] == ["HAZ-001", "HAZ-002", "HAZ-003"]
+
+
+def test_a_change_in_the_data_changes_the_hash_and_the_date(risk_file, editor):
+    before = selectors.gather(risk_file)
+    hazard = risk_file.hazards.get(code="HAZ-001")
+    hazard_services.hazard_update(hazard=hazard, by=editor, reason="Clarify", harm="Coma")
+    after = selectors.gather(risk_file)
+    assert after.data_hash != before.data_hash
+    assert after.as_of > before.as_of
+    changed = [a for a in after.audit if a.action == "Changed" and "HAZ-001" in a.record]
+    assert changed and changed[-1].why == "Clarify" and "harm" in changed[-1].what
+    assert changed[-1].who == editor.get_full_name()
+
+
+def test_the_chain_and_its_verification_come_from_the_graph(risk_file):
+    data = selectors.gather(risk_file)
+    haz = {h.code: h for h in data.hazards}
+    assert haz["HAZ-001"].controls == ("RC-001",)
+    assert haz["HAZ-001"].caused_by_security == ("HAZ-002",)
+    assert haz["HAZ-003"].introduced_by == ("RC-002",)
+    assert haz["HAZ-001"].software_causes[0].cause == "Integer overflow"
+    ctl = {c.code: c for c in data.controls}
+    assert [t.code for t in ctl["RC-001"].implementation_tests] == ["TC-001"]
+    assert [t.code for t in ctl["RC-001"].effectiveness_tests] == ["TC-003"]
+    assert ctl["RC-002"].verification == "implementation failed, effectiveness no test"
+    items = {i.code: i for i in data.software_items}
+    assert items["SW-002"].required_class == "C"  # recorded B, contributes to a severity-4 hazard
+    assert items["SW-001"].required_class == ""
+    assert [e.name for e in data.evidence] == ["report <1>.txt"]
+    kinds = {g.kind for g in data.gaps}
+    assert "hazard_without_control" in kinds and "software_class_too_low" in kinds
+
+
+@pytest.mark.django_db
+def test_bulk_creations_are_one_line_of_the_audit_extract():
+    product = generate_product(30, slug="audit")
+    data = selectors.gather(product)
+    hazards = [a for a in data.audit if a.record.startswith("30 × hazard")]
+    assert hazards and hazards[0].record == "30 × hazard: HAZ-001 … HAZ-030"
+    assert hazards[0].action == "Created" and hazards[0].why.startswith("Synthetic data")
+    assert len(data.audit) < 40
