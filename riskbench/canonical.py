@@ -10,7 +10,7 @@ The rules, applied by `canonical_value`:
 * dates and times → ISO 8601;
 * decimals → plain notation without exponent or trailing zeros (``7.50`` and ``7.5`` → ``"7.5"``);
   PostgreSQL and SQLite return the same number with different scales;
-* floats → ``repr`` (shortest round-trip form); NaN/inf refused;
+* floats stay JSON numbers, written as ``repr`` (shortest round-trip form); NaN/inf refused;
 * UUIDs → str; bytes → lowercase hex; sets/tuples → sorted lists / lists;
 * dicts → keys as strings, sorted (JSON ``sort_keys``); model instances are refused — callers
   pass natural keys or primary keys, never objects.
@@ -62,7 +62,7 @@ def canonical_value(value: Any) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise CanonicalError(f"Non-finite float {value!r} has no canonical form.")
-        return repr(value)
+        return value  # json.dumps writes repr(): the shortest text that reads back the same
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, bytes | bytearray | memoryview):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("hazards.urls")),
     path("", include("riskbench.app_urls")),
+    path("", include("traceability.baselines.urls")),
     path("", include("traceability.urls")),
     path("", include("traceability.dossier.urls")),
 ]
