@@ -18,19 +18,41 @@ app_name = "api"
 
 PRODUCT = r"products/(?P<product_slug>[-a-zA-Z0-9_]+)"
 
+# (collection, view set, basename): records are addressed by code, links by id.
+RESOURCES = [
+    ("hazards", views.HazardViewSet, "hazard"),
+    ("controls", views.RiskControlViewSet, "control"),
+    ("software-items", views.SoftwareItemViewSet, "software-item"),
+    ("requirements", views.RequirementViewSet, "requirement"),
+    ("test-cases", views.TestCaseViewSet, "test-case"),
+    ("test-runs", views.TestRunViewSet, "test-run"),
+    # Trace links, one collection per kind (DESIGN.md §2).
+    ("hazard-controls", views.HazardControlViewSet, "hazard-control"),
+    (
+        "control-introduced-hazards",
+        views.ControlIntroducedHazardViewSet,
+        "control-introduced-hazard",
+    ),
+    ("hazard-transfers", views.HazardTransferViewSet, "hazard-transfer"),
+    ("control-requirements", views.ControlRequirementViewSet, "control-requirement"),
+    ("requirement-tests", views.RequirementTestViewSet, "requirement-test"),
+    (
+        "control-implementation-tests",
+        views.ControlImplementationTestViewSet,
+        "control-implementation-test",
+    ),
+    (
+        "control-effectiveness-tests",
+        views.ControlEffectivenessTestViewSet,
+        "control-effectiveness-test",
+    ),
+    ("software-item-hazards", views.SoftwareItemHazardViewSet, "software-item-hazard"),
+]
+
 router = SimpleRouter()
 router.register("products", views.ProductViewSet, basename="product")
-router.register(f"{PRODUCT}/hazards", views.HazardViewSet, basename="hazard")
-router.register(f"{PRODUCT}/controls", views.RiskControlViewSet, basename="control")
-router.register(f"{PRODUCT}/hazard-controls", views.HazardControlViewSet, basename="hazard-control")
-router.register(
-    f"{PRODUCT}/control-introduced-hazards",
-    views.ControlIntroducedHazardViewSet,
-    basename="control-introduced-hazard",
-)
-router.register(
-    f"{PRODUCT}/hazard-transfers", views.HazardTransferViewSet, basename="hazard-transfer"
-)
+for collection, viewset, basename in RESOURCES:
+    router.register(f"{PRODUCT}/{collection}", viewset, basename=basename)
 
 SCHEMA_DESCRIPTION = """Risk management file of connected medical devices (ISO 14971, IEC 62304).
 

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 from django_filters.rest_framework import DjangoFilterBackend
@@ -24,7 +24,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,9 +42,20 @@ from hazards.models import (
     RiskControl,
 )
 from riskbench import roles
-from riskbench import services as core_services
+from traceability import services as trace_services
 from traceability.integrations import uploads
 from traceability.integrations.junit import import_junit
+from traceability.models import (
+    ControlEffectivenessTest,
+    ControlImplementationTest,
+    ControlRequirement,
+    Requirement,
+    RequirementTest,
+    SoftwareItem,
+    SoftwareItemHazard,
+    TestCase,
+    TestRun,
+)
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -368,6 +379,102 @@ def token_page(request):
     )
 
 
+# --- Software life cycle -----------------------------------------------------------------------
+
+
+class SoftwareItemViewSet(DestroyWithReasonMixin, RecordViewSet):
+    """Software items of the architecture and SOUP (IEC 62304 4.3, 5.3, 8.1.2)."""
+
+    model = SoftwareItem
+    serializer_class = s.SoftwareItemSerializer
+    filterset_fields = ["is_soup", "safety_class", "support_status"]
+    instance_kwarg = "item"
+    create_service = staticmethod(trace_services.software_item_create)
+    update_service = staticmethod(trace_services.software_item_update)
+    delete_service = staticmethod(trace_services.software_item_delete)
+
+    def scoped(self, queryset):
+        return queryset.select_related("parent")
+
+
+class RequirementViewSet(DestroyWithReasonMixin, RecordViewSet):
+    """Requirements; risk controls implemented in software become software requirements
+    (IEC 62304 7.2)."""
+
+    model = Requirement
+    serializer_class = s.RequirementSerializer
+    filterset_fields = ["level", "status"]
+    instance_kwarg = "requirement"
+    create_service = staticmethod(trace_services.requirement_create)
+    update_service = staticmethod(trace_services.requirement_update)
+    delete_service = staticmethod(trace_services.requirement_delete)
+
+    def scoped(self, queryset):
+        return queryset.select_related("parent", "software_item")
+
+
+class TestCaseViewSet(DestroyWithReasonMixin, RecordViewSet):
+    """Verification activities (IEC 62304 5.5–5.7, 7.3.1), with the result of the latest run."""
+
+    model = TestCase
+    serializer_class = s.TestCaseSerializer
+    filterset_fields = ["method", "level"]
+    instance_kwarg = "test_case"
+    create_service = staticmethod(trace_services.test_case_create)
+    update_service = staticmethod(trace_services.test_case_update)
+    delete_service = staticmethod(trace_services.test_case_delete)
+
+    def scoped(self, queryset):
+        latest = TestRun.objects.filter(test_case=OuterRef("pk")).order_by("-executed_at", "-id")
+        return queryset.annotate(latest_result=Subquery(latest.values("result")[:1]))
+
+
+class TestRunViewSet(
+    DestroyWithReasonMixin,
+    ProductNestedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Evidence of test executions (IEC 62304 5.7.5; ISO 14971 7.2). A run is recorded once and
+    never edited; one recorded in error is deleted with a reason (history keeps it). POST as
+    JSON, or as multipart with an `evidence` file whose SHA-256 is computed on upload."""
+
+    serializer_class = s.TestRunSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = {"test_case__code": ["exact"], "result": ["exact"]}
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    lookup_value_regex = r"\d+"
+    instance_kwarg = "run"
+    delete_service = staticmethod(trace_services.test_run_delete)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TestRun.objects.none()
+        return TestRun.objects.filter(test_case__product=self.product).select_related(
+            "test_case", "executed_by"
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        reason = writes.change_reason(request, data)
+        run = writes.call_service(
+            trace_services.test_run_record, by=request.user, reason=reason, **data
+        )
+        run = self.get_queryset().get(pk=run.pk)
+        return Response(
+            self.get_serializer(run).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": writes.etag(run)},
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        run = self.get_object()
+        return Response(self.get_serializer(run).data, headers={"ETag": writes.etag(run)})
+
+
 # --- Trace links -------------------------------------------------------------------------------
 
 
@@ -390,7 +497,7 @@ class LinkViewSet(
 
     @staticmethod
     def delete_service(**kwargs):
-        return hazard_services.link_delete(**kwargs)
+        return trace_services.trace_link_delete(**kwargs)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -432,7 +539,7 @@ class LinkViewSet(
         serializer = s.LinkReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         link = writes.call_service(
-            core_services.link_review,
+            trace_services.trace_link_review,
             link=link,
             by=request.user,
             reason=serializer.validated_data["review_reason"],
@@ -515,3 +622,54 @@ class JUnitUploadView(ProductNestedMixin, APIView):
 
     def get_serializer_context(self):
         return {"request": self.request, "view": self, "product": self.product}
+
+
+class ControlRequirementViewSet(LinkViewSet):
+    """A risk control is implemented by a requirement (IEC 62304 7.2)."""
+
+    model = ControlRequirement
+    serializer_class = s.ControlRequirementSerializer
+    ends = ("control", "requirement")
+    product_path = "control__product"
+    link_service = staticmethod(trace_services.control_requirement_link)
+
+
+class RequirementTestViewSet(LinkViewSet):
+    """A requirement is verified by a test case (IEC 62304 5.7, 7.3.1)."""
+
+    model = RequirementTest
+    serializer_class = s.RequirementTestSerializer
+    ends = ("requirement", "test_case")
+    product_path = "requirement__product"
+    link_service = staticmethod(trace_services.requirement_test_link)
+
+
+class ControlImplementationTestViewSet(LinkViewSet):
+    """A test verifies that a risk control is implemented (ISO 14971 7.2, first part)."""
+
+    model = ControlImplementationTest
+    serializer_class = s.ControlImplementationTestSerializer
+    ends = ("control", "test_case")
+    product_path = "control__product"
+    link_service = staticmethod(trace_services.control_implementation_test_link)
+
+
+class ControlEffectivenessTestViewSet(LinkViewSet):
+    """A test verifies that a risk control is effective (ISO 14971 7.2, second part)."""
+
+    model = ControlEffectivenessTest
+    serializer_class = s.ControlEffectivenessTestSerializer
+    ends = ("control", "test_case")
+    product_path = "control__product"
+    link_service = staticmethod(trace_services.control_effectiveness_test_link)
+
+
+class SoftwareItemHazardViewSet(LinkViewSet):
+    """A software item can contribute to a hazardous situation, with its cause
+    (IEC 62304 7.1.1, 7.1.2)."""
+
+    model = SoftwareItemHazard
+    serializer_class = s.SoftwareItemHazardSerializer
+    ends = ("software_item", "hazard")
+    product_path = "software_item__product"
+    link_service = staticmethod(trace_services.software_item_hazard_link)
