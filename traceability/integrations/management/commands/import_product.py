@@ -1,0 +1,28 @@
+from traceability.integrations.cli import IntegrationCommand
+from traceability.integrations.product_json import import_product
+from traceability.integrations.uploads import UploadError
+
+
+class Command(IntegrationCommand):
+    help = "Create a product from a product JSON export (all or nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="FILE.json written by export_product.")
+        parser.add_argument("--slug", help="Import under this slug instead of the file's.")
+        parser.add_argument("--name", help="Import under this name instead of the file's.")
+        self.add_user_argument(parser)
+
+    def handle(self, *args, **options):
+        path = options["file"]
+        data = self.read(path)
+        try:
+            result = import_product(
+                data=data, by=self.acting_user(options), slug=options["slug"],
+                name=options["name"],
+            )  # fmt: skip
+        except UploadError as exc:
+            self.fail(path, exc)
+        for warning in result.warnings:
+            self.stdout.write(f"warning: {warning}")
+        counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Imported {result.product.slug}: {counts}."))
