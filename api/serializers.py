@@ -355,6 +355,9 @@ class TestRunSerializer(serializers.ModelSerializer):
             "created_at",
             "change_reason",
         )
+        extra_kwargs = {
+            "executed_at": {"required": False, "help_text": "Defaults to now."},
+        }
         read_only_fields = (
             "id",
             "executed_by",
