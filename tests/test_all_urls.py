@@ -57,7 +57,11 @@ def world(product, editor, auditor, outsider):
         ),
         "item_hazard": factories.SoftwareItemHazardFactory(software_item=item, hazard=hazard),
     }
+    from traceability.baselines.services import baseline_create
+
+    baseline = baseline_create(product=product, name="Release 1", by=None, sign=False)
     return {
+        "baseline": baseline,
         "product": product,
         "hazard": hazard,
         "security": security,
@@ -107,6 +111,15 @@ def sample_kwargs(name: str, params: list[str], world) -> dict | None:
             },
         }
     )  # fmt: skip
+    specific.update(
+        {
+            "core:record_signatures": {"kind": "hazard", "pk": world["hazard"].pk},
+            "core:sign": {"kind": "hazard", "pk": world["hazard"].pk},
+            "core:open_record": {"label": "hazards.hazard", "object_id": str(world["hazard"].pk)},
+            "baselines:detail": {"slug": product.slug, "pk": world["baseline"].pk},
+            "baselines:json": {"slug": product.slug, "pk": world["baseline"].pk},
+        }
+    )
     if name in specific:
         return specific[name]
     kwargs = {}
