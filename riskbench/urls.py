@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("traceability.baselines.urls")),
     path("", include("traceability.urls")),
     path("", include("traceability.dossier.urls")),
+    path("", include("traceability.integrations.urls")),
 ]

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import UploadedFile
 from django.test import override_settings
 
+from hazards import risk
 from hazards import services as hazard_services
 from hazards.models import Hazard, HazardControl
 from riskbench.models import Status
@@ -125,8 +126,11 @@ def test_import_creates_rows_links_and_history(product, editor, control):
     plan = do_import(product, editor, csv_bytes(ROWS))
     assert plan.written and plan.created == 2
     first = Hazard.objects.get(product=product, code="HAZ-001")
-    assert (first.severity, first.p1, first.p2, first.probability) == (4, 3, 3, 2)
-    assert first.initial_acceptability == "investigate"
+    policy = product.risk_policy.data
+    expected = risk.estimate(policy, "safety", 4, p1=3, p2=3)
+    assert (first.severity, first.p1, first.p2) == (4, 3, 3)
+    assert first.probability == expected.probability == risk.probability_of_harm(policy, 3, 3)
+    assert first.initial_acceptability == expected.acceptability
     second = Hazard.objects.get(product=product, code="HAZ-002")  # code drawn for the blank ID
     assert second.severity == 3  # "Serious" read from the policy's scale
     link = HazardControl.objects.get(hazard=first, control=control)

@@ -1,0 +1,84 @@
+"""Upload and mapping forms of the import pages. They check, the modules parse, services write."""
+
+from django import forms
+from django.core.validators import validate_slug
+
+from traceability.integrations import hazard_table
+from traceability.integrations.uploads import UploadError, read_upload
+
+
+class UploadForm(forms.Form):
+    """One file; its size is checked before a byte of it is read (hostile upload)."""
+
+    file = forms.FileField(label="File")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            self.data_bytes = read_upload(upload)
+        except UploadError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return upload
+
+
+class HazardUploadForm(UploadForm):
+    file = forms.FileField(label="Hazard log (.csv or .xlsx)")
+    mapping = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Saved column mapping",
+        empty_label="Suggest from headers",
+    )
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mapping"].queryset = product.import_mappings.all()
+
+
+class ReqifUploadForm(UploadForm):
+    file = forms.FileField(label="ReqIF file (.reqif)")
+    prefix = forms.RegexField(
+        regex=r"^[A-Z]{1,10}$",
+        initial="REQ",
+        label="Code prefix for numeric ForeignIDs",
+        help_text="DOORS exports number their objects; object 12 becomes PREFIX-012.",
+    )
+
+
+class ProductImportForm(UploadForm):
+    file = forms.FileField(label="Product export (.json)")
+    slug = forms.CharField(
+        max_length=80, validators=[validate_slug], help_text="A new, unused slug for the copy."
+    )
+    name = forms.CharField(max_length=200, required=False, help_text="Leave empty to keep it.")
+
+
+class MappingForm(forms.Form):
+    """One select per hazard field: which column of the file feeds it."""
+
+    save_as = forms.CharField(
+        max_length=100, required=False, label="Save this mapping as",
+        help_text="Reuse it on the next import or with manage.py import_hazards --mapping NAME.",
+    )  # fmt: skip
+
+    def __init__(self, *args, headers: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "— not imported —")] + [(h, h) for h in headers]
+        for column in hazard_table.COLUMNS:
+            self.fields[f"col_{column.name}"] = forms.ChoiceField(
+                choices=choices, required=False, label=column.label
+            )
+
+    def column_fields(self):
+        return [self[f"col_{c.name}"] for c in hazard_table.COLUMNS]
+
+    def mapping(self) -> dict[str, str]:
+        return {
+            column.name: self.cleaned_data[f"col_{column.name}"]
+            for column in hazard_table.COLUMNS
+            if self.cleaned_data.get(f"col_{column.name}")
+        }
+
+    @staticmethod
+    def initial_for(mapping: dict[str, str]) -> dict[str, str]:
+        return {f"col_{name}": header for name, header in mapping.items()}

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from traceability.integrations import views
+
+app_name = "integrations"
+P = "p/<slug:slug>/io/"
+
+urlpatterns = [
+    path(P, views.index, name="index"),
+    path(f"{P}hazards/import/", views.hazards_import, name="hazards_import"),
+    path(f"{P}hazards/preview/", views.hazards_preview, name="hazards_preview"),
+    path(f"{P}hazards/export/", views.hazards_export, name="hazards_export"),
+    path(f"{P}matrix/export/", views.matrix_export, name="matrix_export"),
+    path(f"{P}junit/", views.junit_import, name="junit_import"),
+    path(f"{P}sbom/import/", views.sbom_import, name="sbom_import"),
+    path(f"{P}sbom/preview/", views.sbom_preview, name="sbom_preview"),
+    path(f"{P}reqif/export/", views.reqif_export, name="reqif_export"),
+    path(f"{P}reqif/import/", views.reqif_import, name="reqif_import"),
+    path(f"{P}reqif/preview/", views.reqif_preview, name="reqif_preview"),
+    path(f"{P}product/export/", views.product_export, name="product_export"),
+    path(f"{P}product/import/", views.product_import, name="product_import"),
+]
