@@ -284,3 +284,18 @@ def test_bad_reqif_files_write_nothing(product, editor, label, data, message):
     with pytest.raises(UploadError, match=message):
         reqif.import_reqif(product=product, data=data, filename="bad.reqif", by=editor)
     assert db_counts() == before
+
+
+def test_export_query_count_does_not_grow(product, count_queries):
+    def export_count():
+        with count_queries() as q:
+            reqif.export_reqif(product)
+        return q.count
+
+    factories.RequirementTestFactory(requirement__product=product)
+    small = export_count()
+    for _ in range(10):
+        link = factories.ControlRequirementFactory(control__product=product)
+        factories.RequirementTestFactory(requirement=link.requirement)
+    # requirements (1) + controls (1) + test cases (1) + implemented-by (1) + verified-by (1)
+    assert small == export_count() == 5
