@@ -113,9 +113,11 @@ DEFAULT_P2_LEVELS = [
 
 
 def _default_probability_mapping() -> list[list[int]]:
-    """P = P1 × P2 on decade scales: each level is one decade, so the product's decade is the
-    sum of the two decades, re-based onto the probability scale and clipped to its ends."""
-    return [[min(5, max(1, p1 + p2 - 4)) for p2 in range(1, 6)] for p1 in range(1, 6)]
+    """P = P1 × P2 on decade scales. Each P1 and P2 level is one decade, so their product spans
+    two decades of the probability scale; the mapping takes the higher one (the cautious
+    estimate ISO/TR 24971 asks for when in doubt), clipped to the scale's ends. E.g. P1 in
+    [10⁻³, 10⁻²) × P2 in [10⁻³, 10⁻²) lies in [10⁻⁶, 10⁻⁴): Occasional, not Remote."""
+    return [[min(5, max(1, p1 + p2 - 3)) for p2 in range(1, 6)] for p1 in range(1, 6)]
 
 
 DEFAULT_PROBABILITY_MAPPING = _default_probability_mapping()

@@ -99,6 +99,35 @@ def apply_estimates(hazard: Hazard, policy: risk.PolicyData) -> None:
     hazard.residual_acceptability = residual.acceptability or ""
 
 
+# Set by the services themselves, never by a caller: identity, bookkeeping, derived risk.
+PROTECTED_FIELDS = {
+    "id",
+    "product",
+    "product_id",
+    "code",
+    "version",
+    "revision",
+    "status",
+    "created_at",
+    "updated_at",
+    "initial_risk_index",
+    "initial_acceptability",
+    "residual_risk_index",
+    "residual_acceptability",
+    "cvss_base_score",
+}
+
+
+def _refuse_protected(model, fields: dict) -> None:
+    """Updates may change editable content only; status moves through `record_set_status`."""
+    known = {f.name for f in model._meta.concrete_fields} | {
+        f.attname for f in model._meta.concrete_fields
+    }
+    bad = sorted(set(fields) & PROTECTED_FIELDS) + sorted(set(fields) - known)
+    if bad:
+        raise ValidationError({name: "This field cannot be changed here." for name in bad})
+
+
 @transaction.atomic
 def hazard_create(*, product: Product, by, reason: str = "", **fields) -> Hazard:
     """Add a row to the hazard log (ISO 14971 5.4) with the next free HAZ code."""
@@ -127,6 +156,7 @@ def hazard_update(
     clash with this function's `hazard` argument) or as keyword arguments.
     """
     fields = {**(fields or {}), **more_fields}
+    _refuse_protected(Hazard, fields)
     current = lock_for_edit(hazard, expected_version)
     if fields.get("category", current.category) != current.category:
         _forget_axes_of_old_category(current, fields["category"], given=fields)
@@ -169,6 +199,12 @@ def record_set_status(*, record, status: str, by, reason: str = "", expected_ver
     current = lock_for_edit(record, expected_version)
     if status not in Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
+    if status == current.status:
+        raise ValidationError({"status": f"{current} is already {current.get_status_display()}."})
+    if status == Status.APPROVED and current.status != Status.IN_REVIEW:
+        raise ValidationError(
+            {"status": "Only a record in review can be approved: submit it for review first."}
+        )
     if status == Status.APPROVED and isinstance(current, Hazard):
         check = hazard_approval_check(current)
         if not check.ok:
@@ -180,7 +216,10 @@ def record_set_status(*, record, status: str, by, reason: str = "", expected_ver
     current.status = status
     current._approving = True
     return save_record(
-        current, by=by, reason=reason or f"Status set to {Status(status).label.lower()}"
+        current,
+        by=by,
+        reason=reason or f"Status set to {Status(status).label.lower()}",
+        content_changed=False,
     )
 
 
@@ -211,6 +250,7 @@ def control_create(*, product: Product, by, reason: str = "", **fields) -> RiskC
 def control_update(
     *, control: RiskControl, by, reason: str = "", expected_version: int | None = None, **fields
 ) -> RiskControl:
+    _refuse_protected(RiskControl, fields)
     current = lock_for_edit(control, expected_version)
     for name, value in fields.items():
         setattr(current, name, value)

@@ -48,10 +48,42 @@ def _value(row, name):
     return str(value)
 
 
+def _changed_fields(model, previous, row) -> list[FieldChange]:
+    """Compare two history rows field by field — including derived, non-editable fields such as
+    the evaluated acceptability, which simple-history's `diff_against` would skip."""
+    changes = []
+    for field in model._meta.concrete_fields:
+        name = field.attname
+        if field.name in IGNORED_FIELDS or field.name == "version" or field.primary_key:
+            continue
+        before, after = getattr(previous, name, None), getattr(row, name, None)
+        if before == after:
+            continue
+        if field.is_relation:
+            # Show the key, not the related object: no query per row of the history page.
+            noun = field.related_model._meta.verbose_name
+            changes.append(
+                FieldChange(
+                    _label(model, field.name),
+                    f"{noun} #{before}" if before is not None else "—",
+                    f"{noun} #{after}" if after is not None else "—",
+                )
+            )
+        else:
+            changes.append(
+                FieldChange(
+                    _label(model, field.name),
+                    _value(previous, field.name),
+                    _value(row, field.name),
+                )
+            )
+    return changes
+
+
 def versions(record, limit: int | None = None) -> list[Version]:
     """All history rows of `record`, newest first, each diffed against its predecessor.
 
-    Two queries: the rows (with their users) and nothing else — diffs are computed in memory.
+    One query for the rows (with their users); diffs are computed in memory.
     """
     rows = list(
         record.history.select_related("history_user").order_by("history_date", "history_id")
@@ -60,17 +92,7 @@ def versions(record, limit: int | None = None) -> list[Version]:
     result = []
     previous = None
     for row in rows:
-        changes = []
-        if previous is not None:
-            delta = row.diff_against(previous, excluded_fields=IGNORED_FIELDS | {"version"})
-            for change in delta.changes:
-                changes.append(
-                    FieldChange(
-                        _label(model, change.field),
-                        _value(previous, change.field),
-                        _value(row, change.field),
-                    )
-                )
+        changes = _changed_fields(model, previous, row) if previous is not None else []
         user = row.history_user
         result.append(
             Version(

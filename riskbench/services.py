@@ -67,15 +67,24 @@ def lock_for_edit(instance, expected_version: int | None):
     return current
 
 
-def save_record(instance, *, by, reason: str, exclude_validation: list[str] | None = None):
+def save_record(
+    instance,
+    *,
+    by,
+    reason: str,
+    exclude_validation: list[str] | None = None,
+    content_changed: bool = True,
+):
     """Validate and save a regulated record, leaving a history row with user and reason.
 
     Editing an approved record needs a reason and returns it to review (its signatures stay on
-    the earlier version): 21 CFR 11.10(e), ISO 14971 4.5.
+    the earlier version): 21 CFR 11.10(e), ISO 14971 4.5. `version` counts *content* versions:
+    a workflow-only change (status) passes `content_changed=False`, so approving a record does
+    not make its trace links suspect; the status change is still in the history.
     """
     creating = instance._state.adding
     reason = (reason or "").strip()  # a blank reason is no reason
-    if not creating:
+    if not creating and content_changed:
         instance.version += 1
         if getattr(instance, "status", None) == Status.APPROVED and not getattr(
             instance, "_approving", False

@@ -279,7 +279,7 @@ HAZARDS = [
         "delays the alarm by 40 minutes at 2 mL/h.",
         "hazardous_situation": "No noradrenaline delivered to a patient in shock.",
         "harm": "Severe hypotension, organ damage.",
-        "severity": 4, "p1": 3, "p2": 4, "residual_severity": 4, "residual_p1": 2,
+        "severity": 4, "p1": 3, "p2": 4, "residual_severity": 4, "residual_p1": 1,
         "residual_p2": 3,
         "controls": ["RC-009"],
         "software": [("SW-002", "specification", "Time to alarm not bounded at low rates.")],

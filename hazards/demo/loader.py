@@ -151,12 +151,11 @@ class ProductLoader:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def set_status(self, record, target: str, *, what: str, via_review: bool = True) -> None:
-        """Walk a newly created record through the workflow to its demo status. Hazards pass
-        through review; controls and requirements are approved by the board in one step.
-        Approval goes through `record_set_status`, so a hazard that fails the approval check
+    def set_status(self, record, target: str, *, what: str) -> None:
+        """Walk a newly created record through the workflow to its demo status: draft → in
+        review → approved, as the workflow requires. Approval goes through `record_set_status`, so a hazard that fails the approval check
         (ISO 14971 7.3, 7.4) stops the load instead of being approved."""
-        if target == Status.IN_REVIEW or (target == Status.APPROVED and via_review):
+        if target in (Status.IN_REVIEW, Status.APPROVED):
             record = services.record_set_status(
                 record=record,
                 status=Status.IN_REVIEW,
@@ -229,7 +228,7 @@ class ProductLoader:
             self.result.count("controls")
             # Controls are approved before they are linked, so their links start clean.
             self.set_status(
-                control, spec.get("status", Status.DRAFT), what="control", via_review=False
+                control, spec.get("status", Status.DRAFT), what="control"
             )
             controls[control.code] = RiskControl.objects.get(pk=control.pk)
         return controls
@@ -332,7 +331,6 @@ class ProductLoader:
                 requirement,
                 spec.get("status", Status.APPROVED),
                 what="specification",
-                via_review=False,
             )
             requirements[requirement.code] = Requirement.objects.get(pk=requirement.pk)
 

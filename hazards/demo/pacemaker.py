@@ -262,7 +262,7 @@ HAZARDS = [
         "anti-theft gate; the 50 Hz field is sensed as R waves and pacing is inhibited.",
         "hazardous_situation": "Dependent patient without pacing for several seconds.",
         "harm": "Dizziness, syncope, fall with injury.",
-        "severity": 4, "p1": 3, "p2": 4, "residual_severity": 4, "residual_p1": 2,
+        "severity": 4, "p1": 3, "p2": 4, "residual_severity": 4, "residual_p1": 1,
         "residual_p2": 3,
         "controls": ["RC-006", "RC-007"],
         "software": [("SW-003", "defect", "Noise window too short for 50/60 Hz fields.")],
@@ -275,7 +275,7 @@ HAZARDS = [
         "interpreted as exercise; the rate climbs to the programmed maximum.",
         "hazardous_situation": "Patient with coronary disease paced at high rate at rest.",
         "harm": "Palpitations, angina, myocardial ischaemia needing treatment.",
-        "severity": 3, "p1": 3, "p2": 3, "residual_severity": 3, "residual_p1": 2,
+        "severity": 3, "p1": 3, "p2": 3, "residual_severity": 3, "residual_p1": 1,
         "residual_p2": 3,
         "controls": ["RC-008"],
         "software": [("SW-002", "specification", "No absolute cap on sensor rate specified.")],
@@ -290,7 +290,7 @@ HAZARDS = [
         "weeks.",
         "harm": "Delayed intervention: syncope or untreated atrial fibrillation (stroke risk) "
         "requiring medical treatment.",
-        "severity": 3, "p1": 4, "p2": 3, "residual_severity": 3, "residual_p1": 2,
+        "severity": 3, "p1": 4, "p2": 3, "residual_severity": 3, "residual_p1": 1,
         "residual_p2": 3,
         "controls": ["RC-009", "RC-010"],
         "software": [

@@ -71,11 +71,11 @@ P_TABLE = {
     (p1, p2): p
     for p1, row in enumerate(
         [
-            [1, 1, 1, 1, 2],
             [1, 1, 1, 2, 3],
             [1, 1, 2, 3, 4],
             [1, 2, 3, 4, 5],
             [2, 3, 4, 5, 5],
+            [3, 4, 5, 5, 5],
         ],
         start=1,
     )
@@ -178,11 +178,13 @@ def test_probability_of_harm_cell(p1, p2, expected):
 
 @pytest.mark.parametrize(("p1", "p2"), sorted(P_TABLE))
 def test_probability_mapping_is_p1_times_p2_on_decade_scales(p1, p2):
-    """The docstring's claim: P's decade is the sum of P1's and P2's decades. Checked two ways:
-    the mapped level holds the product of the two levels' lower bounds, and it lies inside the
-    range the true product P1 × P2 can take."""
+    """The docstring's claim: the product P1 × P2 spans two decades and the mapping takes the
+    higher one (the cautious estimate). Checked two ways: the mapped level holds values just
+    below the product of the two levels' upper bounds, and it lies inside the range the true
+    product P1 × P2 can take."""
     mapped = risk.probability_of_harm(POLICY, p1, p2)
-    assert mapped == level_of(10.0 ** P1_LOWER_EXP[p1] * 10.0 ** P2_LOWER_EXP[p2])
+    upper = 10.0 ** (P1_LOWER_EXP[p1] + 1) * 10.0 ** (P2_LOWER_EXP[p2] + 1)
+    assert mapped == level_of(upper * 0.999)
 
     def bounds(exp_table, level, top):
         low = 0.0 if level == 1 else 10.0 ** exp_table[level]
@@ -206,11 +208,11 @@ def test_probability_mapping_is_monotone():
 
 
 def test_estimate_from_p1_and_p2_uses_the_mapping():
-    # P1 = Likely (4), P2 = Possible (3) → P = Occasional (3); Critical × Occasional = unacceptable.
+    # P1 = Likely (4), P2 = Possible (3) → P = Probable (4); Critical × Probable = unacceptable.
     result = risk.estimate(POLICY, "safety", 4, p1=4, p2=3)
-    assert result.probability == 3
+    assert result.probability == 4
     assert result.acceptability == Acceptability.UNACCEPTABLE
-    assert result.index == 12
+    assert result.index == 16
 
 
 def test_p1_and_p2_win_over_a_directly_entered_probability():
