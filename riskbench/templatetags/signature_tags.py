@@ -35,6 +35,11 @@ def signature_panel(context, record):
             },
             auto_id=f"id_sign_{kind}_{record.pk}_%s",
         )
+        if workflow and record.status == Status.DRAFT:
+            # Only a record in review can be approved (hazards.services.record_set_status).
+            form.fields["meaning"].choices = [
+                c for c in SignatureMeaning.choices if c[0] != SignatureMeaning.APPROVED
+            ]
     return {
         "kind": kind,
         "signatures": signatures.signatures_of(record),

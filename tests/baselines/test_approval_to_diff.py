@@ -19,9 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_approve_with_signature_edit_back_to_review_and_see_it_in_the_baseline_diff(
     editor_client, editor, product
 ):
-    hazard = approvable_hazard(product, editor)
-    services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=editor, reason="Ready")
-    hazard.refresh_from_db()
+    hazard = approvable_hazard(product, editor)  # estimated, controlled, in review
 
     # 1. Approve with an electronic signature (user ID + password again).
     response = editor_client.post(

@@ -52,7 +52,9 @@ def test_baseline_refuses_a_wrong_password_and_unknown_products(product, editor,
 
 
 def test_baseline_diff_prints_each_change(product, editor):
-    hazard = factories.HazardFactory(product=product, code="HAZ-001", title="Over-delivery")
+    hazard = hazard_services.hazard_create(
+        product=product, by=editor, title="Over-delivery", category="safety", severity=3
+    )
     run("baseline", product.slug, "--name", "R1")
     hazard_services.hazard_update(hazard=hazard, by=editor, reason="", title="Bolus overdose")
     factories.RiskControlFactory(product=product, code="RC-001")

@@ -29,8 +29,8 @@ PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory
 
 
 def approvable_hazard(product, editor, **fields):
-    """A hazard that passes the ISO 14971 approval check: estimated, controlled, residual
-    risk evaluated."""
+    """A hazard in review that passes the ISO 14971 approval check: estimated, controlled,
+    residual risk evaluated."""
     values = {
         "title": "Over-delivery of insulin",
         "category": "safety",
@@ -47,6 +47,7 @@ def approvable_hazard(product, editor, **fields):
         product=product, by=editor, title="Occlusion alarm", option="protective_measure"
     )
     services.hazard_control_link(hazard=hazard, control=control, by=editor)
+    services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=editor)
     hazard.refresh_from_db()
     return hazard
 
@@ -91,7 +92,7 @@ def test_signing_with_user_id_and_password_records_the_manifestation(product, ed
     assert signature.manifestation.endswith(" UTC")
     # Signing alone does not change the record.
     hazard.refresh_from_db()
-    assert hazard.status == Status.DRAFT
+    assert hazard.status == Status.IN_REVIEW
 
 
 def test_wrong_password_is_refused_counted_and_logged(product, editor):
@@ -103,7 +104,7 @@ def test_wrong_password_is_refused_counted_and_logged(product, editor):
     entry = AccessLogEntry.objects.get(action="signature_failed")
     assert entry.user == editor and entry.product == product
     hazard.refresh_from_db()
-    assert hazard.status == Status.DRAFT
+    assert hazard.status == Status.IN_REVIEW
 
 
 def test_the_user_id_must_be_the_signed_in_users(product, editor, auditor):
@@ -179,8 +180,6 @@ def test_a_stale_page_cannot_be_signed(product, editor):
 
 def test_approving_a_hazard_sets_the_status_and_signs_the_approved_version(product, editor):
     hazard = approvable_hazard(product, editor)
-    services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=editor)
-    hazard.refresh_from_db()
     signature = sign(hazard, editor, expected_version=hazard.version)
     hazard.refresh_from_db()
     assert hazard.status == Status.APPROVED
@@ -196,10 +195,13 @@ def test_approval_refused_by_the_iso_14971_check_signs_nothing(product, editor):
     hazard = services.hazard_create(
         product=product, by=editor, title="Not evaluated", category="safety", severity=4
     )
-    with pytest.raises(ValidationError):
-        sign(hazard, editor)
+    with pytest.raises(ValidationError, match="in review"):
+        sign(hazard, editor)  # a draft is submitted for review first
+    services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=editor)
+    with pytest.raises(ValidationError, match="residual"):
+        sign(hazard, editor)  # no residual risk evaluation (ISO 14971 7.3)
     hazard.refresh_from_db()
-    assert hazard.status == Status.DRAFT
+    assert hazard.status == Status.IN_REVIEW
     assert not Signature.objects.exists()
 
 
@@ -279,9 +281,9 @@ def test_controls_requirements_and_policies_are_approved_with_a_signature(kind, 
     elif kind == "requirement":
         record = factories.RequirementFactory(product=product)
     else:
-        record = RiskPolicy.objects.get()
-        services.record_set_status(record=record, status=Status.IN_REVIEW, by=editor, reason="r")
-        record.refresh_from_db()
+        record = RiskPolicy.objects.get()  # seeded approved
+    services.record_set_status(record=record, status=Status.IN_REVIEW, by=editor, reason="r")
+    record.refresh_from_db()
     sign(record, editor)
     record.refresh_from_db()
     assert record.status == Status.APPROVED

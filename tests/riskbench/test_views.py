@@ -71,7 +71,7 @@ def test_wrong_password_on_the_page_signs_nothing_and_says_so(editor_client, edi
     assert any("Wrong user ID or password" in m for m in messages_of(response))
     assert not Signature.objects.exists()
     hazard.refresh_from_db()
-    assert hazard.status == Status.DRAFT
+    assert hazard.status == Status.IN_REVIEW
 
 
 def test_an_offsite_next_url_is_ignored(editor_client, editor, hazard):
@@ -164,14 +164,14 @@ def test_audit_trail_filters_by_product_user_type_date_and_text(
 
     total = count()
     assert count(product=product.slug) < total  # the global policy chain is left out
-    assert count(model="hazards.hazard") == 2
-    assert count(model="hazards.hazard", action="~") == 1
+    assert count(model="hazards.hazard") == 3  # created, submitted for review, edited
+    assert count(model="hazards.hazard", action="~") == 2
     assert count(q="needle") == 1
     assert count(user="editor") >= 4
     assert count(user="nobody") == 0
     assert count(date_from="2000-01-01", date_to="2000-01-02") == 0
-    assert count(model="hazards.hazard", date_from=hazard.created_at.date().isoformat()) == 2
-    assert count(model="hazards.hazard", object=str(hazard.pk)) == 2
+    assert count(model="hazards.hazard", date_from=hazard.created_at.date().isoformat()) == 3
+    assert count(model="hazards.hazard", object=str(hazard.pk)) == 3
 
 
 def test_outsider_sees_none_of_another_products_trail(outsider_client, product, hazard):
@@ -257,3 +257,10 @@ def test_access_log_keeps_other_users_logins_private(client, editor, outsider, a
 def test_access_log_product_filter_is_404_for_non_members(outsider_client, product):
     url = reverse("core:access_log")
     assert outsider_client.get(url, {"product": product.slug}).status_code == 404
+
+
+def test_a_draft_is_not_offered_for_approval(editor_client, editor, product):
+    draft = services.hazard_create(product=product, by=editor, title="Draft", category="safety")
+    page = editor_client.get(reverse("core:record_signatures", args=["hazard", draft.pk]))
+    html = page.content.decode()
+    assert 'value="reviewed"' in html and 'value="approved"' not in html
