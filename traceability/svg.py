@@ -89,9 +89,26 @@ def render_trace_svg(
     width = LEFT * 2 + COL_W * len(COLUMNS)
     height = TOP + rows * ROW_H + 16
     position = {}
-    for c, kind in enumerate(COLUMNS):
+
+    def place(kind: str) -> None:
+        c = COLUMNS.index(kind)
         for r, node in enumerate(columns[kind]):
             position[node] = (LEFT + c * COL_W, TOP + r * ROW_H)
+
+    def by_neighbours(kind: str) -> None:
+        """Order a column by the mean height of its already placed neighbours (barycentre
+        heuristic), so that lines cross as little as possible; code order breaks ties."""
+
+        def key(node):
+            ys = [position[n][1] for n in nx.all_neighbors(graph, node) if n in position]
+            return (sum(ys) / len(ys) if ys else float("inf"), tg.node_key(graph, node))
+
+        columns[kind].sort(key=key)
+        place(kind)
+
+    place(tg.HAZARD)
+    for kind in (tg.CONTROL, tg.REQUIREMENT, tg.TEST, tg.SOFTWARE_ITEM):
+        by_neighbours(kind)
 
     focus_code = graph.nodes[focus].get("code", "") if focus in graph else ""
     out = [
