@@ -18,9 +18,9 @@ from django.core.management import call_command
 from django.db import transaction
 
 from hazards import risk, services
-from hazards.demo import PRODUCTS, infusion_pump, insulin_pump, pacemaker
-from hazards.demo.loader import DEMO_EPOCH
-from hazards.management.commands.loaddemo import DEMO_LOGINS, SYSTEM_USERNAME
+from traceability.demo import PRODUCTS, infusion_pump, insulin_pump, pacemaker
+from traceability.demo.loader import DEMO_EPOCH
+from traceability.management.commands.loaddemo import DEMO_LOGINS, SYSTEM_USERNAME
 from hazards.models import (
     Category,
     ControlIntroducedHazard,

@@ -19,6 +19,6 @@ Each module defines:
 are listed in its module docstring.
 """
 
-from hazards.demo import infusion_pump, insulin_pump, pacemaker
+from traceability.demo import infusion_pump, insulin_pump, pacemaker
 
 PRODUCTS = (insulin_pump, infusion_pump, pacemaker)

@@ -305,7 +305,7 @@ HAZARDS = [
         "hazardous_situation": "Infusion stops in the lift or scanner room.",
         "harm": "Interruption of sedation or vasopressor requiring intervention.",
         "severity": 3, "p1": 3, "p2": 4, "residual_severity": 3, "residual_p1": 1,
-        "residual_p2": 4,
+        "residual_p2": 3,
         "controls": ["RC-011"],
         "software": [("SW-002", "defect", "Runtime estimate ignores battery ageing.")],
     },

@@ -120,7 +120,7 @@ def default_policy() -> RiskPolicy:
 
 
 class ProductLoader:
-    """Loads one demo product module (see `hazards.demo` for the shape of the data)."""
+    """Loads one demo product module (see `traceability.demo` for the shape of the data)."""
 
     def __init__(self, module, *, by, members=()):
         self.m = module

@@ -24,8 +24,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from hazards.demo import PRODUCTS
-from hazards.demo.loader import load_product
+from traceability.demo import PRODUCTS
+from traceability.demo.loader import load_product
 from riskbench import roles
 
 DEMO_EMAIL_DOMAIN = "demo.riskbench.invalid"
