@@ -40,9 +40,16 @@ def signature_panel(context, record):
             form.fields["meaning"].choices = [
                 c for c in SignatureMeaning.choices if c[0] != SignatureMeaning.APPROVED
             ]
+    shown = signatures.signatures_of(record)
+    approved_unsigned = getattr(record, "status", None) == Status.APPROVED and not any(
+        s.state == signatures.SignatureState.VALID
+        and s.signature.meaning == SignatureMeaning.APPROVED
+        for s in shown
+    )
     return {
         "kind": kind,
-        "signatures": signatures.signatures_of(record),
+        "signatures": shown,
+        "approved_unsigned": approved_unsigned,
         "current_sha256": signatures.record_content_sha256(record),
         "can_sign": may_sign,
         "form": form,

@@ -264,3 +264,11 @@ def test_a_draft_is_not_offered_for_approval(editor_client, editor, product):
     page = editor_client.get(reverse("core:record_signatures", args=["hazard", draft.pk]))
     html = page.content.decode()
     assert 'value="reviewed"' in html and 'value="approved"' not in html
+
+
+def test_an_approved_record_without_a_matching_approval_signature_is_flagged(
+    editor_client, editor, product
+):
+    policy = RiskPolicy.objects.get()  # seeded "approved" by a data migration, never signed
+    page = editor_client.get(reverse("core:record_signatures", args=["policy", policy.pk]))
+    assert "no “Approved” signature matches" in page.content.decode()
