@@ -324,7 +324,7 @@ class DossierData:
     def canonical_json(self) -> bytes:
         """Key-sorted, whitespace-free JSON of every field: the input of `data_hash`."""
         return json.dumps(
-            dataclasses.asdict(self),
+            _plain(self),
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,
@@ -336,6 +336,15 @@ class DossierData:
         """SHA-256 of the gathered data, printed on the cover: a reader can check that two
         dossiers were made from the same risk file without comparing them page by page."""
         return hashlib.sha256(self.canonical_json()).hexdigest()
+
+
+def _plain(value):
+    """`dataclasses.asdict` without its deep copies (the data is frozen already)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _json_default(value):

@@ -20,7 +20,6 @@ the project, and every collection already sorted by the selector.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Sequence
@@ -173,6 +172,13 @@ class Cell(Paragraph):
         return result
 
 
+def _clone(frag):
+    """A shallow copy of a paragraph fragment (`copy.copy` is several times slower)."""
+    new = object.__new__(frag.__class__)
+    new.__dict__.update(frag.__dict__)
+    return new
+
+
 class CellFactory:
     """Makes cell paragraphs for one style. Plain text (no markup of ours) skips reportlab's
     markup parser: its one fragment is a copy of a template fragment with the text replaced —
@@ -187,7 +193,7 @@ class CellFactory:
         text = "" if text is None else str(text)
         if not text or "\n" in text or "\r" in text:
             return Cell(esc(text), self.style)
-        frag = copy.copy(self._frag)
+        frag = _clone(self._frag)
         frag.text = " ".join(text.split())
         return Cell(text, self.style, frags=[frag])
 
@@ -201,7 +207,7 @@ class CellFactory:
             cell = Cell(markup, self.style)
             self._parsed[markup] = cell.frags
             return cell
-        return Cell(markup, self.style, frags=[copy.copy(f) for f in frags])
+        return Cell(markup, self.style, frags=[_clone(f) for f in frags])
 
 
 class Pt(float):
