@@ -21,7 +21,9 @@ def test_a_100_mb_upload_is_refused_before_the_body_is_read():
 
 @override_settings(RISKBENCH_MAX_UPLOAD_BYTES=20 * 1024 * 1024)
 def test_the_api_gets_a_json_413():
-    request = RequestFactory().post("/api/products/x/junit/", data=b"")
+    request = RequestFactory().post(
+        "/api/products/x/junit/", data=b"", content_type="application/xml"
+    )
     request.META["CONTENT_LENGTH"] = str(100 * 1024 * 1024)
     response = _middleware()(request)
     assert response.status_code == 413
