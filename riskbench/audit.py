@@ -31,6 +31,7 @@ them. `post_migrate` calls it too, for rows written by data migrations.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from django.utils import timezone
 from simple_history.signals import post_create_historical_record
 from simple_history.utils import get_history_model_for_model
 
-from riskbench.canonical import canonical_sha256, canonical_value
+from riskbench.canonical import canonical_sha256, canonical_value, sha256_hex
 from riskbench.models import (
     AuditChainEntry,
     AuditChainHead,
@@ -218,27 +219,39 @@ class _Item:
 
 
 def entry_material(entry: AuditChainEntry, content: dict, schema_digest: str) -> dict:
-    """Everything the row hash covers: the entry's own columns and the referenced row."""
-    return {
-        "chain": entry.chain,
-        "seq": entry.seq,
-        "prev": entry.prev_hash,
-        "product": entry.product_id,
-        "source": entry.source,
-        "model": entry.model_label,
-        "row": entry.row_id,
-        "object_id": entry.object_id,
-        "object_repr": entry.object_repr,
-        "action": entry.action,
-        "at": entry.at,
-        "user": entry.user_id,
-        "reason": entry.reason,
-        "changes": entry.changes,
-        "chained_at": entry.chained_at,
-        "backfilled": entry.backfilled,
-        "schema": schema_digest,
-        "content": content,
-    }
+    """Everything the row hash covers: the entry's own columns and the referenced row's
+    canonical content (already canonical: `content` values come from `canonical_value`)."""
+    own = canonical_value(
+        {
+            "chain": entry.chain,
+            "seq": entry.seq,
+            "prev": entry.prev_hash,
+            "product": entry.product_id,
+            "source": entry.source,
+            "model": entry.model_label,
+            "row": entry.row_id,
+            "object_id": entry.object_id,
+            "object_repr": entry.object_repr,
+            "action": entry.action,
+            "at": entry.at,
+            "user": entry.user_id,
+            "reason": entry.reason,
+            "changes": entry.changes,
+            "chained_at": entry.chained_at,
+            "backfilled": entry.backfilled,
+            "schema": schema_digest,
+        }
+    )
+    own["content"] = content
+    return own
+
+
+def row_hash(entry: AuditChainEntry, content: dict, schema_digest: str) -> str:
+    """SHA-256 of the canonical JSON of `entry_material` (content is not canonicalised twice)."""
+    material = entry_material(entry, content, schema_digest)
+    return sha256_hex(
+        json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    )
 
 
 def _append(items: list[_Item], using: str) -> list[AuditChainEntry]:
@@ -251,7 +264,10 @@ def _append(items: list[_Item], using: str) -> list[AuditChainEntry]:
         return []
     now = timezone.now()
     entries = []
-    with transaction.atomic(using=using):
+    # Inside the writer's transaction no savepoint is needed: a failure here must abort the
+    # whole write anyway (a regulated change without its chain entry is not allowed).
+    in_transaction = transaction.get_connection(using).in_atomic_block
+    with transaction.atomic(using=using, savepoint=not in_transaction):
         schemas: dict[tuple, AuditSchema] = {}
         heads = {}
         for chain in sorted({chain_name(item.product_id) for item in items}):
@@ -288,7 +304,7 @@ def _append(items: list[_Item], using: str) -> list[AuditChainEntry]:
                 backfilled=item.backfilled,
             )
             content = {name: canonical_value(getattr(item.row, name)) for name in names}
-            entry.row_hash = canonical_sha256(entry_material(entry, content, schema.digest))
+            entry.row_hash = row_hash(entry, content, schema.digest)
             head.seq, head.row_hash = entry.seq, entry.row_hash
             entries.append(entry)
         if len(entries) == 1:
@@ -335,15 +351,23 @@ def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=D
         return []
     history_model = type(rows[0])
     pk_name = model._meta.pk.attname
-    # The history row before each one, for the "changes" column: all rows of these records.
+    # The history row before each one, for the "changes" column.
     object_ids = {getattr(row, pk_name) for row in rows if row.history_type == "~"}
     previous: dict = {}
-    if object_ids:
+    history = history_model._base_manager.using(using)
+    if len(rows) == 1 and object_ids:
+        row = rows[0]
+        previous[row.pk] = (
+            history.filter(**{pk_name: getattr(row, pk_name)}, history_id__lt=row.pk)
+            .order_by("-history_id")
+            .first()
+        )
+    elif object_ids:
+        # Bulk path: every earlier row of the records concerned, in one query.
         earlier = defaultdict(list)
-        for r in (
-            history_model._base_manager.using(using)
-            .filter(**{f"{pk_name}__in": object_ids})
-            .order_by("history_id")
+        newest = max(row.pk for row in rows)
+        for r in history.filter(**{f"{pk_name}__in": object_ids}, history_id__lt=newest).order_by(
+            "history_id"
         ):
             earlier[getattr(r, pk_name)].append(r)
         for row in rows:
@@ -557,7 +581,7 @@ def _check_entry(entry, row, schema) -> str | None:
     if missing:
         return f"field(s) {', '.join(missing)} no longer exist: the row cannot be verified"
     content = {name: canonical_value(getattr(row, name)) for name in schema.field_names}
-    if canonical_sha256(entry_material(entry, content, schema.digest)) != entry.row_hash:
+    if row_hash(entry, content, schema.digest) != entry.row_hash:
         return "content hash mismatch: the row or its chain entry was altered"
     if entry.source == AuditSource.HISTORY:
         expected = (row.history_date, row.history_user_id, row.history_type)
