@@ -21,7 +21,7 @@ def create_triggers(apps, schema_editor):
     if vendor == "postgresql":
         schema_editor.execute(
             "CREATE OR REPLACE FUNCTION riskbench_refuse_update() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; "
+            "BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only'; END; "
             "$$ LANGUAGE plpgsql"
         )
         for table in TABLES:

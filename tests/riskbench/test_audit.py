@@ -220,23 +220,31 @@ def test_bulk_written_rows_are_reported_until_chained_with_fixed_queries(
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_fork_a_chain():
-    """Two processes' worth of writers on one product: one gapless chain (PostgreSQL)."""
+    """Two writers on one product, each editing its own hazard (no shared row lock but the
+    chain head's): one gapless chain. Run on PostgreSQL, where writers really interleave."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers itself; row locks are exercised on PostgreSQL.")
-    product = factories.ProductFactory()
+    from hazards import risk
+
+    policy = RiskPolicy.objects.first() or RiskPolicy.objects.create(
+        name="Concurrency policy",
+        **{n: getattr(risk.PolicyData.default(), n) for n in risk.PolicyData.POLICY_FIELDS},
+    )
+    product = factories.ProductFactory(risk_policy=policy)
     user = factories.UserFactory()
+    hazards = [_hazard(product, user, title=f"Writer {n}") for n in range(2)]
     errors = []
 
-    def writer(offset):
+    def writer(hazard):
         try:
-            for i in range(10):
-                _hazard(product, user, title=f"Writer {offset} hazard {i}")
+            for i in range(15):
+                services.hazard_update(hazard=hazard, by=user, reason="", harm=f"Harm {i}")
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    threads = [threading.Thread(target=writer, args=(h,)) for h in hazards]
     for t in threads:
         t.start()
     for t in threads:
@@ -244,6 +252,7 @@ def test_concurrent_writers_never_fork_a_chain():
     assert not errors
     seqs = [e.seq for e in _chain(product)]
     assert seqs == list(range(1, len(seqs) + 1))
+    assert len([e for e in _chain(product) if e.action == "~"]) == 30
     assert audit.verify_chains().ok
 
 
