@@ -161,11 +161,14 @@ def main() -> None:
     generate_product(N)
     result = subprocess.run(
         [sys.executable, __file__, "--child"],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         env=os.environ.copy(),
     )
+    if result.returncode:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(result.returncode)
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     print(f"dossier_s_n{N}: {figures['seconds']:.2f} s")
     print(f"dossier_lower_bound_s_n{N}: {figures['bound']:.2f} s")

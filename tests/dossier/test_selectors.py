@@ -4,22 +4,36 @@ import pytest
 
 from bench.synthetic import generate_product
 from hazards import services as hazard_services
+from riskbench.signatures import signature_create
+from traceability.baselines.services import baseline_create
 from traceability.dossier import selectors
 
 
-def test_query_count_does_not_grow_with_the_product(db, count_queries):
+@pytest.mark.parametrize("with_baseline", [False, True])
+def test_query_count_does_not_grow_with_the_product(db, count_queries, editor, with_baseline):
     small = generate_product(10, slug="small")
     large = generate_product(200, slug="large")
+    for product in (small, large):
+        if with_baseline:
+            baseline_create(product=product, name="R1", by=editor, sign=False)
+            hazard = product.hazards.get(code="HAZ-001")
+            hazard_services.hazard_update(hazard=hazard, by=editor, reason="x", harm="Coma")
+            signature_create(
+                record=product.hazards.get(code="HAZ-002"), by=editor, meaning="reviewed"
+            )
     selectors.gather(small)  # warm caches (content types) so both counts are like for like
     with count_queries() as q_small:
         data_small = selectors.gather(small)
     with count_queries() as q_large:
         data_large = selectors.gather(large)
-    # 1 product + policy; 13 graph queries (5 node tables, 8 link tables); software causes,
-    # hazards, controls, requirements, software items, evidence; signatures and baselines;
-    # membership names; one history query per historied table (17) for the audit extract.
-    assert q_small.count == q_large.count, q_large.dump()
-    assert q_small.count <= 50, q_small.dump()
+    # 1 product + policy; 13 graph (5 node tables, 8 link tables); software causes, hazards,
+    # controls, requirements, software items, evidence (6); record signatures, baselines (2);
+    # membership names (1); one history query per historied table for the audit extract (17).
+    # With a baseline: its signatures (1), the current snapshot (15: baselines.selectors),
+    # the stored snapshot it is compared with (1).
+    expected = 40 + (17 if with_baseline else 0)
+    assert q_small.count == q_large.count == expected, q_large.dump()
+    assert (data_large.changes is not None) is with_baseline
     assert len(data_small.hazards) == 10 and len(data_large.hazards) == 200
     assert len(data_large.trace_rows) >= 3 * 200
 

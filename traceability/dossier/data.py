@@ -260,6 +260,7 @@ class Signature:
 
 @dataclass(frozen=True)
 class BaselineInfo:
+    pk: int
     name: str
     created_at: dt.datetime
     created_by: str
@@ -310,6 +311,8 @@ class DossierData:
     evidence: tuple[Evidence, ...]
     record_signatures: tuple[Signature, ...]
     baselines: tuple[BaselineInfo, ...]  # oldest first: the document's revision history
+    released: bool  # the data is exactly the latest baseline (its signatures approve it)
+    previous_baseline: BaselineInfo | None  # what the changes are counted from
     changes: tuple[Change, ...] | None  # None: there is no previous baseline
     audit_since: dt.datetime | None
     audit: tuple[AuditEntry, ...]
@@ -341,7 +344,12 @@ class DossierData:
 def _plain(value):
     """`dataclasses.asdict` without its deep copies (the data is frozen already)."""
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # Database ids are not printed and differ between databases: not part of the hash.
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name != "pk"
+        }
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value

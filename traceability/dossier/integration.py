@@ -1,31 +1,199 @@
-"""The dossier's view of electronic signatures and baselines (21 CFR 11.50; ISO 14971 4.5).
+"""The dossier's view of electronic signatures and baselines (21 CFR 11.50; ISO 14971 4.5;
+IEC 62304 7.4 and 8.1.3), read from `riskbench.models.Signature` and
+`traceability.baselines` in a fixed number of queries:
 
-INTEGRATION POINT — these read the models of `riskbench` (Signature) and
-`traceability.baselines` (Baseline, snapshot, diff). Until those exist, they report "none", and
-the dossier prints empty approval lines and "No previous baseline". Each function runs a fixed
-number of queries.
+* record signatures — 1 query;
+* baselines with their signatures — 2 queries;
+* when a baseline exists: the current snapshot (`baselines.selectors.snapshot`, fixed) and the
+  stored snapshot of the baseline compared with — 1 query.
+
+Revision rule: the document's revision is the number of baselines when the data is exactly the
+latest baseline (a released revision, whose signatures are the approvals on the cover), and one
+more, marked "(draft)", when the data has changed since. "Changes since the previous baseline"
+compares a released revision with the baseline before it, and a draft with the latest baseline.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from riskbench.models import Signature
+from traceability.baselines import selectors as baseline_selectors
+from traceability.baselines.models import Baseline
 from traceability.dossier import data as d
 
+# Signed models (content type `model`) → node kind of the trace graph, for their versions.
+SIGNED_KINDS = {"hazard": "hazard", "riskcontrol": "control", "requirement": "requirement"}
+TRUNCATE = 90
 
-def record_signatures(product, codes: dict) -> tuple[d.Signature, ...]:
-    """Signatures on the product's records (hazards, controls, requirements, policy)."""
-    return ()
+
+def _person(first: str | None, last: str | None, username: str | None) -> str:
+    return f"{first or ''} {last or ''}".strip() or username or ""
+
+
+def _short(value) -> str:
+    if value in (None, "", [], {}):
+        return ""
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= TRUNCATE else text[: TRUNCATE - 1] + "…"
+
+
+def record_signatures(product, versions: dict[tuple[str, int], int]) -> tuple[d.Signature, ...]:
+    """Signatures on the product's records and on its risk policy (baselines excluded: they are
+    the document's own approvals). `versions` maps (graph kind, pk) to the current version, so
+    a signature whose record has since been edited shows as superseded."""
+    from django.db.models import Q
+
+    rows = (
+        Signature.objects.filter(
+            Q(product_id=product.pk)
+            | Q(
+                content_type__app_label="hazards",
+                content_type__model="riskpolicy",
+                object_id=product.risk_policy_id,
+            )
+        )
+        .exclude(content_type__app_label="baselines")
+        .order_by("signed_at", "id")
+        .values(
+            "record_label",
+            "record_version",
+            "printed_name",
+            "signer__username",
+            "signed_at",
+            "meaning",
+            "content_sha256",
+            "content_type__model",
+            "object_id",
+        )
+    )
+    meanings = dict(Signature._meta.get_field("meaning").choices)
+    result = []
+    for row in rows:
+        model = row["content_type__model"]
+        if model == "riskpolicy":
+            current_version = product.risk_policy.version
+        else:
+            current_version = versions.get((SIGNED_KINDS.get(model, model), row["object_id"]))
+        current = current_version is None or current_version <= row["record_version"]
+        result.append(
+            d.Signature(
+                record=row["record_label"],
+                printed_name=row["printed_name"],
+                username=row["signer__username"],
+                signed_at=row["signed_at"],
+                meaning=str(meanings.get(row["meaning"], row["meaning"])),
+                sha256=row["content_sha256"],
+                current=current,
+            )
+        )
+    return tuple(result)
 
 
 def baselines(product) -> list[d.BaselineInfo]:
-    """The product's baselines, oldest first (the document's revision history)."""
-    return []
+    """The product's baselines, oldest first, each with its signatures."""
+    rows = list(
+        Baseline.objects.filter(product_id=product.pk)
+        .order_by("created_at", "id")
+        .values(
+            "id",
+            "name",
+            "created_at",
+            "content_sha256",
+            "created_by__username",
+            "created_by__first_name",
+            "created_by__last_name",
+        )
+    )
+    if not rows:
+        return []
+    signatures: dict[int, list[d.Signature]] = {}
+    meanings = dict(Signature._meta.get_field("meaning").choices)
+    for s in (
+        Signature.objects.filter(
+            content_type__app_label="baselines",
+            content_type__model="baseline",
+            object_id__in=[r["id"] for r in rows],
+        )
+        .order_by("signed_at", "id")
+        .values(
+            "object_id",
+            "record_label",
+            "printed_name",
+            "signer__username",
+            "signed_at",
+            "meaning",
+            "content_sha256",
+        )
+    ):
+        signatures.setdefault(s["object_id"], []).append(
+            d.Signature(
+                record=s["record_label"],
+                printed_name=s["printed_name"],
+                username=s["signer__username"],
+                signed_at=s["signed_at"],
+                meaning=str(meanings.get(s["meaning"], s["meaning"])),
+                sha256=s["content_sha256"],
+                current=True,  # a baseline never changes
+            )
+        )
+    return [
+        d.BaselineInfo(
+            pk=r["id"],
+            name=r["name"],
+            created_at=r["created_at"],
+            created_by=_person(
+                r["created_by__first_name"],
+                r["created_by__last_name"],
+                r["created_by__username"],
+            ),
+            sha256=r["content_sha256"],
+            signatures=tuple(signatures.get(r["id"], ())),
+        )
+        for r in rows
+    ]
 
 
-def changes_since(product, baseline: d.BaselineInfo) -> tuple[d.Change, ...]:
-    """What changed between `baseline` and the current data (IEC 62304 7.4)."""
-    return ()
+@dataclass(frozen=True)
+class Release:
+    revision: str
+    released: bool  # the data is exactly the latest baseline
+    previous: d.BaselineInfo | None  # the baseline the changes are counted from
+    changes: tuple[d.Change, ...] | None  # None: no previous baseline
 
 
-def revision(product, baselines: list[d.BaselineInfo]) -> str:
-    """Revision of the document: the number of baselines, plus one for unreleased changes."""
-    return f"{len(baselines) + 1} (draft)"
+def release(product, infos: list[d.BaselineInfo]) -> Release:
+    """Revision, and the changes since the previous baseline (see the module docstring)."""
+    if not infos:
+        return Release("1 (draft)", False, None, None)
+    current = baseline_selectors.snapshot(product)
+    released = baseline_selectors.snapshot_sha256(current) == infos[-1].sha256
+    if released:
+        revision = str(len(infos))
+        previous = infos[-2] if len(infos) > 1 else None
+    else:
+        revision = f"{len(infos) + 1} (draft)"
+        previous = infos[-1]
+    if previous is None:
+        return Release(revision, released, None, None)
+    stored = Baseline.objects.values_list("snapshot_json", flat=True).get(pk=previous.pk)
+    import json
+
+    changes = baseline_selectors.diff(json.loads(stored), current)
+    return Release(revision, released, previous, tuple(_change(c) for c in changes))
+
+
+def _change(c) -> d.Change:
+    label = baseline_selectors.section_label(c.section)
+    record = label if c.key == c.section else f"{label} {c.key}"
+    if c.kind == "added":
+        return d.Change("added", record, "", "", "New record")
+    if c.kind == "removed":
+        return d.Change("removed", record, "", "Removed record", "")
+    return d.Change(
+        "changed",
+        record,
+        baseline_selectors.field_label(c.section, c.field),
+        _short(c.before),
+        _short(c.after),
+    )

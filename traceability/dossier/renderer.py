@@ -806,7 +806,7 @@ class DossierRenderer:
         ]
         weights = [1.1, 1.6, 1.3, 1.4, 2.6]
         signed = ()
-        if self.data.baselines and not self.data.revision.endswith("(draft)"):
+        if self.data.released:
             signed = self.data.baselines[-1].signatures
         if signed:
             rows = [
@@ -838,7 +838,7 @@ class DossierRenderer:
     def document_control(self) -> list[Flowable]:
         data, p = self.data, self.data.product
         latest = data.baselines[-1] if data.baselines else None
-        if latest and not data.revision.endswith("(draft)"):
+        if latest and data.released:
             state = f"Released: identical to baseline “{latest.name}” (SHA-256 {latest.sha256})."
         elif latest:
             state = f"Draft: the data changed since baseline “{latest.name}”."
@@ -1764,7 +1764,7 @@ class DossierRenderer:
                 )
             )
             return story
-        base = data.baselines[-1]
+        base = data.previous_baseline
         story.append(
             self.para(
                 f"Changes between baseline “{esc(base.name)}” of {esc(fmt_dt(base.created_at))} "
@@ -1830,7 +1830,7 @@ class DossierRenderer:
         data = self.data
         story = self.section("audit")
         period = (
-            f"from baseline “{esc(data.baselines[-1].name)}” ({esc(fmt_dt(data.audit_since))})"
+            f"from baseline “{esc(data.previous_baseline.name)}” ({esc(fmt_dt(data.audit_since))})"
             if data.audit_since
             else "from the creation of the file"
         )

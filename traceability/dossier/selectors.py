@@ -691,12 +691,12 @@ def gather(product: Product | int) -> d.DossierData:
         for r in tg.trace_rows(graph, analysis=an)
     )
 
-    # Signatures and baselines (21 CFR 11.50; ISO 14971 4.5) — see `integration`.
-    record_signatures = integration.record_signatures(product, codes)
+    # Signatures and baselines (21 CFR 11.50; ISO 14971 4.5; IEC 62304 7.4) — `integration`.
+    versions = {node: attrs.get("version") for node, attrs in nodes.items()}
+    record_signatures = integration.record_signatures(product, versions)
     baselines = integration.baselines(product)
-    previous = baselines[-1] if baselines else None
-    changes = integration.changes_since(product, previous) if previous else None
-    audit_since = previous.created_at if previous else None
+    release = integration.release(product, baselines)
+    audit_since = release.previous.created_at if release.previous else None
 
     codes["user"] = {
         m["user_id"]: _person(m["user__first_name"], m["user__last_name"], m["user__username"])
@@ -716,7 +716,7 @@ def gather(product: Product | int) -> d.DossierData:
         product=product_info(product),
         policy=policy_info(product.risk_policy),
         as_of=as_of,
-        revision=integration.revision(product, baselines),
+        revision=release.revision,
         hazards=tuple(hazards),
         controls=tuple(controls),
         requirements=tuple(requirements),
@@ -728,7 +728,9 @@ def gather(product: Product | int) -> d.DossierData:
         evidence=evidence,
         record_signatures=record_signatures,
         baselines=tuple(baselines),
-        changes=changes,
+        released=release.released,
+        previous_baseline=release.previous,
+        changes=release.changes,
         audit_since=audit_since,
         audit=tuple(audit),
     )
