@@ -86,6 +86,10 @@ urlpatterns = [
         "docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_docs_access), name="docs"
     ),
     path(
-        "redoc/", SpectacularRedocView.as_view(url_name="api:schema", **_docs_access), name="redoc"
+        "redoc/",
+        SpectacularRedocView.as_view(
+            url_name="api:schema", template_name="api/redoc.html", **_docs_access
+        ),
+        name="redoc",
     ),
 ]
