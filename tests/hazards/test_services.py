@@ -34,7 +34,7 @@ def safety(product, by, **fields):
         "harm": "Severe hypoglycaemia",
         "severity": 4,
         "p1": 3,
-        "p2": 3,
+        "p2": 2,  # P = Remote (2): Critical × Remote → investigate further risk control
     }
     values.update(fields)
     return services.hazard_create(product=product, by=by, reason="Hazard analysis", **values)
@@ -63,6 +63,10 @@ def approvable(product, by, **fields):
 
 
 def approve(hazard, by):
+    """draft → in review → approved, as the workflow requires."""
+    hazard.refresh_from_db()
+    if hazard.status != Status.IN_REVIEW:
+        hazard = services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=by)
     return services.record_set_status(record=hazard, status=Status.APPROVED, by=by)
 
 
@@ -144,8 +148,8 @@ def test_safety_row_derives_probability_index_and_acceptability(product, editor)
         safety(product, editor, severity=4, p1=4, p2=3, residual_severity=4, residual_p1=1,
                residual_p2=3)
     )  # fmt: skip
-    # P1 Likely × P2 Possible → Occasional (3); Critical × Occasional → unacceptable.
-    assert (hazard.probability, hazard.initial_risk_index) == (3, 12)
+    # P1 Likely × P2 Possible → Probable (4, the higher decade); Critical × Probable → unacceptable.
+    assert (hazard.probability, hazard.initial_risk_index) == (4, 16)
     assert hazard.initial_acceptability == "unacceptable"
     # P1 Very unlikely × P2 Possible → Improbable (1); Critical × Improbable → acceptable.
     assert (hazard.residual_probability, hazard.residual_risk_index) == (1, 4)
@@ -237,7 +241,7 @@ def test_security_fields_are_cleared_when_a_row_becomes_safety(product, editor):
     hazard = reload(hazard)
     assert (hazard.asset, hazard.threat, hazard.vulnerability, hazard.cvss_vector) == ("",) * 4
     assert hazard.cvss_base_score is None
-    assert (hazard.p1, hazard.p2, hazard.probability) == (2, 3, 1)
+    assert (hazard.p1, hazard.p2, hazard.probability) == (2, 3, 2)
 
 
 def test_safety_fields_are_cleared_when_a_row_becomes_privacy(product, editor):
@@ -435,8 +439,8 @@ def test_approval_without_residual_estimate_is_refused(product, editor):
     with pytest.raises(ValidationError) as excinfo:
         approve(hazard, editor)
     assert "residual_severity" in excinfo.value.message_dict
-    assert reload(hazard).status == Status.DRAFT
-    assert reload(hazard).history.count() == 1
+    assert reload(hazard).status == Status.IN_REVIEW  # submitted, but not approved
+    assert reload(hazard).history.count() == 2
 
 
 def test_approval_with_unacceptable_residual_needs_benefit_risk(product, editor):
@@ -468,6 +472,7 @@ def test_approval_of_unacceptable_initial_risk_without_controls_is_refused(produ
 
 def test_approval_is_recorded_with_user_and_reason(product, editor):
     hazard = approvable(product, editor)
+    hazard = services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=editor)
     approved = services.record_set_status(
         record=hazard, status=Status.APPROVED, by=editor, reason="Review meeting 2024-05"
     )
@@ -520,9 +525,9 @@ def test_default_policy_from_the_migration_is_the_default_data(db):
 def test_policy_update_re_evaluates_the_hazards_that_use_it(
     product, other_product, editor, own_policy
 ):
-    serious_occasional = safety(product, editor, severity=3, p1=4, p2=3)  # P = 3 → investigate
+    serious_occasional = safety(product, editor, severity=3, p1=3, p2=3)  # P = 3 → investigate
     minor_improbable = safety(product, editor, severity=2, p1=1, p2=1)  # acceptable
-    elsewhere = safety(other_product, editor, severity=3, p1=4, p2=3)  # default policy
+    elsewhere = safety(other_product, editor, severity=3, p1=3, p2=3)  # default policy
     assert serious_occasional.initial_acceptability == "investigate"
 
     matrix = copy.deepcopy(own_policy.safety_matrix)
@@ -617,7 +622,7 @@ def test_shrinking_a_scale_leaves_off_scale_rows_not_estimated(product, editor, 
 def test_switching_a_product_to_another_policy_re_evaluates_its_hazards(
     product, editor, own_policy
 ):
-    hazard = safety(product, editor, severity=3, p1=4, p2=3)  # investigate
+    hazard = safety(product, editor, severity=3, p1=3, p2=3)  # investigate
     matrix = [["unacceptable"] * 5 for _ in range(5)]
     strict = services.policy_create(
         by=editor, name="Zero tolerance", **policy_fields(safety_matrix=matrix)

@@ -160,7 +160,7 @@ def test_policy_edit_changes_matrix_and_reevaluates_hazards(editor_client, produ
     from hazards.forms import RiskPolicyForm
 
     policy = product.risk_policy
-    assert hazard.initial_acceptability == "unacceptable"  # S4 × P4
+    assert hazard.initial_acceptability == "unacceptable"  # S4 × P5 (P1 4, P2 4)
     form = RiskPolicyForm(instance=policy)
     data = {
         "name": policy.name,
@@ -187,7 +187,7 @@ def test_policy_edit_changes_matrix_and_reevaluates_hazards(editor_client, produ
         for r, row in enumerate(getattr(policy, name)):
             for c, cell in enumerate(row):
                 data[f"{name}_{r}_{c}"] = cell
-    data["safety_matrix_3_3"] = "investigate"
+    data["safety_matrix_3_4"] = "investigate"
     response = editor_client.post(reverse("hazards:policy_edit", args=[policy.pk]), data)
     assert response.status_code == 302, response.context["form"].errors
     hazard.refresh_from_db()
@@ -252,6 +252,7 @@ def test_approved_hazard_edit_requires_reason(editor_client, product, hazard, ed
         residual_p1=1,
         residual_p2=2,
     )
+    services.record_set_status(record=hazard, status="in_review", by=editor)
     services.record_set_status(record=hazard, status="approved", by=editor)
     hazard.refresh_from_db()
     url = reverse("hazards:hazard_edit", args=[product.slug, hazard.code])
