@@ -210,9 +210,13 @@ class RecordViewSet(
             by=request.user,
             reason=reason,
             expected_version=version,
-            **self.service_fields(data),
+            **self.update_fields(data),
         )
         return self.record_response(record)
+
+    def update_fields(self, data: dict) -> dict:
+        """The changed fields as the update service takes them (keyword arguments)."""
+        return self.service_fields(data)
 
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True
@@ -323,6 +327,11 @@ class HazardViewSet(DestroyWithReasonMixin, RecordViewSet):
     create_service = staticmethod(hazard_services.hazard_create)
     update_service = staticmethod(hazard_services.hazard_update)
     delete_service = staticmethod(hazard_services.hazard_delete)
+
+    def update_fields(self, data: dict) -> dict:
+        # The model field `hazard` (the potential source of harm) would clash with the
+        # service's `hazard` argument: hand the changes over as one dict.
+        return {"fields": self.service_fields(data)}
 
     def scoped(self, queryset):
         return queryset.select_related("owner").prefetch_related(

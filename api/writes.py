@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from rest_framework import exceptions, serializers
 
 from riskbench.services import StaleEditError
@@ -80,6 +81,11 @@ def call_service(service: Callable[..., Any], /, **kwargs: Any) -> Any:
         raise StaleWrite(exc) from exc
     except DjangoValidationError as exc:
         raise exceptions.ValidationError(field_errors(exc)) from exc
+    except ProtectedError as exc:
+        blockers = sorted({str(obj) for obj in exc.protected_objects})[:5]
+        raise exceptions.ValidationError(
+            {"non_field_errors": [f"Still referenced by: {', '.join(blockers)}."]}
+        ) from exc
     except IntegrityError as exc:
         # The database's constraints are the last line of defence (e.g. two concurrent
         # creations of the same link); the caller's request conflicts with existing data.

@@ -99,6 +99,35 @@ def current_version(path: str, product, records: dict) -> int | None:
     return fresh.version if fresh else None
 
 
+# Body fields that name another record of the product by code, and the collection it is in.
+REFERENCES = {
+    "hazard": "hazards",
+    "safety_hazard": "hazards",
+    "security_hazard": "hazards",
+    "control": "controls",
+    "requirement": "requirements",
+    "test_case": "test-cases",
+    "software_item": "software-items",
+}
+
+
+def point_references_at_real_records(case, records: dict) -> None:
+    """Generated codes almost never exist; naming real records makes links, runs and parents
+    reach the services (duplicates, cycles, wrong categories…) instead of stopping at 400."""
+    if not isinstance(case.body, dict):
+        return
+    parts = case.operation.path.strip("/").split("/")
+    collection = parts[3] if len(parts) > 3 else ""
+    for name in list(case.body):
+        if name == "parent" and collection in ("requirements", "software-items"):
+            target = collection
+        elif name in REFERENCES and not (collection == "hazards" and name == "hazard"):
+            target = REFERENCES[name]  # (a hazard's `hazard` is its text, not a reference)
+        else:
+            continue
+        case.body[name] = records[target].code
+
+
 def test_schemathesis_finds_no_server_error(product, other_product, editor):
     """Every operation, positive and (where a body or query exists) negative examples, as the
     product's editor. Updates are sent with the record's current version so that the
@@ -139,12 +168,13 @@ def test_schemathesis_finds_no_server_error(product, other_product, editor):
                 )
                 @given(case=strategy)
                 def run(case):
-                    if isinstance(case.body, dict) and "version" in case.body:
+                    if isinstance(case.body, dict) and case.method in ("PUT", "PATCH"):
                         version = current_version(case.operation.path, product, records)
                         if version is not None:
                             case.body["version"] = version
                     if case.headers:
                         case.headers.pop("If-Match", None)
+                    point_references_at_real_records(case, records)
                     response = case.call(app=app, headers=headers)
                     case.validate_response(response, checks=[not_a_server_error])
 

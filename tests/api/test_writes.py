@@ -277,6 +277,20 @@ def test_patch_with_the_loaded_version_saves_through_the_service(
     assert (row.history_user, row.history_change_reason) == (editor, "Wording")
 
 
+def test_hazard_text_field_named_like_the_service_argument_is_updated(product, editor):
+    """`hazard` is both a model field (the potential source of harm) and the update service's
+    argument naming the row."""
+    hazard = factories.HazardFactory(product=product)
+    response = token_client(editor).patch(
+        f"{BASE}/hazards/{hazard.code}/",
+        {"hazard": "Stored energy in the drive spring", "version": 1},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    hazard.refresh_from_db()
+    assert hazard.hazard == "Stored energy in the drive spring"
+
+
 def test_put_replaces_the_record(product, editor):
     control = factories.RiskControlFactory(product=product, description="old")
     response = token_client(editor).put(
