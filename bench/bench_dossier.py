@@ -88,7 +88,7 @@ def lower_bound(tables) -> float:
         TableStyle,
     )
 
-    from traceability.dossier.renderer import FONT, register_fonts
+    from traceability.dossier.layout import FONT, register_fonts
 
     register_fonts()
     start = time.perf_counter()
