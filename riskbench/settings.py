@@ -135,6 +135,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# Electronic signatures (21 CFR 11.200, 11.300(d)): failed password re-entries in a row before
+# signing is locked for the user, and for how long.
+RISKBENCH_SIGNING_FAILURE_LIMIT = envint("RISKBENCH_SIGNING_FAILURE_LIMIT", 3)
+RISKBENCH_SIGNING_LOCK_MINUTES = envint("RISKBENCH_SIGNING_LOCK_MINUTES", 15)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "hazards:product_list"
 LOGOUT_REDIRECT_URL = "login"
