@@ -110,7 +110,7 @@ def test_a_known_hazard_chain_appears_with_its_controls_requirements_and_tests(r
 
 
 def test_user_text_is_printed_literally_not_as_markup(reader):
-    text = "".join(page.extract_text() for page in reader.pages)
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
     assert "<b>bolus</b>" in text
     assert "Acme Medical <R&D>" in text
 
