@@ -102,10 +102,10 @@ def test_a_known_hazard_chain_appears_with_its_controls_requirements_and_tests(r
     assert re.search(r"HAZ-001\s+RC-001\s+SRS-001\s+TC-001\s+Pass", trace)
     assert re.search(r"HAZ-002\s+RC-002\s+SRS-002\s+TC-002\s+Fail", trace)
     assert re.search(r"HAZ-003\s+None\s+None\s+None", trace)  # a gap, shown as such
-    analysis = reader.pages[pages["6.1  Safety hazards"] - 1].extract_text()
+    analysis = " ".join(reader.pages[pages["6.1  Safety hazards"] - 1].extract_text().split())
     for words in ("HAZ-001", "Severe hypoglycaemia & seizure", "RC-001", "Integer overflow"):
         assert words in analysis
-    controls = reader.pages[pages["8  Risk controls"] - 1].extract_text()
+    controls = " ".join(reader.pages[pages["8  Risk controls"] - 1].extract_text().split())
     assert "TC-001 Pass" in controls and "TC-003 Pass" in controls  # implementation, effectiveness
 
 
