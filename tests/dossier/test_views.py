@@ -137,3 +137,20 @@ def test_progress_is_reported_while_generating_but_not_kept_in_history(risk_file
     history = DossierExport.history.filter(id=export.pk)
     assert history.count() == 3
     assert not hasattr(history.first(), "progress")
+
+
+def test_the_dashboard_panel_offers_the_button_and_the_latest_export(
+    rf, risk_file, export, editor, count_queries
+):
+    from django.template.loader import render_to_string
+
+    from traceability.dossier.views import dashboard_panel
+
+    request = rf.get("/")
+    request.user = editor
+    with count_queries() as q:
+        template, context = dashboard_panel(request, risk_file)
+    assert q.count == 1  # the latest export with its author
+    html = render_to_string(template, {"panel": context, "product": risk_file}, request=request)
+    assert "Generate dossier" in html and reverse("dossier:generate", args=[risk_file.slug]) in html
+    assert export.filename in html

@@ -95,3 +95,10 @@ def dossier_download(request, slug, pk):
         filename=export.filename,
         content_type="application/pdf",
     )
+
+
+def dashboard_panel(request, product):
+    """ "Generate dossier" on the product dashboard, with the latest export
+    (riskbench.navigation.DASHBOARD_PANELS). One query."""
+    latest = DossierExport.objects.filter(product=product).select_related("created_by").first()
+    return "dossier/_dashboard_panel.html", {"latest": latest}
