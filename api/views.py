@@ -167,9 +167,6 @@ class RecordViewSet(
             return self.model.objects.none()
         return self.scoped(self.model.objects.filter(product=self.product))
 
-    def service_fields(self, data: dict) -> dict:
-        return data
-
     def record_response(self, record, status_code=status.HTTP_200_OK):
         record = self.get_queryset().get(pk=record.pk)  # re-read with what the serializer shows
         return Response(
@@ -192,7 +189,7 @@ class RecordViewSet(
             product=self.product,
             by=request.user,
             reason=reason,
-            **self.service_fields(data),
+            **data,
         )
         return self.record_response(record, status.HTTP_201_CREATED)
 
@@ -216,7 +213,7 @@ class RecordViewSet(
 
     def update_fields(self, data: dict) -> dict:
         """The changed fields as the update service takes them (keyword arguments)."""
-        return self.service_fields(data)
+        return data
 
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True
@@ -331,7 +328,7 @@ class HazardViewSet(DestroyWithReasonMixin, RecordViewSet):
     def update_fields(self, data: dict) -> dict:
         # The model field `hazard` (the potential source of harm) would clash with the
         # service's `hazard` argument: hand the changes over as one dict.
-        return {"fields": self.service_fields(data)}
+        return {"fields": data}
 
     def scoped(self, queryset):
         return queryset.select_related("owner").prefetch_related(
@@ -353,39 +350,6 @@ class RiskControlViewSet(RecordViewSet):
         return queryset.prefetch_related(
             Prefetch("hazard_links", HazardControl.objects.select_related("hazard"))
         )
-
-
-# --- Token page --------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def token_page(request):
-    """Lets a user create, replace or revoke their own API token (shown once, at creation).
-
-    The token carries the user's own role on each product, nothing more; replacing it revokes
-    the old one at once (21 CFR 11.300(b): identification codes are periodically revised and
-    can be withdrawn). `manage.py drf_create_token USER` does the same for an administrator.
-    """
-    new_key = None
-    if request.method == "POST":
-        action_name = request.POST.get("action")
-        Token.objects.filter(user=request.user).delete()
-        if action_name == "create":
-            new_key = Token.objects.create(user=request.user).key
-            messages.success(request, "New API token created; copy it now.")
-        else:
-            messages.success(request, "Your API token was revoked.")
-    token = Token.objects.filter(user=request.user).first()
-    return render(
-        request,
-        "api/token.html",
-        {
-            "new_key": new_key,
-            "has_token": token is not None,
-            "token_created": token.created if token else None,
-        },
-    )
 
 
 # --- Software life cycle -----------------------------------------------------------------------
@@ -586,53 +550,6 @@ class HazardTransferViewSet(LinkViewSet):
     link_service = staticmethod(hazard_services.hazard_transfer_link)
 
 
-# --- CI evidence -------------------------------------------------------------------------------
-
-
-class JUnitUploadView(ProductNestedMixin, APIView):
-    """A CI job posts its JUnit XML report; each JUnit case that names a test case (TC-012 in
-    its name or a `test_case` property) becomes a TestRun with the XML kept as evidence and its
-    SHA-256 (IEC 62304 5.7.5, 7.3.1; ISO 14971 7.2). A bad file writes nothing."""
-
-    parser_classes = [MultiPartParser, FormParser]
-
-    @extend_schema(
-        request={"multipart/form-data": s.JUnitUploadSerializer},
-        responses={
-            201: s.JUnitResultSerializer,
-            200: OpenApiResponse(s.JUnitResultSerializer, description="No case matched."),
-        },
-        operation_id="products_junit_create",
-    )
-    def post(self, request, product_slug):
-        serializer = s.JUnitUploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        upload = serializer.validated_data["file"]
-        try:
-            data = uploads.read_upload(upload)  # size checked before a byte is read
-            result = import_junit(
-                product=self.product,
-                data=data,
-                filename=upload.name or "junit.xml",
-                by=request.user,
-            )
-        except uploads.UploadError as exc:
-            raise exceptions.ValidationError({"file": [str(exc)]}) from exc
-        runs = s.TestRunSerializer(
-            result.created_runs, many=True, context=self.get_serializer_context()
-        ).data
-        body = {
-            "created_runs": runs,
-            "unmatched": result.unmatched,
-            "evidence_sha256": result.evidence_sha256,
-        }
-        code = status.HTTP_201_CREATED if result.created_runs else status.HTTP_200_OK
-        return Response(body, status=code)
-
-    def get_serializer_context(self):
-        return {"request": self.request, "view": self, "product": self.product}
-
-
 class ControlRequirementViewSet(LinkViewSet):
     """A risk control is implemented by a requirement (IEC 62304 7.2)."""
 
@@ -682,3 +599,83 @@ class SoftwareItemHazardViewSet(LinkViewSet):
     ends = ("software_item", "hazard")
     product_path = "software_item__product"
     link_service = staticmethod(trace_services.software_item_hazard_link)
+
+
+# --- CI evidence -------------------------------------------------------------------------------
+
+
+class JUnitUploadView(ProductNestedMixin, APIView):
+    """A CI job posts its JUnit XML report; each JUnit case that names a test case (TC-012 in
+    its name or a `test_case` property) becomes a TestRun with the XML kept as evidence and its
+    SHA-256 (IEC 62304 5.7.5, 7.3.1; ISO 14971 7.2). A bad file writes nothing."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.JUnitUploadSerializer},
+        responses={
+            201: s.JUnitResultSerializer,
+            200: OpenApiResponse(s.JUnitResultSerializer, description="No case matched."),
+        },
+        operation_id="products_junit_create",
+    )
+    def post(self, request, product_slug):
+        serializer = s.JUnitUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            data = uploads.read_upload(upload)  # size checked before a byte is read
+            result = import_junit(
+                product=self.product,
+                data=data,
+                filename=upload.name or "junit.xml",
+                by=request.user,
+            )
+        except uploads.UploadError as exc:
+            raise exceptions.ValidationError({"file": [str(exc)]}) from exc
+        runs = s.TestRunSerializer(
+            result.created_runs, many=True, context=self.get_serializer_context()
+        ).data
+        body = {
+            "created_runs": runs,
+            "unmatched": result.unmatched,
+            "evidence_sha256": result.evidence_sha256,
+        }
+        code = status.HTTP_201_CREATED if result.created_runs else status.HTTP_200_OK
+        return Response(body, status=code)
+
+    def get_serializer_context(self):
+        return {"request": self.request, "view": self, "product": self.product}
+
+
+# --- Token page --------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_page(request):
+    """Lets a user create, replace or revoke their own API token (shown once, at creation).
+
+    The token carries the user's own role on each product, nothing more; replacing it revokes
+    the old one at once (21 CFR 11.300(b): identification codes are periodically revised and
+    can be withdrawn). `manage.py drf_create_token USER` does the same for an administrator.
+    """
+    new_key = None
+    if request.method == "POST":
+        action_name = request.POST.get("action")
+        Token.objects.filter(user=request.user).delete()
+        if action_name == "create":
+            new_key = Token.objects.create(user=request.user).key
+            messages.success(request, "New API token created; copy it now.")
+        else:
+            messages.success(request, "Your API token was revoked.")
+    token = Token.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "api/token.html",
+        {
+            "new_key": new_key,
+            "has_token": token is not None,
+            "token_created": token.created if token else None,
+        },
+    )
