@@ -172,3 +172,15 @@ def test_fonts_are_embedded_truetype_never_the_standard_fourteen(reader):
             assert "/FontDescriptor" in descendant, f"{font['/BaseFont']} is not embedded"
             assert "/FontFile2" in descendant["/FontDescriptor"]
     assert seen and all("DejaVu" in str(name) for name in seen)
+
+
+def test_matrices_and_heat_maps_are_vector_graphics_not_images(reader):
+    pages = _section_pages(reader)
+    for title in ("4.4  Acceptability matrices", "7  Risk evaluation"):
+        page = reader.pages[pages[title] - 1]
+        xobjects = page["/Resources"].get("/XObject", {})
+        assert not any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+        content = page.get_contents().get_data()
+        assert b" re" in content  # rectangles drawn with path operators
+    text = reader.pages[pages["7  Risk evaluation"] - 1].extract_text()
+    assert "Initial safety risk" in text and "Residual safety risk" in text
