@@ -41,8 +41,18 @@ RECORD_META_FIELDS = ("version", "created_at", "updated_at", "change_reason")
 RECORD_READ_ONLY = ("created_at", "updated_at")
 
 
+class NamedRecordField(serializers.SlugRelatedField):
+    """A related record named by a string. A NUL character can name nothing, and PostgreSQL
+    refuses it in a query (a server error), so it is answered as "does not exist" up front."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(OpenApiTypes.STR)
-class ProductCodeField(serializers.SlugRelatedField):
+class ProductCodeField(NamedRecordField):
     """A record of the request's product, named by its code. Records of other products do not
     exist as far as the caller is concerned ("Object with code=… does not exist")."""
 
@@ -59,7 +69,7 @@ class ProductCodeField(serializers.SlugRelatedField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class ProductMemberField(serializers.SlugRelatedField):
+class ProductMemberField(NamedRecordField):
     """A member of the request's product, named by user name (e.g. a hazard's owner)."""
 
     def __init__(self, **kwargs):
@@ -100,10 +110,10 @@ class RecordSerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(RecordSerializer):
-    risk_policy = serializers.SlugRelatedField(
+    risk_policy = NamedRecordField(
         slug_field="name", queryset=RiskPolicy.objects.all(), help_text="Name of the risk policy."
     )
-    members = serializers.SlugRelatedField(
+    members = NamedRecordField(
         slug_field="username",
         queryset=User._default_manager.filter(is_active=True),
         many=True,

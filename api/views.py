@@ -24,6 +24,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -108,10 +109,18 @@ class RiskBenchSchema(AutoSchema):
         return response
 
 
+class Pagination(LimitOffsetPagination):
+    """`?limit=&offset=`, 100 rows by default and at most 1,000: an unbounded limit would reach
+    the database as a number it cannot hold (a server error instead of a page)."""
+
+    max_limit = 1000
+
+
 class ApiViewMixin:
     """Token first, so an anonymous caller is told 401 with `WWW-Authenticate: Token`."""
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]
+    pagination_class = Pagination
     schema = RiskBenchSchema()
 
 
@@ -146,7 +155,9 @@ class RecordViewSet(
     """
 
     lookup_field = "code"
-    lookup_value_regex = r"[^/]+"
+    # Any code an importer may have given, but no control characters: they name nothing, and
+    # PostgreSQL refuses NUL in a query.
+    lookup_value_regex = r"[^/\x00-\x1f]+"
     filter_backends = [DjangoFilterBackend]
     model = None
     instance_kwarg = ""

@@ -1,0 +1,27 @@
+"""Inputs that once reached the database as something it cannot hold (server errors found by
+fuzzing or by review), now answered as 400 / 404."""
+
+from tests import factories
+from tests.api.conftest import token_client
+
+BASE = "/api/products/insulin-pump"
+
+
+def test_nul_characters_name_nothing(product, editor):
+    """PostgreSQL refuses NUL in a query: such codes are answered before reaching it."""
+    client = token_client(editor)
+    assert client.get(f"{BASE}/hazards/HAZ%00001/").status_code == 404
+    response = client.post(
+        f"{BASE}/hazards/",
+        {"category": "safety", "title": "x", "owner": "ed\x00itor"},
+        format="json",
+    )
+    assert response.status_code == 400 and "owner" in response.json()
+    assert client.get(f"{BASE}/test-runs/", {"test_case__code": "TC\x00"}).status_code == 400
+
+
+def test_a_huge_page_size_is_capped(product, editor):
+    factories.HazardFactory(product=product)
+    response = token_client(editor).get(f"{BASE}/hazards/", {"limit": 10**20, "offset": 0})
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
