@@ -279,6 +279,11 @@ class ProductViewSet(
             return queryset
         return queryset.filter(memberships__user=user)
 
+    def options(self, request, *args, **kwargs):
+        if self.lookup_field in kwargs:
+            self.get_object()  # 404 for a product the caller is not a member of, as for GET
+        return super().options(request, *args, **kwargs)
+
     def retrieve(self, request, *args, **kwargs):
         product = self.get_object()
         return Response(self.get_serializer(product).data, headers={"ETag": writes.etag(product)})

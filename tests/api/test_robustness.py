@@ -2,7 +2,7 @@
 fuzzing or by review), now answered as 400 / 404."""
 
 from tests import factories
-from tests.api.conftest import token_client
+from tests.api.conftest import api_endpoints, fill, token_client
 
 BASE = "/api/products/insulin-pump"
 
@@ -25,3 +25,22 @@ def test_a_huge_page_size_is_capped(product, editor):
     response = token_client(editor).get(f"{BASE}/hazards/", {"limit": 10**20, "offset": 0})
     assert response.status_code == 200
     assert response.json()["count"] == 1
+
+
+def test_options_on_every_endpoint_answers_without_a_server_error(
+    api_data, product, editor, auditor, outsider
+):
+    """OPTIONS is not in the router's operation list (nor the schema) but is a safe method
+    anyone can send: it must follow the same roles and never fail."""
+    paths = sorted({path for path, _ in api_endpoints()})
+    wrong = []
+    for role, user in {"editor": editor, "auditor": auditor, "outsider": outsider}.items():
+        client = token_client(user)
+        for path in paths:
+            response = client.options(fill(path, product, api_data["product"]))
+            scoped = "{product_slug}" in path or "{slug}" in path
+            if response.status_code >= 500 or (
+                role == "outsider" and scoped and response.status_code != 404
+            ):
+                wrong.append(f"OPTIONS {path} as {role}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
