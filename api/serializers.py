@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.writes import REASON_MAX_LENGTH
 from hazards.models import (
     ControlIntroducedHazard,
     Hazard,
@@ -100,7 +101,7 @@ class RecordSerializer(serializers.ModelSerializer):
         write_only=True,
         required=False,
         allow_blank=True,
-        max_length=2000,
+        max_length=REASON_MAX_LENGTH,
         help_text="Why you make this change (kept in the history; required when editing an "
         "approved record). Alternatively the X-Change-Reason header.",
     )
@@ -343,7 +344,7 @@ class TestRunSerializer(serializers.ModelSerializer):
         help_text="Optional evidence file (multipart upload); its SHA-256 is computed on upload.",
     )
     change_reason = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=2000
+        write_only=True, required=False, allow_blank=True, max_length=REASON_MAX_LENGTH
     )
 
     class Meta:
@@ -390,7 +391,7 @@ class LinkSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     change_reason = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=2000
+        write_only=True, required=False, allow_blank=True, max_length=REASON_MAX_LENGTH
     )
 
     LINK_META_FIELDS = (

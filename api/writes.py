@@ -24,6 +24,8 @@ from riskbench.services import StaleEditError
 
 REASON_HEADER = "X-Change-Reason"
 REASON_FIELD = "change_reason"
+# The history keeps a change reason in 100 characters: refuse a longer one rather than cut it.
+REASON_MAX_LENGTH = 100
 VERSION_FIELD = "version"
 
 _IF_MATCH_RE = re.compile(r'^\s*(?:W/)?"?(?P<version>\d{1,9})"?\s*$')
@@ -105,7 +107,12 @@ def change_reason(request, data: dict | None = None) -> str:
     if not reason and hasattr(request.data, "get"):
         value = request.data.get(REASON_FIELD, "")
         reason = value if isinstance(value, str) else ""
-    return (reason or request.headers.get(REASON_HEADER, "")).strip()
+    reason = (reason or request.headers.get(REASON_HEADER, "")).strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise exceptions.ValidationError(
+            {REASON_FIELD: [f"Keep the reason to {REASON_MAX_LENGTH} characters (the history's)."]}
+        )
+    return reason
 
 
 def expected_version(request, data: dict) -> int:

@@ -44,3 +44,17 @@ def test_options_on_every_endpoint_answers_without_a_server_error(
             ):
                 wrong.append(f"OPTIONS {path} as {role}: {response.status_code}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_reason_longer_than_the_history_keeps_is_refused_not_cut(product, editor):
+    client = token_client(editor)
+    for extra in ({"change_reason": "x" * 101}, {}):
+        headers = {} if extra else {"HTTP_X_CHANGE_REASON": "y" * 101}
+        response = client.post(
+            f"{BASE}/controls/",
+            {"title": "Dose limit", "option": "inherent_safety", **extra},
+            format="json",
+            **headers,
+        )
+        assert response.status_code == 400
+        assert "change_reason" in response.json()

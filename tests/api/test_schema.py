@@ -7,6 +7,7 @@ operation and a derandomised generator, so it is repeatable and takes seconds.
 """
 
 import json
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -23,7 +24,9 @@ from schemathesis.generation import GenerationMode
 
 from tests.api.conftest import api_endpoints, populate, token_client
 
-MAX_EXAMPLES = 6  # per operation and generation mode: ~1,000 requests in all
+# Per operation and generation mode: ~1,000 requests in all. Raise it for a deeper local run:
+# RISKBENCH_FUZZ_EXAMPLES=100 .venv/bin/pytest tests/api/test_schema.py -k schemathesis
+MAX_EXAMPLES = int(os.environ.get("RISKBENCH_FUZZ_EXAMPLES", "6"))
 
 
 def test_schema_generates_without_warnings_or_errors(db):
