@@ -109,8 +109,9 @@ def dashboard_counts(product: Product) -> dict:
         residual_not_estimated=Count("id", filter=Q(residual_acceptability="")),
         residual_unacceptable=Count("id", filter=Q(residual_acceptability="unacceptable")),
         residual_investigate=Count("id", filter=Q(residual_acceptability="investigate")),
-        without_control=Count("id", filter=Q(control_links__isnull=True)),
     )
+    # A separate query: joining the links into the aggregate above would multiply its counts.
+    agg["without_control"] = product.hazards.filter(control_links__isnull=True).count()
     agg["controls"] = product.controls.count()
     return agg
 

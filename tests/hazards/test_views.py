@@ -273,3 +273,15 @@ def test_approved_hazard_edit_requires_reason(editor_client, product, hazard, ed
     assert response.status_code == 302
     hazard.refresh_from_db()
     assert hazard.status == "in_review" and hazard.revision == 2
+
+
+def test_dashboard_counts_are_not_multiplied_by_links(editor_client, product):
+    hazard = factories.HazardFactory(product=product, code="HAZ-001")
+    factories.HazardControlFactory(hazard=hazard)
+    factories.HazardControlFactory(hazard=hazard)
+    factories.HazardFactory(product=product, code="HAZ-002")
+    response = editor_client.get(reverse("hazards:dashboard", args=[product.slug]))
+    counts = response.context["counts"]
+    assert counts["total"] == 2
+    assert counts["safety"] == 2
+    assert counts["without_control"] == 1
