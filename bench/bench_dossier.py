@@ -10,7 +10,7 @@ Prints, one `name: value unit` line each:
 - dossier_peak_mb_n1000 — peak resident memory of a fresh process that makes the dossier
   (Django, the gathered data and the layout included).
 
-Times are the best of two interleaved runs of each (the machine may be shared).
+Times are the best of three interleaved runs of each (the machine may be shared).
 
 The product is generated once into a throw-away SQLite file (bench/out/bench_dossier.sqlite3);
 the dossier and the lower bound then run in a child process so its peak memory is its own.
@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE.parent))
 
 N = 1000
 NAME = "bench_dossier"
-RUNS = 2
+RUNS = 3
 
 
 def _plain_text(cell) -> str:
@@ -128,7 +128,7 @@ def child() -> None:
     from traceability.dossier import services
 
     product = Product.objects.get(slug=f"synthetic-{N}-1")
-    # Best of two runs of each, interleaved: the machine is shared, and a slower second run
+    # Best of three runs of each, interleaved: the machine is shared, and a slower second run
     # is noise, not the cost of the work.
     seconds, bound, peak_mb, tables = [], [], None, None
     for _ in range(RUNS):

@@ -112,10 +112,28 @@ class Cell(Paragraph):
 
 
 def _clone(frag):
-    """A shallow copy of a paragraph fragment (`copy.copy` is several times slower)."""
+    """A copy of a paragraph fragment (`copy.copy` is several times slower); its list
+    attributes (links, underlines) are copied too, never shared."""
     new = object.__new__(frag.__class__)
     new.__dict__.update(frag.__dict__)
+    for name in ("link", "us_lines"):
+        value = new.__dict__.get(name)
+        if isinstance(value, list):
+            new.__dict__[name] = list(value)
     return new
+
+
+# Text styles of `CellFactory.runs`, as the markup the parser would read for them.
+RUN_MARKUP = {
+    "r": "{}",
+    "b": "<b>{}</b>",
+    "i": "<i>{}</i>",
+    "m": "<font color='#5b6878'>{}</font>",
+    "small": "<font size='6.3' color='#5b6878'>{}</font>",
+    "ok": "<font color='#1e5b24'><b>{}</b></font>",
+    "warn": "<font color='#6b4e00'><b>{}</b></font>",
+    "bad": "<font color='#8a1c17'><b>{}</b></font>",
+}
 
 
 class CellFactory:
@@ -127,6 +145,8 @@ class CellFactory:
         self.style = style
         self._frag = Paragraph("x", style).frags[0]
         self._parsed: dict[str, list] = {}
+        self._runs = {k: Paragraph(m.format("x"), style).frags[0] for k, m in RUN_MARKUP.items()}
+        self._br = Paragraph("x<br/>y", style).frags[1]
 
     def plain(self, text) -> Cell:
         text = "" if text is None else str(text)
@@ -135,6 +155,27 @@ class CellFactory:
         frag = _clone(self._frag)
         frag.text = " ".join(text.split())
         return Cell(text, self.style, frags=[frag])
+
+    def runs(self, *lines) -> Cell:
+        """A cell of `lines`, each a sequence of (style, text) with style a key of `RUN_MARKUP`
+        and text plain (user) text. Builds the fragments the parser would build from the
+        equivalent markup (`markup_of_runs`; a test compares both) without parsing anything:
+        the hazard log alone has thousands of such cells."""
+        frags = []
+        for index, line in enumerate(lines):
+            if index and frags:
+                frags.append(_clone(self._br))
+            for style, text in line:
+                for n, piece in enumerate(str(text or "").replace("\r\n", "\n").split("\n")):
+                    if n:
+                        frags.append(_clone(self._br))
+                    if piece:
+                        frag = _clone(self._runs[style])
+                        frag.text = piece
+                        frags.append(frag)
+        if not frags:
+            return self.plain("")
+        return Cell("".join(f.text for f in frags), self.style, frags=frags)
 
     def rich(self, markup: str) -> Cell:
         """A cell with our own markup. Short markup repeats (risk levels, results), so its
@@ -284,3 +325,12 @@ class StampingCanvas(rl_canvas.Canvas):
                 lambda c, n=number, p=page, s=slots: self.renderer.stamp_page(c, n, total, p, s)
             )
         super().save()
+
+
+def markup_of_runs(*lines) -> str:
+    """The markup `CellFactory.runs` stands for (used by the test that compares the two)."""
+    return "<br/>".join(
+        "".join(RUN_MARKUP[style].format(esc(text)) for style, text in line if text)
+        for line in lines
+        if any(text for _, text in line)
+    )

@@ -386,9 +386,7 @@ class DossierRenderer:
         if value is None:
             return self.cell_center.plain("—")
         name = next((lvl.name for lvl in levels if lvl.value == value), "")
-        return self.cell_center.rich(
-            f"<b>{value}</b><br/><font size='6.3' color='#5b6878'>{esc(name)}</font>"
-        )
+        return self.cell_center.runs([("b", str(value))], [("small", name)])
 
     def level_fit(self, header: str, levels: tuple[d.Level, ...]) -> Pt:
         return self.fit(header, [lvl.name for lvl in levels], size=6.3)
@@ -922,14 +920,13 @@ class DossierRenderer:
     # -- hazard analysis ------------------------------------------------------------------
 
     def _id_cell(self, h: d.Hazard) -> Cell:
-        return self.cell.rich(
-            f"<b>{esc(h.code)}</b><br/>{esc(h.title)}<br/>"
-            f"<font color='#5b6878'>{esc(' · '.join(x for x in (h.hazard_type, h.status) if x))}"
-            f"{' · rev. ' + str(h.revision) if h.revision > 1 else ''}</font>"
-        )
+        meta = " · ".join(x for x in (h.hazard_type, h.status) if x)
+        if h.revision > 1:
+            meta += f" · rev. {h.revision}"
+        return self.cell.runs([("b", h.code)], [("r", h.title)], [("m", meta)])
 
     def _chain_cell(self, h: d.Hazard, extra: list[tuple[str, str]] = ()) -> Cell:
-        parts = []
+        lines = []
         for label, value in (
             *extra,
             ("Hazard", h.hazard),
@@ -938,19 +935,27 @@ class DossierRenderer:
             ("Harm", h.harm),
         ):
             if value:
-                parts.append(f"<b>{label}:</b> {esc(value)}")
+                lines.append([("b", f"{label}:"), ("r", f" {value}")])
         for cause in h.software_causes:
-            parts.append(
-                f"<b>Software cause:</b> {esc(cause.item_code)} {esc(cause.item_name)} — "
-                f"{esc(cause.cause_type)}{': ' + esc(cause.cause) if cause.cause else ''}"
+            detail = f" {cause.item_code} {cause.item_name} — {cause.cause_type}"
+            lines.append(
+                [
+                    ("b", "Software cause:"),
+                    ("r", detail + (f": {cause.cause}" if cause.cause else "")),
+                ]
             )
         if h.introduced_by:
-            parts.append(f"<b>Introduced by control:</b> {esc(', '.join(h.introduced_by))} (7.5)")
-        if h.caused_by_security:
-            parts.append(
-                f"<b>Can be caused by security hazard:</b> {esc(', '.join(h.caused_by_security))}"
+            lines.append(
+                [("b", "Introduced by control:"), ("r", f" {', '.join(h.introduced_by)} (7.5)")]
             )
-        return self.cell.rich("<br/>".join(parts) or "<i>No chain recorded.</i>")
+        if h.caused_by_security:
+            lines.append(
+                [
+                    ("b", "Can be caused by security hazard:"),
+                    ("r", f" {', '.join(h.caused_by_security)}"),
+                ]
+            )
+        return self.cell.runs(*(lines or [[("i", "No chain recorded.")]]))
 
     def _risk_chip(self, category: str, region: str, index: int | None) -> Cell:
         label = self.region_label(category, region)
@@ -1166,16 +1171,14 @@ class DossierRenderer:
 
     def _tests_cell(self, tests: tuple[d.TestRef, ...]) -> Cell:
         if not tests:
-            return self.cell.rich("<font color='#8a1c17'><b>No test</b></font>")
+            return self.cell.runs([("bad", "No test")])
+        styles = {"acceptable": "ok", "unacceptable": "bad", "investigate": "warn"}
         lines = []
         for t in tests:
-            colour = REGION_INK.get(RESULT_REGION.get(t.result, "investigate"))
+            style = styles[RESULT_REGION.get(t.result, "investigate")]
             when = f" {t.executed_at:%Y-%m-%d}" if t.executed_at else ""
-            lines.append(
-                f"{esc(t.code)} <font color='#{colour.hexval()[2:]}'>"
-                f"<b>{esc(t.result)}</b></font>{when}"
-            )
-        return self.cell.rich("<br/>".join(lines))
+            lines.append([("r", f"{t.code} "), (style, t.result), ("r", when)])
+        return self.cell.runs(*lines)
 
     def risk_controls(self) -> list[Flowable]:
         data = self.data
@@ -1212,17 +1215,13 @@ class DossierRenderer:
             return story
         rows = []
         for ctl in data.controls:
-            title = f"<b>{esc(ctl.code)}</b><br/>{esc(ctl.title)}"
-            if ctl.description:
-                title += f"<br/><font color='#5b6878'>{esc(ctl.description)}</font>"
-            option = esc(ctl.option_label)
-            if ctl.security_category:
-                option += f"<br/><font color='#5b6878'>{esc(ctl.security_category)}</font>"
+            title = self.cell.runs([("b", ctl.code)], [("r", ctl.title)], [("m", ctl.description)])
+            option = self.cell.runs([("r", ctl.option_label)], [("m", ctl.security_category)])
             state = _verification_region(ctl.verification)
             rows.append(
                 [
-                    self.cell.rich(title),
-                    self.cell.rich(option),
+                    title,
+                    option,
                     self.cell.plain(self.codes(ctl.reduces)),
                     self.cell.plain(self.codes(ctl.introduces)),
                     self.cell.plain(self.codes(ctl.requirements)),

@@ -1,0 +1,59 @@
+"""The cell builders that skip reportlab's markup parser must build what the parser builds."""
+
+import pytest
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import Paragraph
+
+from traceability.dossier.layout import FONT, CellFactory, markup_of_runs, register_fonts
+
+
+@pytest.fixture
+def factory():
+    register_fonts()
+    return CellFactory(ParagraphStyle("cell", fontName=FONT, fontSize=7.5, leading=9.2))
+
+
+def _frags(paragraph):
+    """The fragments, adjacent ones of the same style merged: the parser cuts text at every
+    entity (&amp;, &lt;) into fragments of one style, which lay out exactly like one."""
+    merged = []
+    for frag in paragraph.frags:
+        attrs = dict(frag.__dict__)
+        if merged and not attrs.get("lineBreak") and not merged[-1].get("lineBreak"):
+            last = dict(merged[-1])
+            if {k: v for k, v in last.items() if k != "text"} == {
+                k: v for k, v in attrs.items() if k != "text"
+            }:
+                merged[-1]["text"] += attrs["text"]
+                continue
+        merged.append(attrs)
+    return merged
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ([("b", "HAZ-001")], [("r", "Over-delivery <b>bolus</b> & more")], [("m", "Draft")]),
+        ([("b", "Hazard:"), ("r", " Excess insulin")], [("b", "Harm:"), ("r", " Coma")]),
+        (
+            [("r", "TC-001 "), ("ok", "Pass"), ("r", " 2025-03-14")],
+            [("r", "TC-2 "), ("bad", "Fail")],
+        ),
+        ([("b", "4")], [("small", "Critical")]),
+        ([("i", "No chain recorded.")],),
+    ],
+)
+def test_runs_build_the_fragments_the_parser_builds(factory, lines):
+    assert _frags(factory.runs(*lines)) == _frags(Paragraph(markup_of_runs(*lines), factory.style))
+
+
+def test_plain_builds_the_fragment_the_parser_builds(factory):
+    text = "Glucose <history> & 'alarms'"
+    from traceability.dossier.layout import esc
+
+    assert _frags(factory.plain(text)) == _frags(Paragraph(esc(text), factory.style))
+
+
+def test_user_line_breaks_become_line_breaks(factory):
+    cell = factory.runs([("b", "Cause:"), ("r", " first\nsecond")])
+    assert [getattr(f, "lineBreak", False) for f in cell.frags] == [False, False, True, False]
