@@ -31,13 +31,16 @@ them. `post_migrate` calls it too, for rows written by data migrations.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.apps import apps
-from django.db import DEFAULT_DB_ALIAS, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import Q
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
@@ -90,14 +93,29 @@ def source_table(source: str, model_label: str):
     return apps.get_model(model_label)
 
 
+# Model metadata never changes while a process runs, so what is derived from it is computed
+# once per model (`functools.cache` on the model class), not once per saved row.
+
+
+@functools.cache
+def _hashed_fields(row_model) -> tuple[str, ...]:
+    return tuple(f.attname for f in row_model._meta.concrete_fields)
+
+
 def hashed_field_names(row_model) -> list[str]:
-    return [f.attname for f in row_model._meta.concrete_fields]
+    return list(_hashed_fields(row_model))
+
+
+@functools.cache
+def _schema_digest(model_label: str, names: tuple[str, ...]) -> str:
+    return canonical_sha256({"model": model_label, "fields": list(names)})
 
 
 def _product_model():
     return apps.get_model("hazards", "Product")
 
 
+@functools.cache
 def _product_field(model):
     product_model = _product_model()
     for f in model._meta.concrete_fields:
@@ -113,37 +131,31 @@ def _has_history(model) -> bool:
 def _products_of(model, pks: set, using: str) -> dict:
     """pk → product id of records of `model`; deleted ones are found in their history."""
     product_field = _product_field(model)
-    found = dict(
-        model._base_manager.using(using).filter(pk__in=pks).values_list("pk", product_field.attname)
-    )
+    found = {}
+    for chunk in _chunks(sorted(pks)):
+        found.update(
+            model._base_manager.using(using)
+            .filter(pk__in=chunk)
+            .values_list("pk", product_field.attname)
+        )
     missing = pks - found.keys()
     if missing and _has_history(model):
         history = get_history_model_for_model(model)
         pk_name = model._meta.pk.attname
-        rows = (
-            history._base_manager.using(using)
-            .filter(**{f"{pk_name}__in": missing})
-            .order_by("history_id")
-            .values_list(pk_name, product_field.attname)
-        )
-        found.update(dict(rows))  # the latest row of each record wins
+        for chunk in _chunks(sorted(missing)):
+            rows = (
+                history._base_manager.using(using)
+                .filter(**{f"{pk_name}__in": chunk})
+                .order_by("history_id")
+                .values_list(pk_name, product_field.attname)
+            )
+            found.update(dict(rows))  # the latest row of each record wins
     return found
 
 
-def resolve_product_ids(model, rows, using: str = DEFAULT_DB_ALIAS) -> list[int | None]:
-    """Product whose chain each row of `model` (or history row) belongs to, in bulk.
-
-    The product itself; else a direct product foreign key; else the product of the record at
-    the end of a foreign key (a link's source end first, a test run's test case). None: the
-    record belongs to no product (risk policy) and goes to the global chain. One query per
-    related model at most.
-    """
-    product_model = _product_model()
-    if model is product_model:
-        return [getattr(row, model._meta.pk.attname) for row in rows]
-    direct = _product_field(model)
-    if direct is not None:
-        return [getattr(row, direct.attname) for row in rows]
+@functools.cache
+def _product_paths(model) -> tuple:
+    """Foreign keys through which a record of `model` reaches its product, source end first."""
     source_field = getattr(model, "SOURCE_FIELD", None)
     fks = [
         f
@@ -151,9 +163,47 @@ def resolve_product_ids(model, rows, using: str = DEFAULT_DB_ALIAS) -> list[int 
         if f.is_relation and f.related_model is not model and _product_field(f.related_model)
     ]
     fks.sort(key=lambda f: f.name != source_field)
+    return tuple(fks)
+
+
+def _cached_product_id(instance, f):
+    """The product id of the record at the end of `f`, when `instance` already holds that
+    record in memory (a link saved by its service holds both ends): no query."""
+    if instance is None or not f.is_cached(instance):
+        return None
+    related = f.get_cached_value(instance)
+    if related is None or related.pk != getattr(instance, f.attname):
+        return None
+    return getattr(related, _product_field(f.related_model).attname, None)
+
+
+def resolve_product_ids(
+    model, rows, using: str = DEFAULT_DB_ALIAS, instances=None
+) -> list[int | None]:
+    """Product whose chain each row of `model` (or history row) belongs to, in bulk.
+
+    The product itself; else a direct product foreign key; else the product of the record at
+    the end of a foreign key (a link's source end first, a test run's test case). None: the
+    record belongs to no product (risk policy) and goes to the global chain. One query per
+    related model at most, none when `instances` (the saved records, in the order of `rows`)
+    already hold the related records.
+    """
+    product_model = _product_model()
+    if model is product_model:
+        return [getattr(row, model._meta.pk.attname) for row in rows]
+    direct = _product_field(model)
+    if direct is not None:
+        return [getattr(row, direct.attname) for row in rows]
     result: list[int | None] = [None] * len(rows)
-    for f in fks:
-        pending = [i for i, row in enumerate(rows) if result[i] is None and getattr(row, f.attname)]
+    for f in _product_paths(model):
+        pending = []
+        for i, row in enumerate(rows):
+            if result[i] is None and getattr(row, f.attname):
+                cached = _cached_product_id(instances[i], f) if instances else None
+                if cached is None:
+                    pending.append(i)
+                else:
+                    result[i] = cached
         if not pending:
             continue
         lookup = _products_of(
@@ -168,21 +218,27 @@ def _code_maps(model, rows, using: str) -> dict[str, dict]:
     """For foreign keys to coded records (HAZ-…, RC-…, TC-…): field name → {pk: code}."""
     maps = {}
     for f in model._meta.concrete_fields:
-        if f.is_relation and any(g.name == "code" for g in f.related_model._meta.concrete_fields):
+        if f.is_relation and _has_code(f.related_model):
             pks = {getattr(row, f.attname) for row in rows} - {None}
             if pks:
-                maps[f.name] = dict(
-                    f.related_model._base_manager.using(using)
-                    .filter(pk__in=pks)
-                    .values_list("pk", "code")
-                )
+                maps[f.name] = {}
+                for chunk in _chunks(sorted(pks)):
+                    maps[f.name].update(
+                        f.related_model._base_manager.using(using)
+                        .filter(pk__in=chunk)
+                        .values_list("pk", "code")
+                    )
     return maps
+
+
+@functools.cache
+def _has_code(model) -> bool:
+    return any(f.name == "code" for f in model._meta.concrete_fields)
 
 
 def _cheap_repr(model, row, code_maps) -> str | None:
     """A label for a history row without touching related rows (bulk paths)."""
-    names = {f.name for f in model._meta.concrete_fields}
-    if "code" in names:
+    if _has_code(model):
         title = getattr(row, "title", None) or getattr(row, "name", None) or ""
         return f"{row.code} {title}".strip()
     source, target = getattr(model, "SOURCE_FIELD", None), getattr(model, "TARGET_FIELD", None)
@@ -216,6 +272,7 @@ class _Item:
     reason: str
     changes: list
     backfilled: bool
+    content: dict | None = None  # canonical content of `row`, when already known
 
 
 def entry_material(entry: AuditChainEntry, content: dict, schema_digest: str) -> dict:
@@ -254,35 +311,128 @@ def row_hash(entry: AuditChainEntry, content: dict, schema_digest: str) -> str:
     )
 
 
+# (database alias, model label, field names) → (AuditSchema id, digest). A schema row is
+# append-only and, once committed, never goes away, so its id can be remembered for the life of
+# the process. Only committed rows are remembered: a row this process inserted is remembered
+# when its transaction commits (`on_commit`), and while that is pending a row found by
+# `get_or_create` may be that same uncommitted insert, so it is not remembered either — a
+# rolled-back insert must never leave a dangling id behind. `post_migrate` (migrate, flush)
+# clears the cache and creates the rows of every chained model up front.
+_SCHEMAS: dict[tuple, tuple[int, str]] = {}
+_SCHEMAS_UNCOMMITTED: set[tuple] = set()
+
+
+def _schema(model_label: str, names: tuple[str, ...], using: str) -> tuple[int, str]:
+    key = (using, model_label, names)
+    known = _SCHEMAS.get(key)
+    if known is not None:
+        return known
+    digest = _schema_digest(model_label, names)
+    schema, created = AuditSchema.objects.using(using).get_or_create(
+        digest=digest, defaults={"model_label": model_label, "field_names": list(names)}
+    )
+    value = (schema.pk, digest)
+    if created:
+        _SCHEMAS_UNCOMMITTED.add(key)
+
+        def remember():
+            _SCHEMAS_UNCOMMITTED.discard(key)
+            _SCHEMAS[key] = value
+
+        transaction.on_commit(remember, using=using)
+    elif key not in _SCHEMAS_UNCOMMITTED:
+        _SCHEMAS[key] = value
+    return value
+
+
+def clear_schema_cache() -> None:
+    _SCHEMAS.clear()
+    _SCHEMAS_UNCOMMITTED.clear()
+
+
+class _ChainSQL:
+    """The three statements every append runs, prepared once per database connection.
+
+    Appending happens on every save of every regulated record, and the ORM's per-call work
+    (building and compiling a query, model save machinery) cost more than the statements
+    themselves. Table and column names come from the models' metadata, values are adapted by
+    the model fields (`get_db_prep_save`), so this stays portable between SQLite and
+    PostgreSQL; what it skips is only the query compilation. `AuditChainEntry` rows are only
+    ever inserted (the model and a database trigger refuse updates), and no signal listens to
+    them.
+    """
+
+    def __init__(self, connection):
+        qn = connection.ops.quote_name
+        head = AuditChainHead._meta
+        table = qn(head.db_table)
+        pk, chain, seq, hash_ = (
+            qn(head.get_field(n).column) for n in ("id", "chain", "seq", "row_hash")
+        )
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        # Identifiers come from model metadata, quoted; every value is a query parameter.
+        self.lock_head = f"SELECT {pk}, {seq}, {hash_} FROM {table} WHERE {chain} = %s{lock}"  # noqa: S608
+        self.update_head = f"UPDATE {table} SET {seq} = %s, {hash_} = %s WHERE {pk} = %s"  # noqa: S608
+        entry = AuditChainEntry._meta
+        self.entry_fields = [f for f in entry.concrete_fields if not f.primary_key]
+        columns = ", ".join(qn(f.column) for f in self.entry_fields)
+        values = ", ".join(["%s"] * len(self.entry_fields))
+        self.insert_entry = f"INSERT INTO {qn(entry.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+
+
+@functools.cache
+def _chain_sql(using: str) -> _ChainSQL:
+    return _ChainSQL(connections[using])
+
+
+@dataclass
+class _Head:
+    pk: int
+    chain: str
+    seq: int
+    row_hash: str
+
+
+def _locked_head(chain: str, using: str) -> _Head:
+    """The chain's head row, locked until the transaction ends (`SELECT … FOR UPDATE`: a row
+    lock on PostgreSQL; SQLite holds the database write lock already, since the row being
+    chained was inserted earlier in the same transaction). Created on a chain's first append."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(_chain_sql(using).lock_head, [chain])
+        found = cursor.fetchone()
+    if found is None:
+        head, _ = AuditChainHead.objects.using(using).select_for_update().get_or_create(chain=chain)
+        found = (head.pk, head.seq, head.row_hash)
+    pk, seq, hash_ = found
+    return _Head(pk, chain, seq, hash_)
+
+
 def _append(items: list[_Item], using: str) -> list[AuditChainEntry]:
     """Append `items`, in order, to their chains in one transaction.
 
     Each involved chain head is locked first (in name order, so two batches cannot deadlock),
-    then entries are hashed one after the other and inserted together.
+    then entries are hashed one after the other and inserted together. Returns the entries
+    (not read back: their `pk` is not set).
     """
     if not items:
         return []
     now = timezone.now()
     entries = []
+    connection = connections[using]
+    sql = _chain_sql(using)
     # Inside the writer's transaction no savepoint is needed: a failure here must abort the
     # whole write anyway (a regulated change without its chain entry is not allowed).
-    in_transaction = transaction.get_connection(using).in_atomic_block
-    with transaction.atomic(using=using, savepoint=not in_transaction):
-        schemas: dict[tuple, AuditSchema] = {}
+    with transaction.atomic(using=using, savepoint=not connection.in_atomic_block):
+        schemas: dict[tuple, tuple[int, str]] = {}
         heads = {}
         for chain in sorted({chain_name(item.product_id) for item in items}):
-            heads[chain], _ = (
-                AuditChainHead.objects.using(using).select_for_update().get_or_create(chain=chain)
-            )
+            heads[chain] = _locked_head(chain, using)
         for item in items:
-            names = hashed_field_names(type(item.row))
-            key = (item.model_label, tuple(names))
+            names = _hashed_fields(type(item.row))
+            key = (item.model_label, names)
             if key not in schemas:
-                digest = canonical_sha256({"model": item.model_label, "fields": names})
-                schemas[key], _ = AuditSchema.objects.using(using).get_or_create(
-                    digest=digest, defaults={"model_label": item.model_label, "field_names": names}
-                )
-            schema = schemas[key]
+                schemas[key] = _schema(item.model_label, names, using)
+            schema_id, digest = schemas[key]
             head = heads[chain_name(item.product_id)]
             entry = AuditChainEntry(
                 chain=head.chain,
@@ -298,21 +448,28 @@ def _append(items: list[_Item], using: str) -> list[AuditChainEntry]:
                 user_id=item.user_id,
                 reason=(item.reason or "")[:255],
                 changes=canonical_value(item.changes),
-                schema=schema,
+                schema_id=schema_id,
                 prev_hash=head.row_hash or GENESIS_HASH,
                 chained_at=now,
                 backfilled=item.backfilled,
             )
-            content = {name: canonical_value(getattr(item.row, name)) for name in names}
-            entry.row_hash = row_hash(entry, content, schema.digest)
+            content = item.content or {
+                name: canonical_value(getattr(item.row, name)) for name in names
+            }
+            entry.row_hash = row_hash(entry, content, digest)
             head.seq, head.row_hash = entry.seq, entry.row_hash
             entries.append(entry)
-        if len(entries) == 1:
-            entries[0].save(using=using)
-        else:
-            AuditChainEntry.objects.using(using).bulk_create(entries, batch_size=500)
-        for head in heads.values():
-            head.save(using=using, update_fields=["seq", "row_hash"])
+        rows = [
+            [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in sql.entry_fields]
+            for entry in entries
+        ]
+        with connection.cursor() as cursor:
+            if len(rows) == 1:
+                cursor.execute(sql.insert_entry, rows[0])
+            else:
+                cursor.executemany(sql.insert_entry, rows)
+            for head in heads.values():
+                cursor.execute(sql.update_head, [head.seq, head.row_hash, head.pk])
     return entries
 
 
@@ -344,36 +501,69 @@ def _changes(model, previous, row) -> list[list[str]]:
     return changes
 
 
+def _history_item(model, row, *, product_id, label, previous, backfilled, content=None):
+    pk_name = model._meta.pk.attname
+    return _Item(
+        source=AuditSource.HISTORY,
+        model_label=model._meta.label_lower,
+        row=row,
+        product_id=product_id,
+        object_id=getattr(row, pk_name),
+        object_repr=label or f"{model._meta.verbose_name} {getattr(row, pk_name)}",
+        action=row.history_type,
+        at=row.history_date,
+        user_id=row.history_user_id,
+        reason=row.history_change_reason or "",
+        changes=_changes(model, previous, row),
+        backfilled=backfilled,
+        content=content,
+    )
+
+
+def _previous_rows(rows, history, pk_name) -> dict:
+    """history_id → the history row before it (same record), for the changed ("~") rows.
+
+    Two light queries per 900 records: the ids of their earlier rows, then only the rows that
+    directly precede a row being chained (not every earlier row of the records)."""
+    changed = [row for row in rows if row.history_type == "~"]
+    if not changed:
+        return {}
+    by_pk = {row.pk: row for row in rows}
+    ids_of = defaultdict(list)
+    object_ids = {getattr(row, pk_name) for row in changed}
+    newest = max(row.pk for row in changed)
+    for chunk in _chunks(sorted(object_ids)):
+        ids = history.filter(**{f"{pk_name}__in": chunk}, history_id__lt=newest).values_list(
+            pk_name, "history_id"
+        )
+        for object_id, history_id in ids:
+            ids_of[object_id].append(history_id)
+    wanted = {}
+    for row in changed:
+        before = [h for h in ids_of.get(getattr(row, pk_name), ()) if h < row.pk]
+        wanted[row.pk] = max(before) if before else None
+    missing = {h for h in wanted.values() if h is not None and h not in by_pk}
+    for chunk in _chunks(sorted(missing)):
+        by_pk.update(history.in_bulk(chunk))
+    return {pk: by_pk[h] if h is not None else None for pk, h in wanted.items()}
+
+
+IN_CHUNK = 900  # below SQLite's oldest limit on query parameters
+
+
+def _chunks(values: list, size: int = IN_CHUNK):
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
 def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=DEFAULT_DB_ALIAS):
     """Chain history rows of `model` (read back from the database, so the hash covers stored
-    values), oldest first. A fixed number of queries whatever the number of rows."""
+    values), oldest first. A fixed number of queries per 900 rows."""
     if not rows:
         return []
-    history_model = type(rows[0])
-    pk_name = model._meta.pk.attname
-    # The history row before each one, for the "changes" column.
-    object_ids = {getattr(row, pk_name) for row in rows if row.history_type == "~"}
-    previous: dict = {}
-    history = history_model._base_manager.using(using)
-    if len(rows) == 1 and object_ids:
-        row = rows[0]
-        previous[row.pk] = (
-            history.filter(**{pk_name: getattr(row, pk_name)}, history_id__lt=row.pk)
-            .order_by("-history_id")
-            .first()
-        )
-    elif object_ids:
-        # Bulk path: every earlier row of the records concerned, in one query.
-        earlier = defaultdict(list)
-        newest = max(row.pk for row in rows)
-        for r in history.filter(**{f"{pk_name}__in": object_ids}, history_id__lt=newest).order_by(
-            "history_id"
-        ):
-            earlier[getattr(r, pk_name)].append(r)
-        for row in rows:
-            before = [r for r in earlier.get(getattr(row, pk_name), ()) if r.pk < row.pk]
-            previous[row.pk] = before[-1] if before else None
-    products = resolve_product_ids(model, rows, using)
+    history = type(rows[0])._base_manager.using(using)
+    previous = _previous_rows(rows, history, model._meta.pk.attname)
+    products = resolve_product_ids(model, rows, using, instances=instances)
     code_maps = _code_maps(model, rows, using) if instances is None else {}
     items = []
     for i, row in enumerate(rows):
@@ -387,18 +577,12 @@ def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=D
                 except Exception:  # noqa: BLE001 - __str__ of a half-deleted record
                     label = ""
         items.append(
-            _Item(
-                source=AuditSource.HISTORY,
-                model_label=model._meta.label_lower,
-                row=row,
+            _history_item(
+                model,
+                row,
                 product_id=products[i],
-                object_id=getattr(row, pk_name),
-                object_repr=label or f"{model._meta.verbose_name} {getattr(row, pk_name)}",
-                action=row.history_type,
-                at=row.history_date,
-                user_id=row.history_user_id,
-                reason=row.history_change_reason or "",
-                changes=_changes(model, previous.get(row.pk), row),
+                label=label,
+                previous=previous.get(row.pk),
                 backfilled=backfilled,
             )
         )
@@ -412,10 +596,11 @@ def append_record(row, *, product_id, object_repr: str, at, user_id, reason: str
         "riskbench.signature": AuditSource.SIGNATURE,
         "baselines.baseline": AuditSource.BASELINE,
     }[row._meta.label_lower]
+    content = _memory_content(row)
     item = _Item(
         source=source,
         model_label=row._meta.label_lower,
-        row=type(row)._base_manager.using(using).get(pk=row.pk),
+        row=row if content is not None else type(row)._base_manager.using(using).get(pk=row.pk),
         product_id=product_id,
         object_id=row.pk,
         object_repr=object_repr,
@@ -425,20 +610,175 @@ def append_record(row, *, product_id, object_repr: str, at, user_id, reason: str
         reason=reason,
         changes=[],
         backfilled=False,
+        content=content,
     )
     return _append([item], using)[0]
 
 
+# Field types whose Python value, when of the type checked here, reads back from SQLite and
+# PostgreSQL with the same canonical form. A history row holding only such values is hashed
+# from memory; any other value (a float in a DecimalField, a bool in an IntegerField, a file…)
+# makes the receiver read the stored row back, so the hash always covers what is stored.
+def _is_int(value) -> bool:
+    return type(value) is int
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)
+
+
+def _is_aware_datetime(value) -> bool:
+    return isinstance(value, dt.datetime) and value.utcoffset() is not None
+
+
+def _is_date(value) -> bool:
+    return type(value) is dt.date
+
+
+def _is_json(value) -> bool:
+    if value is None or isinstance(value, str) or type(value) in (int, bool):
+        return True
+    if type(value) is list:
+        return all(_is_json(v) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _is_json(v) for k, v in value.items())
+    return False  # floats (PostgreSQL's jsonb may read 1e16 back as an int), tuples, …
+
+
+def _decimal_check(f):
+    def check(value) -> bool:
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return False
+        sign, digits, exponent = value.as_tuple()
+        return -exponent <= f.decimal_places and len(digits) <= f.max_digits
+
+    # SQLite keeps decimals as 15-digit floats: only narrower fields round-trip exactly.
+    return check if f.max_digits is not None and f.max_digits <= 15 else None
+
+
+_EXACT_TYPES = {
+    models.AutoField: _is_int,
+    models.BigAutoField: _is_int,
+    models.SmallAutoField: _is_int,
+    models.IntegerField: _is_int,
+    models.BigIntegerField: _is_int,
+    models.SmallIntegerField: _is_int,
+    models.PositiveIntegerField: _is_int,
+    models.PositiveBigIntegerField: _is_int,
+    models.PositiveSmallIntegerField: _is_int,
+    models.BooleanField: lambda v: type(v) is bool,
+    models.CharField: _is_text,
+    models.TextField: _is_text,
+    models.SlugField: _is_text,
+    models.EmailField: _is_text,
+    models.URLField: _is_text,
+    models.DateTimeField: _is_aware_datetime,
+    models.DateField: _is_date,
+    models.JSONField: _is_json,
+}
+
+
+def _exact_check(f):
+    if f.is_relation:
+        return _exact_check(f.target_field)
+    if type(f) is models.DecimalField:
+        return _decimal_check(f)
+    return _EXACT_TYPES.get(type(f))
+
+
+@functools.cache
+def _memory_checks(row_model) -> tuple | None:
+    """(attname, check) for every hashed field, or None when a field type is not listed."""
+    checks = []
+    for f in row_model._meta.concrete_fields:
+        check = _exact_check(f)
+        if check is None:
+            return None
+        checks.append((f.attname, check))
+    return tuple(checks)
+
+
+def _memory_content(row) -> dict | None:
+    """Canonical content of a just-saved history row from its attributes, or None when a
+    value might read back differently from the database."""
+    checks = _memory_checks(type(row))
+    if checks is None:
+        return None
+    content = {}
+    for name, check in checks:
+        value = getattr(row, name)
+        if value is not None and not check(value):
+            return None
+        content[name] = canonical_value(value)
+    return content
+
+
+@functools.cache
+def _row_and_previous_sql(history_model, model, using: str) -> str:
+    """A history row and the one before it of the same record, newest first (by the index on
+    the record id). Raw SQL because it runs on every change and compiling the ORM query for a
+    table of ~40 columns cost three times the query itself."""
+    qn = connections[using].ops.quote_name
+    meta = history_model._meta
+    columns = ", ".join(qn(f.column) for f in meta.concrete_fields)
+    object_id = qn(meta.get_field(model._meta.pk.attname).column)
+    history_id = qn(meta.pk.column)
+    return (
+        f"SELECT {columns} FROM {qn(meta.db_table)} "  # noqa: S608 - identifiers from metadata
+        f"WHERE {object_id} = %s AND {history_id} <= %s ORDER BY {history_id} DESC LIMIT 2"
+    )
+
+
+def _saved_row(model, history_instance, using: str):
+    """(stored row, the record's previous history row, content known from memory or None).
+
+    A change needs the previous row for its "changes" column: one query reads it together with
+    the stored row. A creation or deletion needs no query when every value is of a type that
+    reads back unchanged (`_memory_content`), else one to read the stored row.
+    """
+    history_model = type(history_instance)
+    history = history_model._base_manager.using(using)
+    pk = history_instance.pk
+    if history_instance.history_type == "~":
+        object_id = getattr(history_instance, model._meta.pk.attname)
+        sql = _row_and_previous_sql(history_model, model, using)
+        rows = list(history.raw(sql, [object_id, pk]))
+        if rows and rows[0].pk == pk:
+            return rows[0], rows[1] if len(rows) > 1 else None, None
+    else:
+        content = _memory_content(history_instance)
+        if content is not None:
+            return history_instance, None, content
+    return history.get(pk=pk), None, None
+
+
 @receiver(post_create_historical_record, dispatch_uid="riskbench_audit_chain")
 def _chain_history_row(sender, instance, history_instance, using=None, **kwargs):
-    """Every history row joins its product's chain in the transaction that wrote it."""
+    """Every history row joins its product's chain in the transaction that wrote it.
+
+    This runs on every save of every regulated record, so it does the least it can: the
+    stored row and its predecessor in one query (none for a creation), the product from the
+    records the saved instance already holds, the schema id from a per-process cache; then
+    the head lock, the entry insert and the head update.
+    """
     using = using or router.db_for_write(sender)
-    row = sender._base_manager.using(using).get(pk=history_instance.pk)
+    model = history_instance.instance_type
+    row, previous, content = _saved_row(model, history_instance, using)
     try:
         label = str(instance)
     except Exception:  # noqa: BLE001 - __str__ of a record being deleted
         label = ""
-    chain_history_rows(history_instance.instance_type, [row], instances=[label], using=using)
+    product_id = resolve_product_ids(model, [row], using, instances=[instance])[0]
+    item = _history_item(
+        model,
+        row,
+        product_id=product_id,
+        label=label,
+        previous=previous,
+        backfilled=False,
+        content=content,
+    )
+    _append([item], using)
 
 
 # --- Rows written without a signal ------------------------------------------------------------
@@ -528,16 +868,30 @@ def chain_pending(using: str = DEFAULT_DB_ALIAS, models=None) -> int:
 
 @receiver(post_migrate, dispatch_uid="riskbench_audit_chain_pending")
 def _chain_after_migrate(sender, using=DEFAULT_DB_ALIAS, plan=None, **kwargs):
-    """Chain rows written by data migrations (e.g. the seeded default policy)."""
-    if sender.label != "riskbench" or not plan:
+    """Chain rows written by data migrations (e.g. the seeded default policy), and create the
+    schema rows of every chained model so that writers find them in the per-process cache.
+
+    `post_migrate` also follows `flush`, which empties the schema table: the cache of schema
+    ids is dropped each time.
+    """
+    if sender.label != "riskbench":
         return
-    from django.db import connections
+    clear_schema_cache()
+    if not plan:
+        return
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connections[using])
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
         return  # partially migrated: the models may not match the tables yet
+    ensure_schemas(using)
     chain_pending(using)
+
+
+def ensure_schemas(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Create the AuditSchema row of every chained table for its current fields."""
+    for _source, label, table in _chained_tables():
+        _schema(label, _hashed_fields(table), using)
 
 
 # --- Verification ------------------------------------------------------------------------------
