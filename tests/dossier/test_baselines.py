@@ -66,3 +66,12 @@ def test_record_signatures_are_printed_and_superseded_after_an_edit(risk_file, e
     assert not sig.current
     text = _text(services.render_dossier(risk_file).pdf)
     assert "Superseded" in text and sig.sha256[:20] in text.replace("\n", "")
+
+
+def test_an_export_of_a_released_revision_records_its_baseline(released, editor):
+    export = services.export_generate(services.export_request(product=released, by=editor).pk)
+    assert export.baseline.name == "Release 1" and export.revision == "1"
+    hazard = released.hazards.get(code="HAZ-001")
+    hazard_services.hazard_update(hazard=hazard, by=editor, reason="New data", harm="Coma")
+    draft = services.export_generate(services.export_request(product=released, by=editor).pk)
+    assert draft.baseline is None and draft.revision == "2 (draft)"

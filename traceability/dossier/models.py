@@ -54,6 +54,14 @@ class DossierExport(models.Model):
         "data SHA-256", max_length=64, blank=True, help_text="SHA-256 of the data printed."
     )
     revision = models.CharField(max_length=40, blank=True)
+    baseline = models.ForeignKey(
+        "baselines.Baseline",
+        on_delete=models.PROTECT,
+        related_name="dossier_exports",
+        null=True,
+        blank=True,
+        help_text="The signed baseline this dossier reproduces exactly (a released revision).",
+    )
     data_as_of = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     history = HistoricalRecords(excluded_fields=["progress", "stage"])

@@ -132,6 +132,7 @@ def export_generate(export_id: int) -> DossierExport:
     export.page_count = rendered.page_count
     export.data_hash = data.data_hash
     export.revision = data.revision
+    export.baseline_id = data.baselines[-1].pk if data.released else None
     export.data_as_of = data.as_of
     export.finished_at = timezone.now()
     return _save(export, by=by, reason=f"Generated, SHA-256 {rendered.sha256[:16]}")
