@@ -32,7 +32,9 @@ def _export(request, slug: str, pk: int) -> DossierExport:
 def dossier_list(request, slug):
     product = product_for(request, slug)
     exports = list(
-        DossierExport.objects.filter(product=product).select_related("created_by")[:LISTED]
+        DossierExport.objects.filter(product=product).select_related("created_by", "baseline")[
+            :LISTED
+        ]
     )
     return render(
         request,
