@@ -250,20 +250,34 @@ class DossierRenderer:
         top = height - self.header_y
         canv.setFont(FONT_BOLD, 8)
         canv.setFillColor(INK)
-        canv.drawString(self.margin_x, top, f"{p.name} {p.model_number}".strip())
+        room = width - 2 * self.margin_x - pdfmetrics.stringWidth(self.doc_id, FONT, 8) - 12
+        title = f"{p.name} {p.model_number}".strip()
+        while len(title) > 8 and pdfmetrics.stringWidth(title, FONT_BOLD, 8) > room:
+            title = title[:-2].rstrip() + "…"
+        canv.drawString(self.margin_x, top, title)
         canv.setFont(FONT, 8)
-        canv.drawRightString(width - self.margin_x, top, f"{self.doc_id}")
+        canv.drawRightString(width - self.margin_x, top, self.doc_id)
         canv.line(self.margin_x, top - 3, width - self.margin_x, top - 3)
         bottom = self.footer_y
         canv.line(self.margin_x, bottom + 9, width - self.margin_x, bottom + 9)
         canv.setFont(FONT, 7)
         canv.setFillColor(MUTED)
-        canv.drawString(
-            self.margin_x,
-            bottom,
-            f"Risk management file {p.document_number} · Revision {self.data.revision} · "
-            f"data as of {fmt_dt(self.data.as_of)} · data SHA-256 {self.data_hash[:16]}…",
+        # Left of the page number (stamped later, right-aligned): drop trailing parts that
+        # would run into it.
+        room = (
+            width
+            - 2 * self.margin_x
+            - pdfmetrics.stringWidth("Page 99999 of 99999  ", FONT_BOLD, 7.5)
         )
+        parts = [
+            f"Risk management file {p.document_number}",
+            f"Revision {self.data.revision}",
+            f"data as of {fmt_dt(self.data.as_of)}",
+            f"data SHA-256 {self.data_hash[:12]}…",
+        ]
+        while len(parts) > 1 and pdfmetrics.stringWidth(" · ".join(parts), FONT, 7) > room:
+            parts.pop()
+        canv.drawString(self.margin_x, bottom, " · ".join(parts))
         canv.restoreState()
 
     def stamp_page(self, canv, number: int, total: int, page, slots) -> None:
