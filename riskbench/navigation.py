@@ -28,6 +28,7 @@ GLOBAL_NAV = [
 # panels on the product dashboard (e.g. traceability coverage).
 DASHBOARD_PANELS = [
     "traceability.selectors.dashboard_panel",
+    "traceability.dossier.views.dashboard_panel",
 ]
 
 # Dotted paths of callables `(product, query) -> list[SearchHit]` (see hazards.selectors).
