@@ -81,7 +81,9 @@ class TraceLink(models.Model):
         )
 
 
-def is_suspect(recorded_source: int, current_source: int, recorded_target: int, current_target: int) -> bool:
+def is_suspect(
+    recorded_source: int, current_source: int, recorded_target: int, current_target: int
+) -> bool:
     """A link is suspect when an end changed after the link was made or last reviewed."""
     return current_source > recorded_source or current_target > recorded_target
 

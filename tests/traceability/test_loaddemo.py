@@ -18,9 +18,6 @@ from django.core.management import call_command
 from django.db import transaction
 
 from hazards import risk, services
-from traceability.demo import PRODUCTS, infusion_pump, insulin_pump, pacemaker
-from traceability.demo.loader import DEMO_EPOCH
-from traceability.management.commands.loaddemo import DEMO_LOGINS, SYSTEM_USERNAME
 from hazards.models import (
     Category,
     ControlIntroducedHazard,
@@ -32,6 +29,9 @@ from hazards.models import (
 )
 from riskbench import roles
 from riskbench.models import Status
+from traceability.demo import PRODUCTS, infusion_pump, insulin_pump, pacemaker
+from traceability.demo.loader import DEMO_EPOCH
+from traceability.management.commands.loaddemo import DEMO_LOGINS, SYSTEM_USERNAME
 
 SLUGS = [m.PRODUCT["slug"] for m in PRODUCTS]
 

@@ -24,9 +24,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from riskbench import roles
 from traceability.demo import PRODUCTS
 from traceability.demo.loader import load_product
-from riskbench import roles
 
 DEMO_EMAIL_DOMAIN = "demo.riskbench.invalid"
 SYSTEM_USERNAME = "riskbench-demo"
