@@ -9,7 +9,8 @@ The same `n` and `seed` always give the same data.
 BULK PATH — the one place in RiskBench allowed to bypass the services: creating thousands of
 records one service call at a time would measure the services, not the pages. Every insert goes
 through simple-history's `bulk_create_with_history`, so each record still has its "+" history row
-(change reason "Synthetic data"). Never import this module from application code.
+(change reason "Synthetic data"), and those rows then join the audit chain (`chain_pending`).
+Never import this module from application code.
 
 Use from a bench script:
 
@@ -87,8 +88,12 @@ def _estimate(policy, category, severity, likelihood):
     return risk.estimate(policy, category, severity, likelihood=likelihood)
 
 
-def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None):
+def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None, chain: bool = True):
     """Create and return a synthetic Product of `n_hazards` hazards (see module docstring).
+
+    With `chain` (the default) every history row joins the audit chain, as after any real bulk
+    write, so benches see a database of realistic size and pay the real cost; `bench_audit`
+    passes `chain=False` to time `audit.chain_pending` itself.
 
     Per hazard i: controls A and B reduce it; A is implemented by requirements R0 and R1, B by R2;
     R0–R2 are verified by tests T0–T2; A's implementation is verified by T0, B's by T2, and the
@@ -399,4 +404,8 @@ def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None):
                 link.source_version = 1
                 link.target_version = 1
             _bulk(model, objs)
+        if chain:
+            from riskbench import audit
+
+            audit.chain_pending()
     return product

@@ -46,6 +46,7 @@ from hazards.models import (
     RiskPolicy,
 )
 from hazards.services import apply_estimates
+from riskbench import audit
 from traceability.integrations.uploads import JSON, UploadError, check_size, decode_utf8, sniff
 from traceability.models import (
     ControlEffectivenessTest,
@@ -213,6 +214,7 @@ class _Loader:
         self.by = by
         self.reason = reason
         self.users = {u.get_username(): u for u in get_user_model().objects.all()}
+        self.written: list = []  # historied models written through the bulk path, in order
         self.warnings: list[str] = []
         self.codes: dict[type, dict[str, models.Model]] = {}
 
@@ -261,6 +263,8 @@ class _Loader:
         return record
 
     def create(self, model, records: list) -> list:
+        if model not in self.written:
+            self.written.append(model)
         return bulk_create_with_history(
             records, model, batch_size=500, default_user=self.by, default_change_reason=self.reason
         )
@@ -426,6 +430,9 @@ def import_product(
             records = [loader.build(model, row, f"{key} link") for row in links.get(key) or []]
             loader.create(model, records)
             counts[key] = len(records)
+        # The bulk helpers send no signal: chain every history row written above, in this
+        # transaction, so the audit trail never has an unchained row (21 CFR 11.10(e)).
+        audit.chain_pending(models=loader.written)
     except BaseException:
         for name in stored:
             default_storage.delete(name)
