@@ -38,20 +38,10 @@ class VersionedForm(forms.ModelForm):
         if self.instance.pk and getattr(self.instance, "status", "") == "approved":
             self.fields["change_reason"].required = True
 
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError back on the fields it names (or on the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                message = " ".join(error.messages)
-                if target is None and field not in ("__all__", None):
-                    message = f"{field.replace('_', ' ').capitalize()}: {message}"
-                form.add_error(target, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
+    def service_fields(self) -> dict:
+        """The record's fields as the service takes them: `version` and `change_reason` are
+        arguments of their own (see `riskbench.forms_flow.submit_versioned_form`)."""
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("version", "change_reason")}
 
 
 def level_choices(levels: list[dict]) -> list[tuple[str, str]]:
@@ -179,9 +169,7 @@ class HazardForm(VersionedForm):
                     self.initial[f"{prefix}probability"] = None
 
     def service_fields(self) -> dict:
-        data = {k: v for k, v in self.cleaned_data.items() if k not in ("version", "change_reason")}
-        data["category"] = self.category
-        return data
+        return {**super().service_fields(), "category": self.category}
 
     def fieldsets(self):
         """Groups of bound fields in display order, for the template."""

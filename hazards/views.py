@@ -21,7 +21,6 @@ from hazards.forms import (
     RiskControlForm,
     RiskPolicyForm,
     StatusForm,
-    add_service_errors,
 )
 from hazards.models import (
     Acceptability,
@@ -34,17 +33,10 @@ from hazards.models import (
     RiskPolicy,
 )
 from riskbench import navigation, roles
+from riskbench.forms_flow import submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
 from riskbench.services import StaleEditError
-
-
-def _stale(request, form, exc: StaleEditError):
-    """Refuse a stale edit: say who changed what; keep the user's input on screen."""
-    form.add_error(None, str(exc))
-    messages.error(request, "Not saved: the record changed while you were editing it.")
-    return exc.changes
-
 
 # --- Products -----------------------------------------------------------------------------------
 
@@ -92,26 +84,20 @@ def product_edit(request, slug):
     product = selectors.product_for(request, slug)
     roles.require_editor(request.user, product)
     form = ProductForm(request.POST or None, instance=product)
-    stale_changes = None
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        expected = data.pop("version")
-        reason = data.pop("change_reason")
-        try:
-            services.product_update(
-                product=product, by=request.user, reason=reason, expected_version=expected, **data
-            )
-        except StaleEditError as exc:
-            stale_changes = _stale(request, form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Scope and plan saved.")
-            return redirect("hazards:dashboard", slug)
+    submitted = submit_versioned_form(
+        request,
+        form,
+        lambda fields, reason, version: services.product_update(
+            product=product, by=request.user, reason=reason, expected_version=version, **fields
+        ),
+        success="Scope and plan saved.",
+    )
+    if submitted.saved:
+        return redirect("hazards:dashboard", slug)
     return render(
         request,
         "hazards/product_form.html",
-        {"product": product, "form": form, "stale_changes": stale_changes},
+        {"product": product, "form": form, "stale_changes": submitted.stale_changes},
     )
 
 
@@ -248,19 +234,16 @@ def hazard_create(request, slug):
     if category not in Category.values:
         category = Category.SAFETY
     form = HazardForm(request.POST or None, product=product, category=category)
-    if request.method == "POST" and form.is_valid():
-        try:
-            hazard = services.hazard_create(
-                product=product,
-                by=request.user,
-                reason=form.cleaned_data.get("change_reason") or "Created",
-                **form.service_fields(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{hazard.code} added to the hazard log.")
-            return redirect("hazards:hazard_detail", slug, hazard.code)
+    submitted = submit_versioned_form(
+        request,
+        form,
+        lambda fields, reason, _version: services.hazard_create(
+            product=product, by=request.user, reason=reason, **fields
+        ),
+        success=lambda hazard: f"{hazard.code} added to the hazard log.",
+    )
+    if submitted.saved:
+        return redirect("hazards:hazard_detail", slug, submitted.record.code)
     return render(
         request,
         "hazards/hazard_form.html",
@@ -275,23 +258,17 @@ def hazard_edit(request, slug, code):
     form = HazardForm(
         request.POST or None, instance=hazard, product=product, category=hazard.category
     )
-    stale_changes = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.hazard_update(
-                hazard=hazard,
-                by=request.user,
-                reason=form.cleaned_data.get("change_reason", ""),
-                expected_version=form.cleaned_data.get("version"),
-                fields=form.service_fields(),
-            )
-        except StaleEditError as exc:
-            stale_changes = _stale(request, form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{code} saved.")
-            return redirect("hazards:hazard_detail", slug, code)
+    submitted = submit_versioned_form(
+        request,
+        form,
+        # `fields=`: the model field `hazard` would clash with the service's `hazard` argument.
+        lambda fields, reason, version: services.hazard_update(
+            hazard=hazard, by=request.user, reason=reason, expected_version=version, fields=fields
+        ),
+        success=f"{code} saved.",
+    )
+    if submitted.saved:
+        return redirect("hazards:hazard_detail", slug, code)
     return render(
         request,
         "hazards/hazard_form.html",
@@ -300,7 +277,7 @@ def hazard_edit(request, slug, code):
             "form": form,
             "hazard": hazard,
             "category": hazard.category,
-            "stale_changes": stale_changes,
+            "stale_changes": submitted.stale_changes,
         },
     )
 
@@ -508,25 +485,23 @@ def control_create(request, slug):
     product = selectors.product_for(request, slug)
     roles.require_editor(request.user, product)
     form = RiskControlForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        data.pop("version", None)
-        reason = data.pop("change_reason", "") or "Created"
-        try:
-            control = services.control_create(
-                product=product, by=request.user, reason=reason, **data
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{control.code} recorded.")
-            hazard_code = request.GET.get("hazard")
-            if hazard_code:
-                hazard = product.hazards.filter(code=hazard_code).first()
-                if hazard:
-                    services.hazard_control_link(hazard=hazard, control=control, by=request.user)
-                    return redirect("hazards:hazard_detail", slug, hazard.code)
-            return redirect("hazards:control_detail", slug, control.code)
+    submitted = submit_versioned_form(
+        request,
+        form,
+        lambda fields, reason, _version: services.control_create(
+            product=product, by=request.user, reason=reason, **fields
+        ),
+        success=lambda control: f"{control.code} recorded.",
+    )
+    if submitted.saved:
+        control = submitted.record
+        hazard_code = request.GET.get("hazard")
+        if hazard_code:
+            hazard = product.hazards.filter(code=hazard_code).first()
+            if hazard:
+                services.hazard_control_link(hazard=hazard, control=control, by=request.user)
+                return redirect("hazards:hazard_detail", slug, hazard.code)
+        return redirect("hazards:control_detail", slug, control.code)
     return render(request, "hazards/control_form.html", {"product": product, "form": form})
 
 
@@ -535,26 +510,25 @@ def control_edit(request, slug, code):
     roles.require_editor(request.user, product)
     control = _control(product, code)
     form = RiskControlForm(request.POST or None, instance=control)
-    stale_changes = None
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        expected = data.pop("version")
-        reason = data.pop("change_reason")
-        try:
-            services.control_update(
-                control=control, by=request.user, reason=reason, expected_version=expected, **data
-            )
-        except StaleEditError as exc:
-            stale_changes = _stale(request, form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{code} saved.")
-            return redirect("hazards:control_detail", slug, code)
+    submitted = submit_versioned_form(
+        request,
+        form,
+        lambda fields, reason, version: services.control_update(
+            control=control, by=request.user, reason=reason, expected_version=version, **fields
+        ),
+        success=f"{code} saved.",
+    )
+    if submitted.saved:
+        return redirect("hazards:control_detail", slug, code)
     return render(
         request,
         "hazards/control_form.html",
-        {"product": product, "form": form, "control": control, "stale_changes": stale_changes},
+        {
+            "product": product,
+            "form": form,
+            "control": control,
+            "stale_changes": submitted.stale_changes,
+        },
     )
 
 
@@ -666,29 +640,23 @@ def policy_edit(request, pk):
         if not users_products or not all(roles.can_edit(request.user, p) for p in users_products):
             raise PermissionDenied("You may not change a policy used by products you don't edit.")
     form = RiskPolicyForm(request.POST or None, instance=policy)
-    stale_changes = None
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        expected = data.pop("version")
-        reason = data.pop("change_reason")
-        try:
-            services.policy_update(
-                policy=policy, by=request.user, reason=reason, expected_version=expected, **data
-            )
-        except StaleEditError as exc:
-            stale_changes = _stale(request, form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Risk policy saved; hazards re-evaluated against it.")
-            return redirect("hazards:policy_detail", pk)
+    submitted = submit_versioned_form(
+        request,
+        form,
+        lambda fields, reason, version: services.policy_update(
+            policy=policy, by=request.user, reason=reason, expected_version=version, **fields
+        ),
+        success="Risk policy saved; hazards re-evaluated against it.",
+    )
+    if submitted.saved:
+        return redirect("hazards:policy_detail", pk)
     return render(
         request,
         "hazards/policy_form.html",
         {
             "policy": policy,
             "form": form,
-            "stale_changes": stale_changes,
+            "stale_changes": submitted.stale_changes,
             "product": users_products[0] if users_products else None,
         },
     )

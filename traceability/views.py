@@ -17,10 +17,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from hazards import services as hazard_services
-from hazards.forms import StatusForm, add_service_errors
+from hazards.forms import StatusForm
 from hazards.models import Category, RiskControl
 from hazards.selectors import product_for
 from riskbench import roles
+from riskbench.forms_flow import add_service_errors
 from riskbench.history import versions
 from riskbench.models import Status
 from riskbench.services import StaleEditError
