@@ -9,7 +9,18 @@ reason, so each demo record starts with the history a quality engineer's record 
 Idempotent by code: an item is created only when no item with its code exists in the product,
 a link only when it is missing, a test run only when no run of that test has its CI reference,
 and status changes are applied only to items created in the same run. A second run therefore
-writes nothing (no new history rows) and never overwrites what a user changed in a demo product.
+writes nothing (no new history rows, signatures or baselines) and never overwrites what a user
+changed in a demo product.
+
+Approvals carry electronic signatures when the load has a `DemoSigner` — the demo login, whose
+password `loaddemo` knows (21 CFR 11.50, 11.70): the first approval of the run goes through
+`riskbench.signatures.record_sign`, which checks user ID and password; the following ones are
+signings of the same continuous session (11.200(a)(1)(i)) and are appended by
+`signature_create` after the same `record_set_status` approval. A product created by the run
+then gets a signed "Design freeze" baseline, taken before the demo's later edits so its diff
+shows them. Without a signer (demo logins disabled: the data are written by an inactive system
+account that has no password and is nobody — a signature is one individual's act, 11.100(a))
+approvals are status changes only, and the signature panel says they are unsigned.
 
 Layering: `hazards` must not depend on `traceability` (DESIGN.md §1). The demo loader is a
 composition root that seeds both apps, so it imports `traceability` lazily, here only.
@@ -34,7 +45,8 @@ from hazards.models import (
     RiskControl,
     RiskPolicy,
 )
-from riskbench.models import Status
+from riskbench import roles, signatures
+from riskbench.models import SignatureMeaning, Status
 from riskbench.services import link_review
 
 # Demo test runs are dated from this fixed instant, never from now(): two loads give the same
@@ -109,6 +121,68 @@ class LoadResult:
         return sum(self.created.values())
 
 
+DESIGN_FREEZE = "Design freeze"
+
+
+class DemoSigner:
+    """The demo user signing the demo's approvals, with the password `loaddemo` set for it.
+
+    The password is checked once, at the first signing of the run (`record_sign`: both
+    components, refusals counted and logged); later signings of the same run are a series in
+    one continuous session (21 CFR 11.200(a)(1)(i)) and skip the hash check, which costs a
+    third of a second each with the production password hasher.
+    """
+
+    def __init__(self, user, password: str):
+        self.user = user
+        self.password = password
+        self.checked = False
+
+    def start(self, product: Product) -> None:
+        """A fresh copy of the user for each product: role checks cache the memberships on the
+        user object, and the demo membership was just given."""
+        self.user = type(self.user)._default_manager.get(pk=self.user.pk)
+        if not roles.can_edit(self.user, product):  # who may sign its records
+            raise signatures.SignatureRefused(
+                f"{self.user.get_username()} cannot sign in {product}: not an editor there."
+            )
+
+    def approve(self, record, *, reason: str) -> None:
+        """Approve `record` (in review) with an "approved" signature, as the signature page
+        does; the approval check of `record_set_status` still applies."""
+        if not self.checked:
+            signatures.record_sign(
+                record=record,
+                by=self.user,
+                username=self.user.get_username(),
+                password=self.password,
+                meaning=SignatureMeaning.APPROVED,
+                reason=reason,
+            )
+            self.checked = True
+            return
+        current = services.record_set_status(
+            record=record,
+            status=Status.APPROVED,
+            by=self.user,
+            reason=f"Approved with electronic signature of {self.user.get_username()}",
+        )
+        signatures.signature_create(
+            record=current, by=self.user, meaning=SignatureMeaning.APPROVED, reason=reason
+        )
+
+    def sign(self, record, *, reason: str) -> None:
+        """Sign a record that needs no status change (a baseline) in the same session."""
+        if not self.checked:
+            signatures.check_credentials(
+                user=self.user, username=self.user.get_username(), password=self.password
+            )
+            self.checked = True
+        signatures.signature_create(
+            record=record, by=self.user, meaning=SignatureMeaning.APPROVED, reason=reason
+        )
+
+
 def default_policy() -> RiskPolicy:
     policy = (
         RiskPolicy.objects.filter(name__startswith="Default risk policy").order_by("pk").first()
@@ -122,9 +196,10 @@ def default_policy() -> RiskPolicy:
 class ProductLoader:
     """Loads one demo product module (see `traceability.demo` for the shape of the data)."""
 
-    def __init__(self, module, *, by, members=()):
+    def __init__(self, module, *, by, members=(), signer: DemoSigner | None = None):
         self.m = module
-        self.by = by
+        self.by = signer.user if signer else by
+        self.signer = signer
         self.members = list(members)
         self.doc = module.PRODUCT["document_number"]
         self.new_links: list = []  # links made in this run, reviewed if an end moves on
@@ -144,6 +219,9 @@ class ProductLoader:
                 )
                 self.result.count("products")
             self.memberships(product)
+            if self.signer:
+                self.signer.start(product)
+                self.by = self.signer.user
             controls = self.controls(product)
             hazards = self.hazards(product, controls)
             self.traceability(product, controls, hazards)
@@ -153,8 +231,9 @@ class ProductLoader:
 
     def set_status(self, record, target: str, *, what: str) -> None:
         """Walk a newly created record through the workflow to its demo status: draft → in
-        review → approved, as the workflow requires. Approval goes through `record_set_status`, so a hazard that fails the approval check
-        (ISO 14971 7.3, 7.4) stops the load instead of being approved."""
+        review → approved, as the workflow requires. Approval goes through `record_set_status`
+        (signed when there is a signer), so a hazard that fails the approval check (ISO 14971
+        7.3, 7.4) stops the load instead of being approved."""
         if target in (Status.IN_REVIEW, Status.APPROVED):
             record = services.record_set_status(
                 record=record,
@@ -163,12 +242,13 @@ class ProductLoader:
                 reason=f"Submitted for review: {what} complete ({self.doc})",
             )
         if target == Status.APPROVED:
-            services.record_set_status(
-                record=record,
-                status=Status.APPROVED,
-                by=self.by,
-                reason=f"Approved at risk review board, {self.doc}",
-            )
+            reason = f"Approved at risk review board, {self.doc}"
+            if self.signer:
+                self.signer.approve(record, reason=reason)
+            else:
+                services.record_set_status(
+                    record=record, status=Status.APPROVED, by=self.by, reason=reason
+                )
 
     def existing_links(self, model) -> set:
         """Keys of the product's links of one kind, read once (one query per link kind)."""
@@ -227,9 +307,7 @@ class ProductLoader:
             self.new_codes.add(control.code)
             self.result.count("controls")
             # Controls are approved before they are linked, so their links start clean.
-            self.set_status(
-                control, spec.get("status", Status.DRAFT), what="control"
-            )
+            self.set_status(control, spec.get("status", Status.DRAFT), what="control")
             controls[control.code] = RiskControl.objects.get(pk=control.pk)
         return controls
 
@@ -418,6 +496,7 @@ class ProductLoader:
                     cause=cause,
                 )
         self.new_links = []
+        self.design_freeze(product)
 
         # Edits made after the trace was built, as happen in real projects: the links that touch
         # the edited requirement become suspect until someone reviews them (a demo gap).
@@ -428,7 +507,29 @@ class ProductLoader:
                 )
                 self.result.count("later_changes")
 
+    def design_freeze(self, product) -> None:
+        """A signed baseline of the file as designed (ISO 14971 4.5; IEC 62304 8.1.3), taken
+        only in the run that created the product and only by a signer, never twice."""
+        if not (self.signer and self.result.created.get("products")):
+            return
+        from traceability.baselines.models import Baseline
+        from traceability.baselines.services import baseline_create
 
-def load_product(module, *, by, members=()) -> LoadResult:
+        if Baseline.objects.filter(product=product, name=DESIGN_FREEZE).exists():
+            return
+        reason = f"Design frozen at the risk review board, {self.doc}"
+        baseline = baseline_create(
+            product=product,
+            name=DESIGN_FREEZE,
+            by=self.by,
+            note="The risk management file as approved, before the later changes.",
+            reason=reason,
+            sign=False,  # signed just below, in the signer's session
+        )
+        self.signer.sign(baseline, reason=reason)
+        self.result.count("baselines")
+
+
+def load_product(module, *, by, members=(), signer: DemoSigner | None = None) -> LoadResult:
     """Load one demo product module; see `ProductLoader`."""
-    return ProductLoader(module, by=by, members=members).load()
+    return ProductLoader(module, by=by, members=members, signer=signer).load()

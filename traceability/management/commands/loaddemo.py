@@ -13,8 +13,10 @@ settings never enable it):
 The documented password is (re)set on each run only for accounts that loaddemo created itself
 (marked by an e-mail address at ``demo.riskbench.invalid``); an account of the same name made by
 someone else keeps its password. Both lines are printed on every run, because `make run` shows
-them to the developer. Without demo logins, the demo data are authored by the system user
-``riskbench-demo``, which has no usable password.
+them to the developer. The demo login also signs the demo's approvals and a "Design freeze"
+baseline per product (21 CFR 11.50), with the password set here. Without demo logins, the demo
+data are authored by the system user ``riskbench-demo``, which has no usable password and so
+signs nothing: its approvals are status changes only.
 """
 
 from django.conf import settings
@@ -26,7 +28,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from riskbench import roles
 from traceability.demo import PRODUCTS
-from traceability.demo.loader import load_product
+from traceability.demo.loader import DemoSigner, load_product
 
 DEMO_EMAIL_DOMAIN = "demo.riskbench.invalid"
 SYSTEM_USERNAME = "riskbench-demo"
@@ -80,18 +82,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = []
+        signer = None
         if settings.DEMO_LOGIN_ENABLED:
             for username, password, group, first, last, label in DEMO_LOGINS:
                 user, shown = ensure_login(username, password, group, first, last)
                 logins.append((label, user, shown))
-            author = logins[0][1]
+            _, author, password = logins[0]
             members = [user for _, user, _ in logins]
+            if password:  # an account loaddemo did not create keeps a password we do not know
+                signer = DemoSigner(author, password)
         else:
             author = ensure_system_user()
             members = []
 
         for module in PRODUCTS:
-            result = load_product(module, by=author, members=members)
+            result = load_product(module, by=author, members=members, signer=signer)
             if result.total:
                 details = ", ".join(f"{n} {kind}" for kind, n in result.created.items())
                 self.stdout.write(f"{result.product.slug}: created {details}")
