@@ -70,12 +70,6 @@ class SoftwareItemForm(VersionedForm):
             parents = parents.exclude(pk=self.instance.pk)
         self.fields["parent"].queryset = parents
 
-    def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("version", None)
-        data.pop("change_reason", None)
-        return data
-
 
 class RequirementForm(VersionedForm):
     class Meta:
@@ -94,12 +88,6 @@ class RequirementForm(VersionedForm):
         self.fields["parent"].queryset = parents
         self.fields["software_item"].queryset = product.software_items.order_by("code")
 
-    def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("version", None)
-        data.pop("change_reason", None)
-        return data
-
 
 class TestCaseForm(VersionedForm):
     __test__ = False
@@ -108,12 +96,6 @@ class TestCaseForm(VersionedForm):
         model = TestCase
         fields = ["title", "method", "level", "procedure"]
         widgets = {"procedure": forms.Textarea(attrs={"rows": 6})}
-
-    def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("version", None)
-        data.pop("change_reason", None)
-        return data
 
 
 class TestRunForm(forms.Form):

@@ -21,7 +21,7 @@ from hazards.forms import StatusForm
 from hazards.models import Category, RiskControl
 from hazards.selectors import product_for
 from riskbench import roles
-from riskbench.forms_flow import add_service_errors
+from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
 from riskbench.services import StaleEditError
@@ -68,32 +68,6 @@ def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _stale(request, form, exc: StaleEditError):
-    form.add_error(None, str(exc))
-    messages.error(request, "Not saved: the record changed while you were editing it.")
-    return exc.changes
-
-
-def _edit_page(request, *, product, form, save, template, context, success, redirect_to):
-    """POST of a create/edit form: call `save(form)` (a service) and report the outcome."""
-    stale_changes = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            record = save(form)
-        except StaleEditError as exc:
-            stale_changes = _stale(request, form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, success(record))
-            return redirect(redirect_to(record))
-    return render(
-        request,
-        template,
-        {"product": product, "form": form, "stale_changes": stale_changes, **context},
-    )
-
-
 # --- Software items and SOUP (IEC 62304 4.3, 5.3, 8.1.2) ----------------------------------------
 
 
@@ -132,20 +106,20 @@ def software_item_create(request, slug):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     form = SoftwareItemForm(request.POST or None, product=product)
-    return _edit_page(
+    submitted = submit_versioned_form(
         request,
-        product=product,
-        form=form,
-        save=lambda f: services.software_item_create(
-            product=product,
-            by=request.user,
-            reason=f.cleaned_data.get("change_reason") or "Created",
-            **f.service_fields(),
+        form,
+        lambda fields, reason, _version: services.software_item_create(
+            product=product, by=request.user, reason=reason, **fields
         ),
-        template="traceability/software_item_form.html",
-        context={},
         success=lambda item: f"{item.code} added to the architecture.",
-        redirect_to=lambda item: item.get_absolute_url(),
+    )
+    if submitted.saved:
+        return redirect(submitted.record.get_absolute_url())
+    return render(
+        request,
+        "traceability/software_item_form.html",
+        {"product": product, "form": form, "stale_changes": submitted.stale_changes},
     )
 
 
@@ -180,23 +154,25 @@ def software_item_edit(request, slug, code):
     roles.require_editor(request.user, product)
     item = _item(product, code)
     form = SoftwareItemForm(request.POST or None, instance=item, product=product)
-    return _edit_page(
+    submitted = submit_versioned_form(
         request,
-        product=product,
-        form=form,
-        save=lambda f: services.software_item_update(
-            item=item,
-            by=request.user,
-            reason=f.cleaned_data.get("change_reason", ""),
-            expected_version=f.cleaned_data.get("version"),
-            **f.service_fields(),
+        form,
+        lambda fields, reason, version: services.software_item_update(
+            item=item, by=request.user, reason=reason, expected_version=version, **fields
         ),
-        template="traceability/software_item_form.html",
-        context={"item": item},
-        success=lambda saved: f"{saved.code} saved.",
-        redirect_to=lambda saved: reverse(
-            "traceability:software_item_detail", args=[slug, saved.code]
-        ),
+        success=f"{code} saved.",
+    )
+    if submitted.saved:
+        return redirect("traceability:software_item_detail", slug, code)
+    return render(
+        request,
+        "traceability/software_item_form.html",
+        {
+            "product": product,
+            "form": form,
+            "item": item,
+            "stale_changes": submitted.stale_changes,
+        },
     )
 
 
@@ -288,12 +264,9 @@ def requirement_create(request, slug):
     form = RequirementForm(request.POST or None, product=product)
     control_code = request.GET.get("control", "")
 
-    def save(f):
+    def save(fields, reason, _version):
         requirement = services.requirement_create(
-            product=product,
-            by=request.user,
-            reason=f.cleaned_data.get("change_reason") or "Created",
-            **f.service_fields(),
+            product=product, by=request.user, reason=reason, **fields
         )
         control = product.controls.filter(code=control_code).first() if control_code else None
         if control is not None:
@@ -302,15 +275,20 @@ def requirement_create(request, slug):
             )
         return requirement
 
-    return _edit_page(
+    submitted = submit_versioned_form(
+        request, form, save, success=lambda requirement: f"{requirement.code} recorded."
+    )
+    if submitted.saved:
+        return redirect(submitted.record.get_absolute_url())
+    return render(
         request,
-        product=product,
-        form=form,
-        save=save,
-        template="traceability/requirement_form.html",
-        context={"control_code": control_code},
-        success=lambda r: f"{r.code} recorded.",
-        redirect_to=lambda r: r.get_absolute_url(),
+        "traceability/requirement_form.html",
+        {
+            "product": product,
+            "form": form,
+            "control_code": control_code,
+            "stale_changes": submitted.stale_changes,
+        },
     )
 
 
@@ -344,21 +322,29 @@ def requirement_edit(request, slug, code):
     roles.require_editor(request.user, product)
     requirement = _requirement(product, code)
     form = RequirementForm(request.POST or None, instance=requirement, product=product)
-    return _edit_page(
+    submitted = submit_versioned_form(
         request,
-        product=product,
-        form=form,
-        save=lambda f: services.requirement_update(
+        form,
+        lambda fields, reason, version: services.requirement_update(
             requirement=requirement,
             by=request.user,
-            reason=f.cleaned_data.get("change_reason", ""),
-            expected_version=f.cleaned_data.get("version"),
-            **f.service_fields(),
+            reason=reason,
+            expected_version=version,
+            **fields,
         ),
-        template="traceability/requirement_form.html",
-        context={"requirement": requirement},
-        success=lambda r: f"{r.code} saved; its links are now suspect until reviewed.",
-        redirect_to=lambda r: reverse("traceability:requirement_detail", args=[slug, r.code]),
+        success=f"{code} saved; its links are now suspect until reviewed.",
+    )
+    if submitted.saved:
+        return redirect("traceability:requirement_detail", slug, code)
+    return render(
+        request,
+        "traceability/requirement_form.html",
+        {
+            "product": product,
+            "form": form,
+            "requirement": requirement,
+            "stale_changes": submitted.stale_changes,
+        },
     )
 
 
@@ -499,12 +485,9 @@ def test_case_create(request, slug):
     form = TestCaseForm(request.POST or None)
     requirement_code = request.GET.get("requirement", "")
 
-    def save(f):
+    def save(fields, reason, _version):
         test_case = services.test_case_create(
-            product=product,
-            by=request.user,
-            reason=f.cleaned_data.get("change_reason") or "Created",
-            **f.service_fields(),
+            product=product, by=request.user, reason=reason, **fields
         )
         requirement = (
             product.requirements.filter(code=requirement_code).first() if requirement_code else None
@@ -515,15 +498,20 @@ def test_case_create(request, slug):
             )
         return test_case
 
-    return _edit_page(
+    submitted = submit_versioned_form(
+        request, form, save, success=lambda test_case: f"{test_case.code} recorded."
+    )
+    if submitted.saved:
+        return redirect(submitted.record.get_absolute_url())
+    return render(
         request,
-        product=product,
-        form=form,
-        save=save,
-        template="traceability/test_case_form.html",
-        context={"requirement_code": requirement_code},
-        success=lambda t: f"{t.code} recorded.",
-        redirect_to=lambda t: t.get_absolute_url(),
+        "traceability/test_case_form.html",
+        {
+            "product": product,
+            "form": form,
+            "requirement_code": requirement_code,
+            "stale_changes": submitted.stale_changes,
+        },
     )
 
 
@@ -560,21 +548,29 @@ def test_case_edit(request, slug, code):
     roles.require_editor(request.user, product)
     test_case = _test_case(product, code)
     form = TestCaseForm(request.POST or None, instance=test_case)
-    return _edit_page(
+    submitted = submit_versioned_form(
         request,
-        product=product,
-        form=form,
-        save=lambda f: services.test_case_update(
+        form,
+        lambda fields, reason, version: services.test_case_update(
             test_case=test_case,
             by=request.user,
-            reason=f.cleaned_data.get("change_reason", ""),
-            expected_version=f.cleaned_data.get("version"),
-            **f.service_fields(),
+            reason=reason,
+            expected_version=version,
+            **fields,
         ),
-        template="traceability/test_case_form.html",
-        context={"test_case": test_case},
-        success=lambda t: f"{t.code} saved; its links are now suspect until reviewed.",
-        redirect_to=lambda t: reverse("traceability:test_case_detail", args=[slug, t.code]),
+        success=f"{code} saved; its links are now suspect until reviewed.",
+    )
+    if submitted.saved:
+        return redirect("traceability:test_case_detail", slug, code)
+    return render(
+        request,
+        "traceability/test_case_form.html",
+        {
+            "product": product,
+            "form": form,
+            "test_case": test_case,
+            "stale_changes": submitted.stale_changes,
+        },
     )
 
 
