@@ -68,6 +68,23 @@ def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _delete_with_reason(request, code: str, delete, *, page: str, list_page: str):
+    """POST of a record's delete button. A reason is required (it stays in the history with
+    the deleted values, 21 CFR 11.10(e)); `delete(reason)` calls the service. Back to the
+    record's `page` when nothing was deleted, to the `list_page` when it was."""
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for the deletion.")
+        return redirect(page)
+    try:
+        delete(form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect(page)
+    messages.success(request, f"{code} deleted; its history is kept in the audit trail.")
+    return redirect(list_page)
+
+
 # --- Software items and SOUP (IEC 62304 4.3, 5.3, 8.1.2) ----------------------------------------
 
 
@@ -181,19 +198,13 @@ def software_item_delete(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     item = _item(product, code)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give a reason for the deletion.")
-        return redirect("traceability:software_item_detail", slug, code)
-    try:
-        services.software_item_delete(
-            item=item, by=request.user, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-        return redirect("traceability:software_item_detail", slug, code)
-    messages.success(request, f"{code} deleted; its history is kept in the audit trail.")
-    return redirect("traceability:software_item_list", slug)
+    return _delete_with_reason(
+        request,
+        code,
+        lambda reason: services.software_item_delete(item=item, by=request.user, reason=reason),
+        page=reverse("traceability:software_item_detail", args=[slug, code]),
+        list_page=reverse("traceability:software_item_list", args=[slug]),
+    )
 
 
 @require_POST
@@ -379,19 +390,15 @@ def requirement_delete(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     requirement = _requirement(product, code)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give a reason for the deletion.")
-        return redirect("traceability:requirement_detail", slug, code)
-    try:
-        services.requirement_delete(
-            requirement=requirement, by=request.user, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-        return redirect("traceability:requirement_detail", slug, code)
-    messages.success(request, f"{code} deleted; its history is kept in the audit trail.")
-    return redirect("traceability:requirement_list", slug)
+    return _delete_with_reason(
+        request,
+        code,
+        lambda reason: services.requirement_delete(
+            requirement=requirement, by=request.user, reason=reason
+        ),
+        page=reverse("traceability:requirement_detail", args=[slug, code]),
+        list_page=reverse("traceability:requirement_list", args=[slug]),
+    )
 
 
 @require_POST
@@ -579,19 +586,15 @@ def test_case_delete(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     test_case = _test_case(product, code)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give a reason for the deletion.")
-        return redirect("traceability:test_case_detail", slug, code)
-    try:
-        services.test_case_delete(
-            test_case=test_case, by=request.user, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-        return redirect("traceability:test_case_detail", slug, code)
-    messages.success(request, f"{code} deleted; its history is kept in the audit trail.")
-    return redirect("traceability:test_case_list", slug)
+    return _delete_with_reason(
+        request,
+        code,
+        lambda reason: services.test_case_delete(
+            test_case=test_case, by=request.user, reason=reason
+        ),
+        page=reverse("traceability:test_case_detail", args=[slug, code]),
+        list_page=reverse("traceability:test_case_list", args=[slug]),
+    )
 
 
 @require_POST
