@@ -85,6 +85,21 @@ def _delete_with_reason(request, code: str, delete, *, page: str, list_page: str
     return redirect(list_page)
 
 
+def _link_from_form(request, form, link, *, invalid: str) -> None:
+    """POST of a form that makes (or reviews) a trace link: `link(cleaned_data)` calls the
+    link service and returns what to tell the user. A choice the form refuses says `invalid`;
+    a link the service refuses says why. The caller redirects."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return
+    try:
+        text = link(form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, text)
+
+
 # --- Software items and SOUP (IEC 62304 4.3, 5.3, 8.1.2) ----------------------------------------
 
 
@@ -212,24 +227,20 @@ def software_item_link_hazard(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     item = _item(product, code)
+
+    def link(data):
+        services.software_item_hazard_link(
+            software_item=item,
+            hazard=data["hazard"],
+            cause_type=data["cause_type"],
+            cause=data["cause"],
+            by=request.user,
+            reason=data["reason"],
+        )
+        return f"{item.code} now contributes to {data['hazard'].code}."
+
     form = ItemHazardForm(request.POST, product=product)
-    if not form.is_valid():
-        messages.error(request, "Choose a hazard of this product and a cause.")
-    else:
-        hazard = form.cleaned_data["hazard"]
-        try:
-            services.software_item_hazard_link(
-                software_item=item,
-                hazard=hazard,
-                cause_type=form.cleaned_data["cause_type"],
-                cause=form.cleaned_data["cause"],
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        else:
-            messages.success(request, f"{item.code} now contributes to {hazard.code}.")
+    _link_from_form(request, form, link, invalid="Choose a hazard of this product and a cause.")
     return redirect("traceability:software_item_detail", slug, code)
 
 
@@ -406,22 +417,16 @@ def requirement_link_control(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     requirement = _requirement(product, code)
+
+    def link(data):
+        control = data["control"]
+        services.control_requirement_link(
+            control=control, requirement=requirement, by=request.user, reason=data["reason"]
+        )
+        return f"{control.code} is now implemented by {code}."
+
     form = LinkControlForm(request.POST, product=product)
-    if not form.is_valid():
-        messages.error(request, "Choose a risk control of this product.")
-    else:
-        control = form.cleaned_data["control"]
-        try:
-            services.control_requirement_link(
-                control=control,
-                requirement=requirement,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        else:
-            messages.success(request, f"{control.code} is now implemented by {code}.")
+    _link_from_form(request, form, link, invalid="Choose a risk control of this product.")
     return _back(request, reverse("traceability:requirement_detail", args=[slug, code]))
 
 
@@ -430,22 +435,16 @@ def requirement_link_test(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     requirement = _requirement(product, code)
+
+    def link(data):
+        test_case = data["test_case"]
+        services.requirement_test_link(
+            requirement=requirement, test_case=test_case, by=request.user, reason=data["reason"]
+        )
+        return f"{code} is now verified by {test_case.code}."
+
     form = LinkTestForm(request.POST, product=product)
-    if not form.is_valid():
-        messages.error(request, "Choose a test case of this product.")
-    else:
-        test_case = form.cleaned_data["test_case"]
-        try:
-            services.requirement_test_link(
-                requirement=requirement,
-                test_case=test_case,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        else:
-            messages.success(request, f"{code} is now verified by {test_case.code}.")
+    _link_from_form(request, form, link, invalid="Choose a test case of this product.")
     return _back(request, reverse("traceability:requirement_detail", args=[slug, code]))
 
 
@@ -602,22 +601,16 @@ def test_case_link_requirement(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     test_case = _test_case(product, code)
+
+    def link(data):
+        requirement = data["requirement"]
+        services.requirement_test_link(
+            requirement=requirement, test_case=test_case, by=request.user, reason=data["reason"]
+        )
+        return f"{code} now verifies {requirement.code}."
+
     form = LinkRequirementForm(request.POST, product=product)
-    if not form.is_valid():
-        messages.error(request, "Choose a requirement of this product.")
-    else:
-        requirement = form.cleaned_data["requirement"]
-        try:
-            services.requirement_test_link(
-                requirement=requirement,
-                test_case=test_case,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        else:
-            messages.success(request, f"{code} now verifies {requirement.code}.")
+    _link_from_form(request, form, link, invalid="Choose a requirement of this product.")
     return redirect("traceability:test_case_detail", slug, code)
 
 
@@ -633,22 +626,18 @@ def test_case_link_control(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     test_case = _test_case(product, code)
+
+    def link(data):
+        control, aspect = data["control"], data["aspect"]
+        CONTROL_TEST_SERVICES[aspect](
+            control=control, test_case=test_case, by=request.user, reason=data["reason"]
+        )
+        return f"{code} now verifies the {aspect} of {control.code}."
+
     form = ControlTestLinkForm(request.POST, product=product)
-    if not form.is_valid():
-        messages.error(request, "Choose a risk control and what the test verifies.")
-    else:
-        control, aspect = form.cleaned_data["control"], form.cleaned_data["aspect"]
-        try:
-            CONTROL_TEST_SERVICES[aspect](
-                control=control,
-                test_case=test_case,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        else:
-            messages.success(request, f"{code} now verifies the {aspect} of {control.code}.")
+    _link_from_form(
+        request, form, link, invalid="Choose a risk control and what the test verifies."
+    )
     return redirect("traceability:test_case_detail", slug, code)
 
 
@@ -723,22 +712,16 @@ def control_link_requirement(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     control = get_object_or_404(RiskControl, product=product, code=code)
+
+    def link(data):
+        requirement = data["requirement"]
+        services.control_requirement_link(
+            control=control, requirement=requirement, by=request.user, reason=data["reason"]
+        )
+        return f"{code} is now implemented by {requirement.code}."
+
     form = LinkRequirementForm(request.POST, product=product)
-    if not form.is_valid():
-        messages.error(request, "Choose a requirement of this product.")
-    else:
-        requirement = form.cleaned_data["requirement"]
-        try:
-            services.control_requirement_link(
-                control=control,
-                requirement=requirement,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        else:
-            messages.success(request, f"{code} is now implemented by {requirement.code}.")
+    _link_from_form(request, form, link, invalid="Choose a requirement of this product.")
     return redirect("hazards:control_detail", slug, code)
 
 
@@ -747,24 +730,16 @@ def control_link_test(request, slug, code):
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
     control = get_object_or_404(RiskControl, product=product, code=code)
+
+    def link(data):
+        test_case, aspect = data["test_case"], data["aspect"]
+        CONTROL_TEST_SERVICES[aspect](
+            control=control, test_case=test_case, by=request.user, reason=data["reason"]
+        )
+        return f"The {aspect} of {code} is now verified by {test_case.code}."
+
     form = TestControlLinkForm(request.POST, product=product)
-    if not form.is_valid():
-        messages.error(request, "Choose a test case and what it verifies.")
-    else:
-        test_case, aspect = form.cleaned_data["test_case"], form.cleaned_data["aspect"]
-        try:
-            CONTROL_TEST_SERVICES[aspect](
-                control=control,
-                test_case=test_case,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        else:
-            messages.success(
-                request, f"The {aspect} of {code} is now verified by {test_case.code}."
-            )
+    _link_from_form(request, form, link, invalid="Choose a test case and what it verifies.")
     return redirect("hazards:control_detail", slug, code)
 
 
@@ -818,18 +793,13 @@ def suspect_link_clear(request, slug, kind, link_id):
     roles.require_editor(request.user, product)
     all_kinds = {k: services.link_model_for(k) for k in tg.LINK_KINDS}
     link = _product_link(product, kind, link_id, all_kinds)
+
+    def review(data):
+        services.trace_link_review(link=link, by=request.user, reason=data["reason"])
+        return f"Reviewed and cleared: {link}."
+
     form = ReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Say why the link still holds.")
-    else:
-        try:
-            services.trace_link_review(
-                link=link, by=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        else:
-            messages.success(request, f"Reviewed and cleared: {link}.")
+    _link_from_form(request, form, review, invalid="Say why the link still holds.")
     return _back(request, reverse("traceability:suspect_links", args=[slug]))
 
 
