@@ -478,6 +478,7 @@ class _Levels:
     def __init__(self, policy: risk.PolicyData):
         self.policy = policy
         self.cache: dict[tuple[str, str], tuple[dict[str, int], list[int]]] = {}
+        self.parsed: dict[tuple[str, str, str], int] = {}  # (scale, category, cell) → level
 
     def scale(self, scale: str, category: str) -> tuple[dict[str, int], list[int]]:
         key = (scale, category)
@@ -545,8 +546,18 @@ def _load_context(product: Product) -> _Context:
 
 
 def _parse_level(column: Column, raw: str, category: str, ctx: _Context):
+    """The policy level a cell names; a cell text seen before on the same scale is looked up
+    (a 10,000-row sheet repeats a handful of values), errors are raised every time."""
     if raw == "":
         return None
+    key = (column.scale, category, raw)
+    parsed = ctx.levels.parsed.get(key)
+    if parsed is None:
+        parsed = ctx.levels.parsed[key] = _parse_level_text(column, raw, category, ctx)
+    return parsed
+
+
+def _parse_level_text(column: Column, raw: str, category: str, ctx: _Context) -> int:
     lookup, values = ctx.levels.scale(column.scale, category)
     text = normalise_header(raw)
     if re.fullmatch(r"\d+(\.0+)?", raw.strip()):
