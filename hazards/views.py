@@ -282,20 +282,16 @@ def hazard_edit(request, slug, code):
     )
 
 
-@require_POST
-def hazard_status(request, slug, code):
-    """Submit for review or return to draft. Approval requires an electronic signature and is
-    done on the signature form (riskbench signatures)."""
-    product = selectors.product_for(request, slug)
-    roles.require_editor(request.user, product)
-    hazard = _hazard(product, code)
+def change_status(request, record) -> None:
+    """Submit for review or return to draft from a status form, with a message either way.
+    Approval needs an electronic signature and is done on the signature form instead."""
     form = StatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a status.")
-        return redirect("hazards:hazard_detail", slug, code)
+        return
     try:
         services.record_set_status(
-            record=hazard,
+            record=record,
             status=form.cleaned_data["status"],
             by=request.user,
             reason=form.cleaned_data["reason"],
@@ -304,7 +300,15 @@ def hazard_status(request, slug, code):
     except (StaleEditError, ValidationError) as exc:
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
     else:
-        messages.success(request, f"{code} is now {Status(form.cleaned_data['status']).label}.")
+        status = Status(form.cleaned_data["status"]).label
+        messages.success(request, f"{record.code} is now {status}.")
+
+
+@require_POST
+def hazard_status(request, slug, code):
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    change_status(request, _hazard(product, code))
     return redirect("hazards:hazard_detail", slug, code)
 
 
@@ -536,21 +540,7 @@ def control_edit(request, slug, code):
 def control_status(request, slug, code):
     product = selectors.product_for(request, slug)
     roles.require_editor(request.user, product)
-    control = _control(product, code)
-    form = StatusForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_set_status(
-                record=control,
-                status=form.cleaned_data["status"],
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except (StaleEditError, ValidationError) as exc:
-            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
-        else:
-            messages.success(request, f"{code} status changed.")
+    change_status(request, _control(product, code))
     return redirect("hazards:control_detail", slug, code)
 
 

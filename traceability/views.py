@@ -16,15 +16,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from hazards import services as hazard_services
 from hazards.forms import StatusForm
 from hazards.models import Category, RiskControl
 from hazards.selectors import product_for
+from hazards.views import change_status
 from riskbench import roles
 from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
-from riskbench.services import StaleEditError
 from traceability import graph as tg
 from traceability import selectors, services
 from traceability.forms import (
@@ -375,24 +374,7 @@ def requirement_status(request, slug, code):
     """Submit for review or return to draft (approval is signed on the signature page)."""
     product = product_for(request, slug)
     roles.require_editor(request.user, product)
-    requirement = _requirement(product, code)
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a status.")
-    else:
-        try:
-            hazard_services.record_set_status(
-                record=requirement,
-                status=form.cleaned_data["status"],
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except (StaleEditError, ValidationError) as exc:
-            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
-        else:
-            label = Status(form.cleaned_data["status"]).label
-            messages.success(request, f"{code} is now {label}.")
+    change_status(request, _requirement(product, code))
     return redirect("traceability:requirement_detail", slug, code)
 
 
