@@ -6,7 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from hazards.forms import VersionedForm
+from hazards.forms import (
+    ReasonForm,  # noqa: F401 - one reason form for both apps
+    VersionedForm,
+)
 from hazards.models import Hazard, Product, RiskControl
 from traceability.models import (
     CauseType,
@@ -189,7 +192,3 @@ class ReviewForm(forms.Form):
     """Clearing a suspect link needs a reason (kept in the link's history)."""
 
     reason = forms.CharField(max_length=500, label="Why the link still holds")
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=100, label="Reason")
