@@ -38,6 +38,29 @@ PRIVACY_FIELDS = ("data_elements", "linddun_category")
 SAFETY_FIELDS = ("p1", "p2", "residual_p1", "residual_p2")
 
 
+def _score_cvss(hazard: Hazard, prefix: str, policy: risk.PolicyData):
+    """Score the row's (initial or residual) CVSS vector and store it in canonical form."""
+    vector = getattr(hazard, f"{prefix}cvss_vector")
+    if hazard.category != Category.SECURITY or not vector:
+        return None
+    try:
+        score = risk.score_cvss(vector, policy.exploitability_levels)
+    except risk.RiskError as exc:
+        raise risk.RiskError(f"{prefix}{exc.field}", exc.message) from exc
+    setattr(hazard, f"{prefix}cvss_vector", score.vector)
+    return score
+
+
+def _entered_likelihood(hazard: Hazard, prefix: str, cvss) -> int | None:
+    """The likelihood axis when it is not derived from P1 × P2: the CVSS exploitability, or
+    the level entered directly (privacy, or security/safety without vector or P1/P2)."""
+    if cvss is not None:
+        return cvss.exploitability
+    if getattr(hazard, f"{prefix}p1") is not None:
+        return None
+    return getattr(hazard, f"{prefix}probability")
+
+
 def apply_estimates(hazard: Hazard, policy: risk.PolicyData) -> None:
     """Derive probability, risk index and acceptability (initial and residual) from the inputs.
 
@@ -54,20 +77,18 @@ def apply_estimates(hazard: Hazard, policy: risk.PolicyData) -> None:
             setattr(hazard, name, None)
     hazard.cvss_base_score = None
     try:
-        if category == Category.SECURITY and hazard.cvss_vector:
-            score = risk.score_cvss(hazard.cvss_vector, policy.exploitability_levels)
-            hazard.cvss_vector = score.vector
-            hazard.cvss_base_score = Decimal(str(score.base_score))
+        # Each CVSS vector is scored once; its exploitability is the likelihood axis.
+        initial_cvss = _score_cvss(hazard, "", policy)
+        residual_cvss = _score_cvss(hazard, "residual_", policy)
+        if initial_cvss:
+            hazard.cvss_base_score = Decimal(str(initial_cvss.base_score))
         initial = risk.estimate(
             policy,
             category,
             hazard.severity,
             p1=hazard.p1,
             p2=hazard.p2,
-            likelihood=None
-            if (hazard.p1 is not None or (category == Category.SECURITY and hazard.cvss_vector))
-            else hazard.probability,
-            cvss_vector=hazard.cvss_vector,
+            likelihood=_entered_likelihood(hazard, "", initial_cvss),
         )
         residual = risk.estimate(
             policy,
@@ -75,20 +96,9 @@ def apply_estimates(hazard: Hazard, policy: risk.PolicyData) -> None:
             hazard.residual_severity,
             p1=hazard.residual_p1,
             p2=hazard.residual_p2,
-            likelihood=None
-            if (
-                hazard.residual_p1 is not None
-                or (category == Category.SECURITY and hazard.residual_cvss_vector)
-            )
-            else hazard.residual_probability,
-            cvss_vector=hazard.residual_cvss_vector,
+            likelihood=_entered_likelihood(hazard, "residual_", residual_cvss),
             prefix="residual_",
         )
-        if category == Category.SECURITY and hazard.residual_cvss_vector:
-            # Valid (estimate() scored it): store it in canonical form like the initial one.
-            hazard.residual_cvss_vector = risk.score_cvss(
-                hazard.residual_cvss_vector, policy.exploitability_levels
-            ).vector
     except risk.RiskError as exc:
         raise ValidationError({exc.field: exc.message}) from exc
     hazard.probability = initial.probability
