@@ -4,8 +4,6 @@ value)."""
 
 from dataclasses import dataclass
 
-IGNORED_FIELDS = {"updated_at", "created_at"}
-
 
 @dataclass(frozen=True)
 class FieldChange:
@@ -28,56 +26,41 @@ class Version:
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 
 
-def _label(model, name):
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:  # noqa: BLE001 - a field removed since; show its raw name
-        return name
+# Bookkeeping that changes on every save and says nothing about the content.
+BOOKKEEPING_FIELDS = {"id", "version", "updated_at", "created_at"}
 
 
-def _value(row, name):
-    value = getattr(row, name, None)
-    try:
-        field = row._meta.get_field(name)
-    except Exception:  # noqa: BLE001
-        field = None
-    if field is not None and field.choices and value not in (None, ""):
-        return str(dict(field.flatchoices).get(value, value))
+def changed_fields(old, new):
+    """(field, value before, value after) for every stored field whose value differs between two
+    versions of a record (model instances or history rows) — derived, non-editable fields
+    included, which simple-history's `diff_against` would skip. Compares raw stored values
+    (`attname`), so no related object is loaded."""
+    for field in new._meta.concrete_fields:
+        if field.name in BOOKKEEPING_FIELDS or field.name.startswith("history_"):
+            continue
+        if not hasattr(old, field.attname):
+            continue
+        before, after = getattr(old, field.attname), getattr(new, field.attname)
+        if before != after:
+            yield field, before, after
+
+
+def _display(field, value) -> str:
+    """A value as a person reads it: choice labels, "—" for empty, related records by key."""
     if value in (None, "", []):
         return "—"
+    if field.is_relation:
+        return f"{field.related_model._meta.verbose_name} #{value}"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
     return str(value)
 
 
-def _changed_fields(model, previous, row) -> list[FieldChange]:
-    """Compare two history rows field by field — including derived, non-editable fields such as
-    the evaluated acceptability, which simple-history's `diff_against` would skip."""
-    changes = []
-    for field in model._meta.concrete_fields:
-        name = field.attname
-        if field.name in IGNORED_FIELDS or field.name == "version" or field.primary_key:
-            continue
-        before, after = getattr(previous, name, None), getattr(row, name, None)
-        if before == after:
-            continue
-        if field.is_relation:
-            # Show the key, not the related object: no query per row of the history page.
-            noun = field.related_model._meta.verbose_name
-            changes.append(
-                FieldChange(
-                    _label(model, field.name),
-                    f"{noun} #{before}" if before is not None else "—",
-                    f"{noun} #{after}" if after is not None else "—",
-                )
-            )
-        else:
-            changes.append(
-                FieldChange(
-                    _label(model, field.name),
-                    _value(previous, field.name),
-                    _value(row, field.name),
-                )
-            )
-    return changes
+def _changed_fields(previous, row) -> list[FieldChange]:
+    return [
+        FieldChange(str(field.verbose_name), _display(field, before), _display(field, after))
+        for field, before, after in changed_fields(previous, row)
+    ]
 
 
 def versions(record, limit: int | None = None) -> list[Version]:
@@ -88,11 +71,10 @@ def versions(record, limit: int | None = None) -> list[Version]:
     rows = list(
         record.history.select_related("history_user").order_by("history_date", "history_id")
     )
-    model = type(record)
     result = []
     previous = None
     for row in rows:
-        changes = _changed_fields(model, previous, row) if previous is not None else []
+        changes = _changed_fields(previous, row) if previous is not None else []
         user = row.history_user
         result.append(
             Version(

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from riskbench.history import changed_fields
 from riskbench.models import Status, TraceLink
 
 
@@ -37,24 +38,14 @@ class StaleEditError(Exception):
         )
 
 
-def _display(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return str(value)
-
-
 def diff_versions(old, new) -> list[tuple[str, str, str]]:
-    """Field-by-field differences between two objects (model instances or history rows)."""
-    changes = []
-    for f in new._meta.concrete_fields if hasattr(new, "_meta") else []:
-        if f.name in {"id", "version", "updated_at", "created_at"} or f.name.startswith("history_"):
-            continue
-        if not hasattr(old, f.attname):
-            continue
-        before, after = getattr(old, f.attname), getattr(new, f.attname)
-        if before != after:
-            changes.append((str(f.verbose_name), _display(before), _display(after)))
-    return changes
+    """Field-by-field differences between two objects (model instances or history rows), with
+    raw values: what the stale-edit message lists."""
+    return [
+        (str(field.verbose_name), "—" if before in (None, "") else str(before),
+         "—" if after in (None, "") else str(after))
+        for field, before, after in changed_fields(old, new)
+    ]  # fmt: skip
 
 
 def lock_for_edit(instance, expected_version: int | None):
