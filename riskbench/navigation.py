@@ -12,6 +12,8 @@ PRODUCT_NAV = [
     ("Tests", "traceability:test_case_list"),
     ("Traceability matrix", "traceability:matrix"),
     ("Coverage", "traceability:coverage"),
+    ("Impact", "traceability:impact_start"),
+    ("Suspect links", "traceability:suspect_links"),
     ("Baselines", "baselines:list"),
     ("Dossier", "dossier:list"),
     ("Import / export", "integrations:index"),
@@ -36,3 +38,7 @@ SEARCH_PROVIDERS = [
     "hazards.selectors.search_register",
     "traceability.selectors.search_traceability",
 ]
+
+# Dotted path of a callable `(product) -> obj` with `.hazards` and `.controls` (pk → "verified" |
+# "partly" | "failed" | "none"): the verification column of the hazard log and controls list.
+VERIFICATION_STATES = "traceability.verification.product_states"
