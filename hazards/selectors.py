@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -21,13 +22,20 @@ def product_for(request, slug: str) -> Product:
     return product
 
 
+def _count(model_qs):
+    """A correlated COUNT subquery per product: annotating several reverse relations with
+    Count() would join them and multiply the rows (hazards × controls)."""
+    counted = model_qs.filter(product=OuterRef("pk")).order_by().values("product")
+    return Subquery(counted.annotate(n=Count("pk")).values("n")[:1])
+
+
 def products_for_user(user):
     qs = Product.objects.all() if user.is_superuser else user.products.all()
     return qs.annotate(
-        hazard_count=Count("hazards", distinct=True),
-        control_count=Count("controls", distinct=True),
-        unacceptable_residual=Count(
-            "hazards", filter=Q(hazards__residual_acceptability="unacceptable"), distinct=True
+        hazard_count=Coalesce(_count(Hazard.objects.all()), 0),
+        control_count=Coalesce(_count(RiskControl.objects.all()), 0),
+        unacceptable_residual=Coalesce(
+            _count(Hazard.objects.filter(residual_acceptability="unacceptable")), 0
         ),
     ).order_by("name")
 

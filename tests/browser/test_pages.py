@@ -1,0 +1,128 @@
+"""Every main page, in Chromium: no Content-Security-Policy violation in the console, no
+serious or critical axe-core finding, and a layout that fits at 1366×768 and 1920×1080 (the
+page never scrolls sideways; a table fits its box or scrolls inside it with a sticky header
+row and first column)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.conftest import WIDTHS
+
+P = "/p/aurora-insulin-pump"
+MAIN_PAGES = [
+    ("products", "/"),
+    ("dashboard", f"{P}/"),
+    ("hazard log", f"{P}/hazards/"),
+    ("hazard log, reversed sort", f"{P}/hazards/?sort=-residual"),
+    ("hazard detail", f"{P}/hazards/HAZ-001/"),
+    ("new safety hazard", f"{P}/hazards/new/?category=safety"),
+    ("hazard history", f"{P}/hazards/HAZ-001/history/"),
+    ("risk controls", f"{P}/controls/"),
+    ("risk control detail", f"{P}/controls/RC-001/"),
+    ("software items", f"{P}/software/"),
+    ("requirements", f"{P}/requirements/"),
+    ("requirement detail", f"{P}/requirements/SRS-001/"),
+    ("tests", f"{P}/tests/"),
+    ("test detail", f"{P}/tests/TC-001/"),
+    ("traceability matrix", f"{P}/matrix/"),
+    ("coverage", f"{P}/coverage/"),
+    ("impact analysis", f"{P}/impact/?q=bolus"),
+    ("impact of a hazard", f"{P}/impact/hazard/HAZ-001/"),
+    ("suspect links", f"{P}/suspect-links/"),
+    ("baselines", f"{P}/baselines/"),
+    ("dossier", f"{P}/dossier/"),
+    ("import / export", f"{P}/io/"),
+    ("risk policy", f"{P}/policy/"),
+    ("search", f"{P}/search/?q=bolus"),
+    ("audit trail", "/audit/"),
+    ("access log", "/audit/access/"),
+    ("matrix of 1,000 hazards", "/p/synthetic-1000/matrix/"),
+    ("hazard log of 1,000 hazards", "/p/synthetic-1000/hazards/"),
+]
+
+LAYOUT_JS = """
+() => {
+  const problems = [];
+  const doc = document.scrollingElement;
+  if (doc.scrollWidth > window.innerWidth) {
+    problems.push(`page scrolls sideways: ${doc.scrollWidth} > ${window.innerWidth}`);
+  }
+  const name = (table) => (table.closest("section, .card, main")?.querySelector("h1, h2, h3")?.textContent || "").trim().slice(0, 40)
+    + " / " + (table.querySelector("caption, th")?.textContent || "").trim().slice(0, 30);
+  for (const table of document.querySelectorAll("main table")) {
+    if (table.parentElement.closest("table")) continue;  // a table inside a cell
+    let box = table.parentElement;
+    while (box && box !== document.body && getComputedStyle(box).overflowX === "visible") {
+      box = box.parentElement;
+    }
+    const scrolls = box && box !== document.body && ["auto", "scroll"].includes(getComputedStyle(box).overflowX);
+    const room = (box && box !== document.body ? box : table.parentElement).clientWidth;
+    const width = Math.ceil(table.getBoundingClientRect().width);
+    if (width <= room + 1) continue;
+    if (!scrolls) { problems.push(`table clipped (${width} > ${room}): ${name(table)}`); continue; }
+    const head = table.querySelector("thead th");
+    const first = table.querySelector("tbody tr > :first-child");
+    if (!head || getComputedStyle(head).position !== "sticky") {
+      problems.push(`scrolling table without a sticky header: ${name(table)}`);
+    }
+    if (!first || getComputedStyle(first).position !== "sticky") {
+      problems.push(`scrolling table without a sticky first column: ${name(table)}`);
+    }
+  }
+  return problems;
+}
+"""
+
+AXE_RESULTS: dict[str, dict] = {}
+
+
+def serious(results) -> list[dict]:
+    return [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture(scope="module")
+def axe():
+    return Axe()
+
+
+@pytest.mark.parametrize(("name", "path"), MAIN_PAGES, ids=[n for n, _ in MAIN_PAGES])
+def test_main_page_is_clean(open_page, axe, name, path):
+    page = open_page(width=WIDTHS[0][0], height=WIDTHS[0][1])
+    response = page.goto(path)
+    assert response.status == 200, (path, response.status)
+    policy = {d.strip() for d in response.headers.get("content-security-policy", "").split(";")}
+    assert {"default-src 'self'", "script-src 'self'", "style-src 'self'"} <= policy, policy
+    layout = {}
+    for width, height in WIDTHS:
+        page.set_viewport_size({"width": width, "height": height})
+        layout[f"{width}x{height}"] = page.evaluate(LAYOUT_JS)
+    page.set_viewport_size({"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
+    results = axe.run(page)
+    found = serious(results)
+    AXE_RESULTS[name] = {
+        "path": path,
+        "violations": len(results.response["violations"]),
+        "serious_or_critical": [f"{v['id']} ({v['impact']}, {len(v['nodes'])})" for v in found],
+        "minor_or_moderate": [
+            f"{v['id']} ({v['impact']})"
+            for v in results.response["violations"]
+            if v["impact"] not in ("serious", "critical")
+        ],
+    }
+    assert not page.problems.csp_violations, page.problems.csp_violations
+    assert not [m for m in page.problems.messages if "Failed to load" in m], page.problems.messages
+    assert not any(layout.values()), layout
+    assert not found, results.generate_report()
+
+
+def test_write_axe_summary():
+    """Keeps the per-page axe results where `make test` can print them (closing note)."""
+    out = os.environ.get("RISKBENCH_AXE_REPORT")
+    if out and AXE_RESULTS:
+        with open(out, "w", encoding="utf-8") as fh:
+            json.dump(AXE_RESULTS, fh, indent=1)
