@@ -89,7 +89,8 @@ def _manage(env, *args, timeout=600):
     )
 
 
-SEED = """
+SEED = (
+    """
 import sys
 sys.path.insert(0, "bench")
 import django
@@ -102,7 +103,9 @@ for name in ("demo", "auditor"):
     membership = Membership(product=product, user=get_user_model().objects.get(username=name))
     membership._change_reason = "Browser tests: access to the synthetic product"
     membership.save()
-""" % SYNTHETIC_SLUG  # noqa: UP031 - a script, not a message
+"""
+    % SYNTHETIC_SLUG
+)  # noqa: UP031 - a script, not a message
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +178,8 @@ def task_worker(server_env):
     env, root = server_env
     log = (root / "worker.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.5", "--no-reload", "--no-startup-delay"],
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.5", "--no-reload"]
+        + ["--no-startup-delay"],
         cwd=ROOT,
         env=env,
         stdout=log,
