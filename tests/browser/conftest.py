@@ -89,8 +89,7 @@ def _manage(env, *args, timeout=600):
     )
 
 
-SEED = (
-    """
+SEED = f"""
 import sys
 sys.path.insert(0, "bench")
 import django
@@ -98,14 +97,12 @@ django.setup()
 from django.contrib.auth import get_user_model
 from hazards.models import Membership
 from synthetic import generate_product
-product = generate_product(1000, slug="%s", chain=False)
+product = generate_product(1000, slug="{SYNTHETIC_SLUG}", chain=False)
 for name in ("demo", "auditor"):
     membership = Membership(product=product, user=get_user_model().objects.get(username=name))
     membership._change_reason = "Browser tests: access to the synthetic product"
     membership.save()
 """
-    % SYNTHETIC_SLUG
-)  # noqa: UP031 - a script, not a message
 
 
 @pytest.fixture(scope="session")

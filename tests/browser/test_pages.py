@@ -46,7 +46,11 @@ MAIN_PAGES = [
     ("hazard log of 1,000 hazards", "/p/synthetic-1000/hazards/"),
 ]
 
-LAYOUT_JS = (Path(__file__).parent / "layout.js").read_text(encoding="utf-8")
+LAYOUT_JS = "\n".join(
+    line
+    for line in (Path(__file__).parent / "layout.js").read_text(encoding="utf-8").splitlines()
+    if not line.startswith("//")
+)
 
 AXE_RESULTS: dict[str, dict] = {}
 
