@@ -287,6 +287,8 @@ class JSONListField(forms.CharField):
         return value
 
     def to_python(self, value):
+        if isinstance(value, list):
+            return value
         value = super().to_python(value)
         try:
             return json.loads(value)
@@ -294,15 +296,131 @@ class JSONListField(forms.CharField):
             raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
 
 
+MAX_ROWS = 20  # a posted row count beyond this is not a scale anybody edits by hand
+
+
+def _posted_count(data, key: str) -> int | None:
+    raw = str(data.get(key, "")).strip()
+    return min(int(raw), MAX_ROWS) if raw.isdigit() else None
+
+
+class ScaleWidget(forms.Widget):
+    """A scale of the policy as editable rows (number, name, description and, for
+    exploitability, the CVSS threshold). Rows are numbered 1..n by their position; the row
+    count travels in `<name>-count`. A JSON list posted as `<name>` (scripts, old forms) is
+    still read."""
+
+    template_name = "hazards/widgets/scale.html"
+
+    def __init__(self, extra: tuple[str, str] | None = None, attrs=None):
+        super().__init__(attrs)
+        self.extra = extra  # (key, column label), e.g. ("min_esc", "CVSS exploitability ≥")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                value = []
+        levels = value if isinstance(value, list) else []
+        context["widget"]["rows"] = [
+            {
+                "index": i,
+                "number": i + 1,
+                "name": level.get("name", "") if isinstance(level, dict) else "",
+                "description": level.get("description", "") if isinstance(level, dict) else "",
+                "extra": level.get(self.extra[0], "") if self.extra and isinstance(level, dict)
+                else "",
+            }
+            for i, level in enumerate(levels)
+        ]  # fmt: skip
+        context["widget"]["count"] = len(levels)
+        context["widget"]["extra"] = self.extra
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        count = _posted_count(data, f"{name}-count")
+        if count is None:
+            return data.get(name)
+        levels = []
+        for i in range(count):
+            level = {
+                "value": i + 1,
+                "name": str(data.get(f"{name}-{i}-name", "")).strip(),
+                "description": str(data.get(f"{name}-{i}-description", "")).strip(),
+            }
+            if self.extra:
+                raw = str(data.get(f"{name}-{i}-{self.extra[0]}", "")).strip()
+                try:
+                    level[self.extra[0]] = float(raw)
+                except ValueError:
+                    level[self.extra[0]] = raw
+            levels.append(level)
+        return levels
+
+    def value_omitted_from_data(self, data, files, name):
+        return f"{name}-count" not in data and name not in data
+
+    @staticmethod
+    def post_data(name: str, levels: list[dict], extra: str | None = None) -> dict:
+        """What a browser posts for these levels (used by tests and the level actions)."""
+        data = {f"{name}-count": str(len(levels))}
+        for i, level in enumerate(levels):
+            data[f"{name}-{i}-name"] = level.get("name", "")
+            data[f"{name}-{i}-description"] = level.get("description", "")
+            if extra:
+                data[f"{name}-{i}-{extra}"] = str(level.get(extra, ""))
+        return data
+
+
+class ScaleField(JSONListField):
+    widget = ScaleWidget
+
+    def __init__(self, *args, extra=None, **kwargs):
+        kwargs.setdefault("widget", ScaleWidget(extra=extra))
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in (None, ""):
+            raise ValidationError("Give at least one level.")
+        return super().to_python(value)
+
+
+# Short words for the grid cells (the full labels are on the policy page and in the legend).
+REGION_WORDS = {
+    risk.Acceptability.ACCEPTABLE: "Acceptable",
+    risk.Acceptability.INVESTIGATE: "Investigate",
+    risk.Acceptability.UNACCEPTABLE: "Unacceptable",
+}
+
+
 class MatrixWidget(forms.Widget):
-    """A grid of selects (acceptable / investigate / unacceptable) for one matrix."""
+    """A grid of selects for one matrix (acceptability regions, or P levels for the P1 × P2
+    mapping), coloured by region. Rows are listed highest level first, as printed; the cell
+    `<name>_<r>_<c>` holds row level r+1, column level c+1. Row and column headers carry the
+    scale they come from, so renaming a level renames them (static/js/riskbench.js)."""
 
     template_name = "hazards/widgets/matrix.html"
 
-    def __init__(self, row_labels=(), col_labels=(), attrs=None):
+    def __init__(
+        self,
+        row_labels=(),
+        col_labels=(),
+        attrs=None,
+        *,
+        choices=None,
+        row_scale="",
+        col_scale="",
+        row_axis="",
+        col_axis="",
+    ):
         super().__init__(attrs)
         self.row_labels = list(row_labels)
         self.col_labels = list(col_labels)
+        self.choices = choices
+        self.row_scale, self.col_scale = row_scale, col_scale
+        self.row_axis, self.col_axis = row_axis, col_axis
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -310,60 +428,211 @@ class MatrixWidget(forms.Widget):
         rows = []
         for r, label in reversed(list(enumerate(self.row_labels))):
             cells = []
-            for c in range(len(self.col_labels)):
-                current = value[r][c] if r < len(value) and c < len(value[r]) else ""
-                cells.append({"name": f"{name}_{r}_{c}", "value": current})
-            rows.append({"label": label, "cells": cells})
-        context["rows"] = rows
-        context["col_labels"] = self.col_labels
-        context["regions"] = [
-            (a.value, risk.ACCEPTABILITY_LABELS[risk.Category.SAFETY][a])
-            for a in risk.Acceptability
-        ]
+            for c, col_label in enumerate(self.col_labels):
+                row = value[r] if r < len(value) and isinstance(value[r], list) else []
+                current = row[c] if c < len(row) else ""
+                cells.append(
+                    {
+                        "name": f"{name}_{r}_{c}",
+                        "value": str(current),
+                        "label": f"{label} × {col_label}",
+                    }
+                )
+            rows.append({"label": label, "index": r, "cells": cells})
+        regions = [(a.value, REGION_WORDS[a]) for a in risk.Acceptability]
+        context["widget"].update(
+            {
+                "rows": rows,
+                "col_labels": list(enumerate(self.col_labels)),
+                "regions": [(str(v), label) for v, label in (self.choices or regions)],
+                "row_scale": self.row_scale,
+                "col_scale": self.col_scale,
+                "row_axis": self.row_axis,
+                "col_axis": self.col_axis,
+            }
+        )
         return context
 
     def value_from_datadict(self, data, files, name):
+        if f"{name}_0_0" not in data and name in data:
+            return data.get(name)  # the grid posted as JSON (scripts, old forms)
         return [
             [data.get(f"{name}_{r}_{c}", "") for c in range(len(self.col_labels))]
             for r in range(len(self.row_labels))
         ]
 
+    def value_omitted_from_data(self, data, files, name):
+        return f"{name}_0_0" not in data and name not in data
+
 
 class MatrixField(forms.Field):
+    """A grid; `integers` for the P1 × P2 mapping (its cells are P levels)."""
+
+    def __init__(self, *args, integers=False, **kwargs):
+        self.integers = integers
+        super().__init__(*args, **kwargs)
+
     def prepare_value(self, value):
         return value
 
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+        if self.integers and isinstance(value, list):
+            value = [
+                [int(c) if isinstance(c, str) and c.strip().isdigit() else c for c in row]
+                if isinstance(row, list)
+                else row
+                for row in value
+            ]
+        return value
+
+
+# (field, label, extra column) of each scale, in the order the editor shows them.
+SCALE_FIELDS = [
+    ("severity_levels", "Severity (safety and security)", None),
+    ("probability_levels", "Probability of harm", None),
+    ("p1_levels", "P1 — the hazardous situation occurs", None),
+    ("p2_levels", "P2 — the hazardous situation leads to harm", None),
+    ("exploitability_levels", "Exploitability (security)", ("min_esc", "CVSS exploitability ≥")),
+    ("privacy_impact_levels", "Privacy impact", None),
+    ("privacy_likelihood_levels", "Privacy likelihood", None),
+]
+# (field, label, row scale, column scale, row axis, column axis)
+GRID_FIELDS = [
+    (
+        "probability_mapping",
+        "P = P1 × P2",
+        "p1_levels",
+        "p2_levels",
+        "P1",
+        "P2",
+    ),
+    ("safety_matrix", "Safety", "severity_levels", "probability_levels", "Severity", "Probability"),
+    (
+        "security_matrix",
+        "Security",
+        "severity_levels",
+        "exploitability_levels",
+        "Severity",
+        "Exploitability",
+    ),
+    (
+        "privacy_matrix",
+        "Privacy",
+        "privacy_impact_levels",
+        "privacy_likelihood_levels",
+        "Impact",
+        "Likelihood",
+    ),
+]
+
 
 class RiskPolicyForm(VersionedForm):
-    """The acceptability criteria (ISO 14971 4.4 d): scales as JSON lists, matrices as grids."""
-
-    severity_levels = JSONListField()
-    probability_levels = JSONListField()
-    p1_levels = JSONListField(label="P1 levels")
-    p2_levels = JSONListField(label="P2 levels")
-    probability_mapping = JSONListField(
-        help_text="P level for each P1 (rows) and P2 (columns), e.g. [[1,1,1,1,1], …]."
-    )
-    exploitability_levels = JSONListField(
-        help_text="Each level: value, name, description, min_esc (CVSS exploitability sub-score)."
-    )
-    privacy_impact_levels = JSONListField()
-    privacy_likelihood_levels = JSONListField()
+    """The acceptability criteria (ISO 14971 4.4 d): each scale as editable rows, each matrix
+    (and the P1 × P2 mapping) as a grid of selects sized by the scales it crosses."""
 
     class Meta:
         model = RiskPolicy
         fields = ["name", "description", *risk.PolicyData.POLICY_FIELDS]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        policy = self.instance.data
-        for name, rows, cols in (
-            ("safety_matrix", policy.severity_levels, policy.probability_levels),
-            ("security_matrix", policy.severity_levels, policy.exploitability_levels),
-            ("privacy_matrix", policy.privacy_impact_levels, policy.privacy_likelihood_levels),
-        ):
+        for name, label, extra in SCALE_FIELDS:
+            self.fields[name] = ScaleField(label=label, extra=extra)
+        scales = self._current_scales()
+        for name, label, row_scale, col_scale, row_axis, col_axis in GRID_FIELDS:
+            rows, cols = scales[row_scale], scales[col_scale]
+            choices = None
+            if name == "probability_mapping":
+                choices = [
+                    (lvl.get("value", i + 1), f"{lvl.get('value', i + 1)} {lvl.get('name', '')}")
+                    for i, lvl in enumerate(scales["probability_levels"])
+                ]
             self.fields[name] = MatrixField(
-                widget=MatrixWidget([lvl["name"] for lvl in rows], [lvl["name"] for lvl in cols]),
-                label=name.replace("_", " ").capitalize(),
-                help_text="Change the scales first and save; the grid follows their size.",
+                widget=MatrixWidget(
+                    [lvl.get("name", "") for lvl in rows],
+                    [lvl.get("name", "") for lvl in cols],
+                    choices=choices,
+                    row_scale=row_scale,
+                    col_scale=col_scale,
+                    row_axis=row_axis,
+                    col_axis=col_axis,
+                ),
+                label=label,
+                integers=name == "probability_mapping",
             )
+
+    def _current_scales(self) -> dict[str, list[dict]]:
+        """The scales the grids are sized by: as posted when the form is bound (so the grids
+        match what the user sees), else the initial values, else the stored policy."""
+        scales = {}
+        for name, _label, _extra in SCALE_FIELDS:
+            value = None
+            if self.is_bound:
+                value = self.fields[name].widget.value_from_datadict(
+                    self.data, self.files, self.add_prefix(name)
+                )
+                if isinstance(value, str):
+                    try:
+                        value = json.loads(value)
+                    except json.JSONDecodeError:
+                        value = None
+            if value is None:
+                value = self.initial.get(name, getattr(self.instance, name, None))
+            scales[name] = [lvl for lvl in value or [] if isinstance(lvl, dict)]
+        return scales
+
+    def scale_sections(self):
+        """Bound fields grouped as the editor shows them: (title, scales, grids)."""
+        return [
+            (
+                "Safety (ISO 14971): severity × probability of harm, P = P1 × P2",
+                [self["severity_levels"], self["probability_levels"], self["p1_levels"],
+                 self["p2_levels"]],
+                [self["probability_mapping"], self["safety_matrix"]],
+            ),
+            (
+                "Security (AAMI TIR57): severity × exploitability",
+                [self["exploitability_levels"]],
+                [self["security_matrix"]],
+            ),
+            (
+                "Privacy: impact × likelihood",
+                [self["privacy_impact_levels"], self["privacy_likelihood_levels"]],
+                [self["privacy_matrix"]],
+            ),
+        ]  # fmt: skip
+
+    @classmethod
+    def after_level_change(cls, data, *, instance, action: str):
+        """An unbound form showing what was posted with one level added or removed (the
+        "Add a level" / "Remove the last level" buttons): nothing is saved, no error shown."""
+        from hazards.policy_editing import change_levels, parse_action
+
+        posted = cls(data, instance=instance)
+        values = {}
+        for name in risk.PolicyData.POLICY_FIELDS:
+            field = posted.fields[name]
+            raw = field.widget.value_from_datadict(data, None, name)
+            try:
+                values[name] = field.to_python(raw)
+            except ValidationError:
+                values[name] = getattr(instance, name)
+        parsed = parse_action(action)
+        if parsed:
+            values = change_levels(values, *parsed)
+        initial = {
+            **values,
+            "name": data.get("name", instance.name),
+            "description": data.get("description", instance.description),
+            "change_reason": data.get("change_reason", ""),
+            "version": data.get("version", instance.version),
+        }
+        form = cls(instance=instance, initial=initial)
+        form.fields["version"].initial = initial["version"]
+        return form

@@ -830,6 +830,19 @@ def policy_edit(request, pk):
             raise Http404("No such policy.")
         if not users_products or not all(roles.can_edit(request.user, p) for p in users_products):
             raise PermissionDenied("You may not change a policy used by products you don't edit.")
+    action = request.POST.get("policy_action", "") if request.method == "POST" else ""
+    if action:
+        # "Add a level" / "Remove level n": show the resized scales and grids, save nothing.
+        form = RiskPolicyForm.after_level_change(request.POST, instance=policy, action=action)
+        return render(
+            request,
+            "hazards/policy_form.html",
+            {
+                "policy": policy,
+                "form": form,
+                "product": users_products[0] if users_products else None,
+            },
+        )
     form = RiskPolicyForm(request.POST or None, instance=policy)
     submitted = submit_versioned_form(
         request,
