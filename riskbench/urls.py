@@ -12,3 +12,7 @@ urlpatterns = [
     path("", include("traceability.dossier.urls")),
     path("", include("traceability.integrations.urls")),
 ]
+
+handler403 = "riskbench.views.permission_denied"
+handler404 = "riskbench.views.page_not_found"
+handler500 = "riskbench.views.server_error"
