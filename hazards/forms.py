@@ -250,22 +250,95 @@ class ProductForm(VersionedForm):
         }
 
 
+PICKER_HINTS = {
+    "hazard": "HAZ-… or words",
+    "safety_hazard": "HAZ-… or words",
+    "control": "RC-… or words",
+    "requirement": "SRS-… or words",
+    "test": "TC-… or words",
+    "software_item": "SW-… or words",
+}
+
+
+def picker_url(product: Product, kind: str) -> str:
+    """The type-ahead search of `product`'s records of `kind` (served by traceability), or ""
+    when it is not installed: the field then stays a plain code box."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("traceability:picker", args=[product.slug]) + f"?kind={kind}"
+    except NoReverseMatch:
+        return ""
+
+
+class CodePickerField(forms.ModelChoiceField):
+    """Choose one record of the product by its code (HAZ-012, RC-003…), typed in a text box.
+
+    Without JavaScript it is a plain form field; with it, the box suggests matching records as
+    you type (static/js/riskbench.js over the JSON search endpoint). A product's whole list is
+    never sent to the page. A number is still accepted as the record's id (older clients)."""
+
+    def __init__(self, *args, kind: str, **kwargs):
+        self.kind = kind
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"placeholder": PICKER_HINTS.get(kind, "code"), "size": 16, "maxlength": 40}
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def for_product(self, product: Product) -> None:
+        url = picker_url(product, self.kind)
+        if url:
+            self.widget.attrs["data-picker"] = url
+
+    def prepare_value(self, value):
+        if hasattr(value, "code"):
+            return value.code
+        return "" if value is None else value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        record = self.queryset.filter(code__iexact=text).first()
+        if record is None and text.isdigit():
+            record = self.queryset.filter(pk=int(text)).first()
+        if record is None:
+            raise ValidationError(
+                f"“{text[:40]}” is not a {self.label.lower()} of this product that can be linked "
+                "here; type its code (suggestions appear as you type).",
+                code="invalid_choice",
+            )
+        return record
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
+
+
 class LinkControlForm(forms.Form):
-    control = forms.ModelChoiceField(queryset=RiskControl.objects.none(), label="Risk control")
+    control = CodePickerField(
+        queryset=RiskControl.objects.none(), label="Risk control", kind="control"
+    )
     reason = forms.CharField(required=False, max_length=100)
 
     def __init__(self, *args, product: Product, exclude=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["control"].queryset = product.controls.exclude(pk__in=exclude).order_by("code")
+        self.fields["control"].for_product(product)
 
 
 class LinkHazardForm(forms.Form):
-    hazard = forms.ModelChoiceField(queryset=Hazard.objects.none())
+    hazard = CodePickerField(queryset=Hazard.objects.none(), label="Hazard", kind="hazard")
     reason = forms.CharField(required=False, max_length=100)
 
-    def __init__(self, *args, queryset, **kwargs):
+    def __init__(self, *args, queryset, product: Product | None = None, kind="hazard", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["hazard"].queryset = queryset.order_by("code")
+        self.fields["hazard"].kind = kind
+        if product is not None:
+            self.fields["hazard"].for_product(product)
 
 
 class ReasonForm(forms.Form):

@@ -359,7 +359,11 @@ def hazard_detail(request, slug, code):
         "needs_benefit_risk": risk.requires_benefit_risk(hazard.residual_estimate),
         "link_form": LinkControlForm(product=product, exclude=linked),
         "introduced_form": LinkControlForm(product=product),
-        "transfer_form": LinkHazardForm(queryset=product.hazards.filter(category=Category.SAFETY))
+        "transfer_form": LinkHazardForm(
+            queryset=product.hazards.filter(category=Category.SAFETY),
+            product=product,
+            kind="safety_hazard",
+        )
         if category == Category.SECURITY
         else None,
         "status_form": StatusForm(initial={"version": hazard.version}),
@@ -679,7 +683,9 @@ def control_detail(request, slug, code):
         {
             "product": product,
             "control": control,
-            "link_form": LinkHazardForm(queryset=product.hazards.exclude(pk__in=linked)),
+            "link_form": LinkHazardForm(
+                queryset=product.hazards.exclude(pk__in=linked), product=product
+            ),
             "status_form": StatusForm(initial={"version": control.version}),
             "versions": versions(control, limit=5),
         },

@@ -10,7 +10,8 @@ import io
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -684,6 +685,41 @@ def test_case_history(request, slug, code):
         "hazards/history.html",
         {"product": product, "record": test_case, "versions": versions(test_case)},
     )
+
+
+# --- Type-ahead link pickers ----------------------------------------------------------------------
+
+PICKER_LIMIT = 20
+
+
+def _picker_queryset(product, kind: str):
+    """The records of `kind` a link picker may offer, and the field that names them."""
+    querysets = {
+        "hazard": (product.hazards.all(), "title"),
+        "safety_hazard": (product.hazards.filter(category=Category.SAFETY), "title"),
+        "control": (product.controls.all(), "title"),
+        "requirement": (product.requirements.all(), "title"),
+        "test": (product.test_cases.all(), "title"),
+        "software_item": (product.software_items.all(), "name"),
+    }
+    return querysets.get(kind, (None, ""))
+
+
+@require_GET
+def picker(request, slug):
+    """JSON for a link picker: up to 20 records of one kind of this product whose code or
+    title contains `q` (`?kind=hazard|safety_hazard|control|requirement|test|software_item`).
+    Members only (404 otherwise), like every page of the product."""
+    product = product_for(request, slug)
+    kind = request.GET.get("kind", "hazard")
+    qs, title = _picker_queryset(product, kind)
+    if qs is None:
+        return JsonResponse({"error": f"kind: unknown kind of record {kind[:40]!r}."}, status=400)
+    text = request.GET.get("q", "").strip()[:100]
+    if text:
+        qs = qs.filter(Q(code__icontains=text) | Q(**{f"{title}__icontains": text}))
+    rows = qs.order_by("code").values_list("code", title)[:PICKER_LIMIT]
+    return JsonResponse({"results": [{"code": code, "title": name} for code, name in rows]})
 
 
 # --- Links from a control's page (the control page belongs to `hazards`) ------------------------

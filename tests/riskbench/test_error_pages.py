@@ -16,6 +16,7 @@ def test_404_of_a_product_you_are_not_a_member_of_is_the_same_as_of_no_product(
     mine = outsider_client.get(f"/p/{product.slug}/hazards/")
     none = outsider_client.get("/p/no-such-product/hazards/")
     assert mine.status_code == none.status_code == 404
+
     # Same page, apart from the address it repeats and the CSRF token of the log-out form.
     def normal(response, slug):
         html = response.content.decode().replace(slug, "X")
