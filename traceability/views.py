@@ -1048,20 +1048,47 @@ def _find_node(analysis: tg.Analysis, kind: str, code: str):
     raise Http404(f"No {kind} {code} in this product.")
 
 
+IMPACT_SEARCH_LIMIT = 100
+
+
 @require_GET
 def impact_start(request, slug):
-    """Pick an item by code; redirect to its impact analysis."""
+    """Find the item to analyse by code or words (any kind); an exact code goes straight to
+    its impact analysis."""
     product = product_for(request, slug)
-    code = request.GET.get("code", "").strip().upper()
-    if code:
+    text = (request.GET.get("q") or request.GET.get("code") or "").strip()
+    matches = []
+    if text:
         analysis = selectors.product_analysis(product)
-        for node in analysis.graph.nodes:
-            if analysis.graph.nodes[node].get("code", "").upper() == code:
-                return redirect(
-                    "traceability:impact", slug, node[0], analysis.graph.nodes[node]["code"]
+        graph = analysis.graph
+        linker = selectors.Linker(slug)
+        needle = text.lower()
+        for node in analysis.index.sort(graph.nodes):
+            attrs = graph.nodes[node]
+            code = attrs.get("code", "")
+            if code.lower() == needle:
+                return redirect("traceability:impact", slug, node[0], code)
+            if needle in code.lower() or needle in attrs.get("title", "").lower():
+                matches.append(
+                    {
+                        "kind": tg.NODE_KIND_LABELS[node[0]],
+                        "code": code,
+                        "title": attrs.get("title", ""),
+                        "url": reverse("traceability:impact", args=[slug, node[0], code]),
+                        "page": linker.node(graph, node),
+                    }
                 )
-        messages.error(request, f"No item {code} in this product.")
-    return render(request, "traceability/impact_start.html", {"product": product, "code": code})
+    return render(
+        request,
+        "traceability/impact_start.html",
+        {
+            "product": product,
+            "q": text,
+            "matches": matches[:IMPACT_SEARCH_LIMIT],
+            "match_count": len(matches),
+            "limit": IMPACT_SEARCH_LIMIT,
+        },
+    )
 
 
 @require_GET

@@ -487,3 +487,22 @@ def test_matrix_paginates_and_shows_real_rows(editor_client, sized):
         reverse("traceability:matrix", args=[product.slug]) + "?page=2"
     ).content.decode()
     assert "HAZ-100" in html
+
+
+def test_impact_start_finds_items_of_any_kind_by_words(auditor_client, world):
+    slug = world["product"].slug
+    url = reverse("traceability:impact_start", args=[slug])
+    response = auditor_client.get(url, {"q": world["hazard"].title[:6]})
+    assert response.status_code == 200
+    codes = [m["code"] for m in response.context["matches"]]
+    assert world["hazard"].code in codes
+    assert reverse("traceability:impact", args=[slug, "hazard", world["hazard"].code]) in (
+        response.content.decode()
+    )
+
+
+def test_impact_start_says_when_nothing_matches(auditor_client, world):
+    url = reverse("traceability:impact_start", args=[world["product"].slug])
+    response = auditor_client.get(url, {"q": "zzz-no-such-thing"})
+    assert response.context["matches"] == []
+    assert "No item of" in response.content.decode()
