@@ -4,12 +4,8 @@ write; non-members get 404."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +17,7 @@ from hazards.forms import StatusForm
 from hazards.models import Category, RiskControl
 from hazards.selectors import product_for
 from hazards.views import change_status
-from riskbench import roles
+from riskbench import lists, roles
 from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
@@ -103,6 +99,48 @@ def _link_from_form(request, form, link, *, invalid: str) -> None:
 # --- Software items and SOUP (IEC 62304 4.3, 5.3, 8.1.2) ----------------------------------------
 
 
+SOFTWARE_EXPORT_HEADERS = [
+    "Code",
+    "Name",
+    "Parent",
+    "Recorded safety class",
+    "Required safety class",
+    "Requirements",
+    "SOUP",
+    "Manufacturer",
+    "SOUP version",
+    "Package URL",
+    "Licence",
+    "Anomalies reviewed",
+    "Support",
+    "End of support",
+    "Findings",
+]
+
+
+def _software_export_rows(rows):
+    codes = {r["item"].pk: r["item"].code for r in rows}
+    for r in rows:
+        item = r["item"]
+        yield [
+            item.code,
+            item.name,
+            codes.get(item.parent_id, ""),
+            item.safety_class,
+            r["required"],
+            item.requirement_count,
+            "yes" if item.is_soup else "",
+            item.manufacturer,
+            item.soup_version,
+            item.purl,
+            item.licence,
+            item.anomalies_reviewed_at.strftime("%Y-%m-%d") if item.anomalies_reviewed_at else "",
+            item.get_support_status_display() if item.is_soup else "",
+            item.end_of_support.strftime("%Y-%m-%d") if item.end_of_support else "",
+            "; ".join(g.message for g in r["gaps"]),
+        ]
+
+
 @require_GET
 def software_item_list(request, slug):
     product = product_for(request, slug)
@@ -127,6 +165,17 @@ def software_item_list(request, slug):
         for row in tree
     ]
     soup = [r for r in rows if r["item"].is_soup]
+    fmt = lists.export_format(request)
+    if fmt:
+        return lists.export_response(
+            request,
+            fmt,
+            name=f"{slug}-software-items",
+            title="Software items",
+            headers=SOFTWARE_EXPORT_HEADERS,
+            rows=_software_export_rows(rows),
+            product=product,
+        )
     return render(
         request,
         "traceability/software_item_list.html",
@@ -258,14 +307,51 @@ def software_item_history(request, slug, code):
 # --- Requirements (IEC 62304 5.2, 7.2) ---------------------------------------------------------
 
 
+REQUIREMENT_EXPORT_HEADERS = [
+    "Code",
+    "Level",
+    "Title",
+    "Text",
+    "Rationale",
+    "Status",
+    "Software item",
+    "Implements risk controls",
+    "Verified by tests",
+]
+
+
+def _requirement_export_rows(requirements):
+    for r in requirements:
+        yield [
+            r.code,
+            r.get_level_display(),
+            r.title,
+            r.text,
+            r.rationale,
+            r.get_status_display(),
+            r.software_item.code if r.software_item else "",
+            ", ".join(link.control.code for link in r.control_links.all()),
+            ", ".join(link.test_case.code for link in r.test_links.all()),
+        ]
+
+
 @require_GET
 def requirement_list(request, slug):
     product = product_for(request, slug)
     filters = {name: request.GET.get(name, "").strip() for name in ("level", "status", "q")}
     requirements = selectors.requirement_list(product, filters)
-    page = Paginator(requirements, 200).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    fmt = lists.export_format(request)
+    if fmt:
+        return lists.export_response(
+            request,
+            fmt,
+            name=f"{slug}-requirements",
+            title="Requirements",
+            headers=REQUIREMENT_EXPORT_HEADERS,
+            rows=_requirement_export_rows(requirements),
+            product=product,
+        )
+    page, query = lists.paginate(request, requirements)
     return render(
         request,
         "traceability/requirement_list.html",
@@ -273,7 +359,7 @@ def requirement_list(request, slug):
             "product": product,
             "page": page,
             "filters": filters,
-            "query": query.urlencode(),
+            "query": query,
             "levels": RequirementLevel.choices,
             "statuses": Status.choices,
         },
@@ -445,14 +531,53 @@ def requirement_history(request, slug, code):
 # --- Tests and their runs (IEC 62304 5.5–5.7, 7.3.1) -------------------------------------------
 
 
+TEST_EXPORT_HEADERS = [
+    "Code",
+    "Title",
+    "Method",
+    "Level",
+    "Latest result",
+    "Latest run (UTC)",
+    "Runs",
+    "Verifies requirements",
+    "Verifies implementation of",
+    "Verifies effectiveness of",
+]
+
+
+def _test_export_rows(tests):
+    for t in tests:
+        yield [
+            t.code,
+            t.title,
+            t.get_method_display(),
+            t.get_level_display(),
+            _label(TestResult.choices, t.latest_result) or "never run",
+            t.latest_run_at.strftime("%Y-%m-%d %H:%M") if t.latest_run_at else "",
+            t.run_count,
+            ", ".join(link.requirement.code for link in t.requirement_links.all()),
+            ", ".join(link.control.code for link in t.implementation_control_links.all()),
+            ", ".join(link.control.code for link in t.effectiveness_control_links.all()),
+        ]
+
+
 @require_GET
 def test_case_list(request, slug):
     product = product_for(request, slug)
     filters = {n: request.GET.get(n, "").strip() for n in ("level", "method", "result", "q")}
     tests = selectors.test_case_list(product, filters)
-    page = Paginator(tests, 200).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    fmt = lists.export_format(request)
+    if fmt:
+        return lists.export_response(
+            request,
+            fmt,
+            name=f"{slug}-tests",
+            title="Test cases",
+            headers=TEST_EXPORT_HEADERS,
+            rows=_test_export_rows(tests),
+            product=product,
+        )
+    page, query = lists.paginate(request, tests)
     return render(
         request,
         "traceability/test_case_list.html",
@@ -460,7 +585,7 @@ def test_case_list(request, slug):
             "product": product,
             "page": page,
             "filters": filters,
-            "query": query.urlencode(),
+            "query": query,
             "levels": TestLevel.choices,
             "methods": TestMethod.choices,
             "results": [*TestResult.choices, ("none", "Never run")],
@@ -865,7 +990,10 @@ def _matrix(request, product):
 def matrix(request, slug):
     product = product_for(request, slug)
     filters, analysis, rows = _matrix(request, product)
-    page = Paginator(rows, MATRIX_PAGE_ROWS).get_page(request.GET.get("page"))
+    fmt = lists.export_format(request)
+    if fmt:
+        return _matrix_export(request, product, rows, fmt)
+    page, query = lists.paginate(request, rows, MATRIX_PAGE_ROWS)
     linker = selectors.Linker(slug)
     labels = tg.GAP_KINDS
     shown = [
@@ -881,8 +1009,6 @@ def matrix(request, slug):
         }
         for row in page.object_list
     ]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "traceability/matrix.html",
@@ -893,7 +1019,7 @@ def matrix(request, slug):
             "row_count": len(rows),
             "gap_row_count": sum(1 for r in rows if r.gaps),
             "filters": filters,
-            "query": query.urlencode(),
+            "query": query,
             "categories": Category.choices,
             "statuses": Status.choices,
             "verifications": tg.HAZARD_STATES,
@@ -924,15 +1050,30 @@ EXPORT_HEADER = [
 ]
 
 
+def _label(choices, value) -> str:
+    return str(dict(choices).get(value, value or ""))
+
+
+def _risk_words(category: str, acceptability: str) -> str:
+    from hazards import risk
+
+    if not acceptability:
+        return "Not estimated"
+    try:
+        return risk.ACCEPTABILITY_LABELS[risk.Category(category)][risk.Acceptability(acceptability)]
+    except ValueError:
+        return acceptability
+
+
 def _export_rows(rows):
     for row in rows:
         yield [
             row.hazard_code,
             row.hazard_title,
-            row.category,
-            row.hazard_status,
-            row.initial_acceptability or "not estimated",
-            row.residual_acceptability or "not estimated",
+            _label(Category.choices, row.category),
+            _label(Status.choices, row.hazard_status),
+            _risk_words(row.category, row.initial_acceptability),
+            _risk_words(row.category, row.residual_acceptability),
             row.hazard_verification,
             row.control_code,
             row.control_title,
@@ -942,72 +1083,37 @@ def _export_rows(rows):
             row.requirement_title,
             row.test_code,
             row.test_title,
-            row.latest_result or ("never run" if row.test else ""),
+            _label(TestResult.choices, row.latest_result) or ("never run" if row.test else ""),
             row.latest_run_at.strftime("%Y-%m-%d %H:%M") if row.latest_run_at else "",
             "yes" if row.suspect else "",
             "; ".join(tg.GAP_KINDS[g] for g in row.gaps),
         ]
 
 
-def _cell(value):
-    """Neutralise spreadsheet formulas in user text (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @require_GET
 def matrix_csv(request, slug):
     product = product_for(request, slug)
     _filters, _analysis, rows = _matrix(request, product)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_HEADER)
-    for values in _export_rows(rows):
-        writer.writerow([_cell(v) for v in values])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{slug}-traceability-matrix.csv"'
-    return response
+    return _matrix_export(request, product, rows, lists.CSV)
 
 
 @require_GET
 def matrix_xlsx(request, slug):
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-
     product = product_for(request, slug)
     _filters, _analysis, rows = _matrix(request, product)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Traceability matrix")
-    sheet.freeze_panes = "B2"
-    bold = Font(bold=True)
-    header = []
-    for title in EXPORT_HEADER:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    gap_fill = PatternFill("solid", fgColor="FFF1F0")
-    for row, values in zip(rows, _export_rows(rows), strict=True):
-        if row.gaps:
-            cells = []
-            for value in values:
-                cell = WriteOnlyCell(sheet, value=_cell(value))
-                cell.fill = gap_fill
-                cells.append(cell)
-            sheet.append(cells)
-        else:
-            sheet.append([_cell(v) for v in values])
-    sheet.auto_filter.ref = f"A1:S{len(rows) + 1}"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return _matrix_export(request, product, rows, lists.XLSX)
+
+
+def _matrix_export(request, product, rows, fmt):
+    return lists.export_response(
+        request,
+        fmt,
+        name=f"{product.slug}-traceability-matrix",
+        title="Traceability matrix",
+        headers=EXPORT_HEADER,
+        rows=_export_rows(rows),
+        product=product,
     )
-    response["Content-Disposition"] = f'attachment; filename="{slug}-traceability-matrix.xlsx"'
-    return response
 
 
 # --- Coverage, impact, trace picture ------------------------------------------------------------

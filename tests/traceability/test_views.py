@@ -6,6 +6,7 @@ import csv
 import hashlib
 import importlib.util
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -356,11 +357,15 @@ def test_matrix_shows_the_chain_and_filters_stay_in_the_url(auditor_client, worl
 
 def test_matrix_csv_export(auditor_client, world):
     response = auditor_client.get(reverse("traceability:matrix_csv", args=[world["product"].slug]))
-    assert response["Content-Disposition"].endswith('traceability-matrix.csv"')
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert re.search(
+        r'filename="insulin-pump-traceability-matrix-\d{8}T\d{6}Z\.csv"$',
+        response["Content-Disposition"],
+    )
+    assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads accents
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][0] == "Hazard" and rows[1][0] == "HAZ-001"
     assert rows[1][13] == "TC-001" and rows[1][14] == "'=HYPERLINK(evil)"  # no formula
-    assert rows[1][15] == "pass"
+    assert rows[1][15] == "Pass"
     assert "Risk controls without verified effectiveness" in rows[1][18]
 
 
