@@ -4,6 +4,8 @@ write; non-members get 404."""
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -783,6 +785,13 @@ def test_run_create(request, slug, code):
     )
 
 
+# Python's own table only (the same on every server, whatever /etc/mime.types says), plus the
+# plain-text files test evidence often is.
+EVIDENCE_TYPES = mimetypes.MimeTypes(filenames=())
+for _ext in (".log", ".out", ".md", ".csv"):
+    EVIDENCE_TYPES.add_type("text/csv" if _ext == ".csv" else "text/plain", _ext)
+
+
 @require_GET
 def evidence_download(request, slug, code, run_id):
     """Serve a run's evidence as an attachment, only to members (never as inline HTML)."""
@@ -790,11 +799,19 @@ def evidence_download(request, slug, code, run_id):
     run = get_object_or_404(TestRun, pk=run_id, test_case__product=product, test_case__code=code)
     if not run.evidence:
         raise Http404("This run has no evidence file.")
+    filename = run.evidence_name or "evidence"
+    # The real type, from the name stored at upload (a PDF opens as a PDF, a log as text), yet
+    # always as an attachment with nosniff: the browser never renders it inside RiskBench.
+    content_type, encoding = EVIDENCE_TYPES.guess_type(filename, strict=False)
+    if not content_type or encoding:
+        content_type = "application/octet-stream"
+    elif content_type.startswith("text/"):
+        content_type += "; charset=utf-8"
     response = FileResponse(
         run.evidence.open("rb"),
         as_attachment=True,
-        filename=run.evidence_name or "evidence",
-        content_type="application/octet-stream",
+        filename=filename,
+        content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

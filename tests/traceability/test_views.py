@@ -263,9 +263,40 @@ def test_evidence_is_served_as_an_attachment(auditor_client, world):
         "traceability:evidence_download", args=[world["product"].slug, "TC-001", world["run"].pk]
     )
     response = auditor_client.get(url)
-    assert response["Content-Type"] == "application/octet-stream"
+    # Its real type (from the stored name), but never rendered inside RiskBench: an
+    # attachment, not sniffed, and sandboxed should a browser open it anyway.
+    assert response["Content-Type"] == "text/html; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
     assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("report.pdf", "application/pdf"),
+        ("junit.xml", "text/xml; charset=utf-8"),
+        ("run.log", "text/plain; charset=utf-8"),
+        ("photo.PNG", "image/png"),
+        ("bundle.tar.gz", "application/octet-stream"),  # compressed: not its inner type
+        ("evidence", "application/octet-stream"),
+    ],
+)
+def test_evidence_is_served_with_its_real_content_type(
+    auditor_client, world, editor, name, content_type
+):
+    run = services.test_run_record(
+        test_case=world["test_case"],
+        by=editor,
+        result="pass",
+        evidence=SimpleUploadedFile(name, b"evidence bytes"),
+    )
+    url = reverse("traceability:evidence_download", args=[world["product"].slug, "TC-001", run.pk])
+    response = auditor_client.get(url)
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_evidence_of_another_product_is_404(editor_client, world, other_product, editor):
