@@ -104,9 +104,7 @@ def versions(record, limit: int | None = None) -> list[Version]:
     rows = list(
         record.history.select_related("history_user").order_by("history_date", "history_id")
     )
-    diffs = [
-        list(changed_fields(rows[i - 1], row)) if i else [] for i, row in enumerate(rows)
-    ]
+    diffs = [list(changed_fields(rows[i - 1], row)) if i else [] for i, row in enumerate(rows)]
     related = _Related(
         (f, v) for changes in diffs for f, before, after in changes for v in (before, after)
     )

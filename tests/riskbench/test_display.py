@@ -24,11 +24,13 @@ def field(model, name):
         (Hazard, "residual_acceptability", "investigate", "Investigate further risk control"),
         (Hazard, "status", "in_review", "In review"),
         (Hazard, "updated_at", "2026-03-04T05:06:07.891+00:00", "2026-03-04 05:06 UTC"),
-        (Hazard, "updated_at", dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.UTC), "2026-03-04 05:06 UTC"),
+        (Hazard, "updated_at", dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.UTC),
+         "2026-03-04 05:06 UTC"),
         (Hazard, "title", "", "—"),
         (Hazard, "title", None, "—"),
         (None, "", True, "Yes"),
-        (None, "", [{"value": 1, "name": "Minor"}, {"value": 2, "name": "Major"}], "1 Minor, 2 Major"),
+        (None, "", [{"value": 1, "name": "Minor"}, {"value": 2, "name": "Major"}],
+         "1 Minor, 2 Major"),
     ],
 )  # fmt: skip
 def test_values_are_shown_as_labels_and_local_times(model, name, value, shown):
@@ -69,7 +71,9 @@ def test_stale_edit_message_lists_labels_not_stored_values(editor_client, produc
     )
     url = reverse("hazards:control_edit", args=[product.slug, control.code])
     loaded = control.version
-    services.control_update(control=control, by=editor, reason="Meanwhile", option="inherent_safety")
+    services.control_update(
+        control=control, by=editor, reason="Meanwhile", option="inherent_safety"
+    )
     response = editor_client.post(
         url,
         {
