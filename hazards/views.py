@@ -358,7 +358,7 @@ def hazard_detail(request, slug, code):
         "approval": services.hazard_approval_check(hazard),
         "needs_benefit_risk": risk.requires_benefit_risk(hazard.residual_estimate),
         "link_form": LinkControlForm(product=product, exclude=linked),
-        "introduced_form": LinkControlForm(product=product),
+        "introduced_form": LinkControlForm(product=product, auto_id="introduced_%s"),
         "transfer_form": LinkHazardForm(
             queryset=product.hazards.filter(category=Category.SAFETY),
             product=product,

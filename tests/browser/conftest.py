@@ -55,6 +55,9 @@ def chromium_available() -> bool:
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     skip = pytest.mark.skip(reason=SKIP_REASON)
+    mine = [item for item in items if here in Path(str(item.fspath)).parents]
+    if mine and not chromium_available() and os.environ.get("RISKBENCH_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(SKIP_REASON.replace("skipped", "required (CI)"))
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
@@ -269,6 +272,15 @@ def screenshots_wanted() -> bool:
     return os.environ.get("RISKBENCH_SCREENSHOTS", "") == "1"
 
 
+def shrink_png(path: Path) -> None:
+    """A 256-colour PNG: the pages are flat colours and text, so it stays sharp and small."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+
+
 def save_screenshot(page, name: str, **kwargs) -> Path | None:
     """Write docs/screenshots/<name>.png when RISKBENCH_SCREENSHOTS=1 (`make screenshots`)."""
     if not screenshots_wanted():
@@ -276,6 +288,7 @@ def save_screenshot(page, name: str, **kwargs) -> Path | None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), **kwargs)
+    shrink_png(path)
     return path
 
 
