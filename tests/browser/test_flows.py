@@ -164,18 +164,30 @@ def test_dossier_generation_shows_its_progress(page, task_worker, tmp_path):
 
 
 def save_dossier_page_screenshot(pdf):
-    """docs/screenshots/dossier-page.png: a page of the dossier (with `make screenshots`)."""
+    """docs/screenshots/dossier-page.png: the dossier's risk evaluation page with its heat
+    maps (with `make screenshots`; needs pdftoppm)."""
     import shutil
     import subprocess
+
+    from pypdf import PdfReader
 
     from tests.browser.conftest import SCREENSHOTS, screenshots_wanted, shrink_png
 
     if not screenshots_wanted() or not shutil.which("pdftoppm"):
         return
+    pages = PdfReader(pdf).pages
+    number = next(
+        (
+            i + 1
+            for i, p in enumerate(pages)
+            if i > 3 and "Initial risk" in (text := p.extract_text()) and "Residual risk" in text
+        ),
+        min(6, len(pages)),
+    )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["pdftoppm", "-png", "-r", "60", "-f", "5", "-l", "5", "-singlefile", str(pdf),
-         str(SCREENSHOTS / "dossier-page")],
+        ["pdftoppm", "-png", "-r", "80", "-f", str(number), "-l", str(number), "-singlefile",
+         str(pdf), str(SCREENSHOTS / "dossier-page")],
         check=True,
         timeout=120,
     )  # fmt: skip
