@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.conftest import WIDTHS
 
@@ -100,3 +101,19 @@ def test_write_axe_summary():
     if out and AXE_RESULTS:
         with open(out, "w", encoding="utf-8") as fh:
             json.dump(AXE_RESULTS, fh, indent=1)
+
+
+def test_api_viewers_work_under_the_content_security_policy(open_page):
+    """Swagger UI keeps the site's policy (its init script is a separate file); Redoc's page
+    alone allows run-time styles, and the only thing blocked is its remote logo."""
+    page = open_page()
+    response = page.goto("/api/docs/")
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    expect(page.locator("#swagger-ui")).to_contain_text("RiskBench API")
+    assert not page.problems.csp_violations, page.problems.csp_violations
+    page.problems.clear()
+    response = page.goto("/api/redoc/")
+    assert "script-src 'self';" in response.headers["content-security-policy"] + ";"
+    expect(page.locator("redoc")).to_contain_text("RiskBench API")
+    blocked = [m for m in page.problems.csp_violations if "cdn.redoc.ly" not in m]
+    assert not blocked, blocked
