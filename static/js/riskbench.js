@@ -164,11 +164,15 @@
         input.setAttribute("aria-expanded", "true");
         highlight(items.length ? 0 : -1);
       }
+      var asked = 0;
       function search() {
         var url = input.dataset.picker + (input.dataset.picker.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(input.value.trim());
+        var mine = ++asked;  // an answer to an older question never replaces a newer one
         fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-          .then(function (data) { if (document.activeElement === input) show(data.results); })
+          .then(function (data) {
+            if (mine === asked && document.activeElement === input) show(data.results);
+          })
           .catch(close);
       }
       input.addEventListener("input", function () {

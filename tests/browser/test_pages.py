@@ -109,11 +109,11 @@ def test_api_viewers_work_under_the_content_security_policy(open_page):
     page = open_page()
     response = page.goto("/api/docs/")
     assert "unsafe-inline" not in response.headers["content-security-policy"]
-    expect(page.locator("#swagger-ui")).to_contain_text("RiskBench API")
+    expect(page.locator("#swagger-ui")).to_contain_text("RiskBench API", timeout=30_000)
     assert not page.problems.csp_violations, page.problems.csp_violations
     page.problems.clear()
     response = page.goto("/api/redoc/")
     assert "script-src 'self';" in response.headers["content-security-policy"] + ";"
-    expect(page.locator("redoc")).to_contain_text("RiskBench API")
+    expect(page.locator("redoc")).to_contain_text("RiskBench API", timeout=30_000)
     blocked = [m for m in page.problems.csp_violations if "cdn.redoc.ly" not in m]
     assert not blocked, blocked
