@@ -313,3 +313,20 @@ def test_readme_screenshots(open_page):
     save_screenshot(page, "hazard-detail", full_page=True)
     page.goto(f"{AURORA}/matrix/")
     save_screenshot(page, "traceability-matrix")
+
+
+@pytest.mark.parametrize("path", [f"{AURORA}/hazards/", f"{AURORA}/matrix/"])
+def test_hazard_log_and_matrix_print_whole(page, path):
+    """Printed, the page is its content: no navigation or filters, every row on paper (no
+    scroll box), the header row repeated on each page."""
+    page.goto(path)
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible()
+    assert not page.locator("form.toolbar").is_visible()
+    wrap = page.locator(".table-wrap").first
+    assert wrap.evaluate("el => getComputedStyle(el).overflow") == "visible"
+    assert wrap.evaluate("el => getComputedStyle(el).maxHeight") == "none"
+    head = page.locator("table.data thead").first
+    assert head.evaluate("el => getComputedStyle(el).display") == "table-header-group"
+    pdf = page.pdf(format="A4", landscape=True)
+    assert pdf.startswith(b"%PDF")
