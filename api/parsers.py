@@ -19,4 +19,5 @@ class BoundedJSONParser(JSONParser):
         try:
             return safejson.loads(text)
         except safejson.JSONInputError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            where = f" (line {exc.line})" if exc.line else ""
+            raise ParseError(f"JSON parse error - {exc.message}{where}.") from exc

@@ -21,6 +21,7 @@ from hazards.models import (
     RiskPolicy,
 )
 from hazards.selectors import SORTS as HAZARD_SORTS
+from riskbench import safejson
 from riskbench.filters import FilterForm
 from riskbench.models import Status
 
@@ -294,9 +295,11 @@ class JSONListField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+            return safejson.loads(value)  # bounded depth: a 100,000-deep list is an error
+        except safejson.JSONInputError as exc:
+            where = f" (line {exc.line})" if exc.line else ""
+            message = exc.message[:1].upper() + exc.message[1:]
+            raise ValidationError(f"{message}{where}.") from exc
 
 
 class MatrixWidget(forms.Widget):

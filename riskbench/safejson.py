@@ -32,8 +32,8 @@ _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class JSONInputError(ValueError):
-    """The text is not acceptable JSON; the message says why and, when known, where
-    (`line`)."""
+    """The text is not acceptable JSON. `message` says why, as a clause the caller puts in its
+    own sentence ("nested 100000 levels deep; …"); `line` says where, when known."""
 
     def __init__(self, message: str, *, line: int | None = None):
         super().__init__(message)
@@ -61,22 +61,20 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH):
         try:
             text = bytes(text).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise JSONInputError(f"The JSON is not valid UTF-8 (byte {exc.start}).") from exc
+            raise JSONInputError(f"not valid UTF-8 (byte {exc.start})") from exc
     depth = nesting_depth(text)
     if depth > max_depth:
-        raise JSONInputError(
-            f"The JSON is nested {depth} levels deep; at most {max_depth} are accepted."
-        )
+        raise JSONInputError(f"nested {depth} levels deep; at most {max_depth} levels are accepted")
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise JSONInputError(f"Not valid JSON: {exc.msg}.", line=exc.lineno) from exc
+        raise JSONInputError(f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
     except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4,300 digits
-        raise JSONInputError(f"Not acceptable JSON: {exc}.") from exc
+        raise JSONInputError(f"not acceptable JSON: {exc}") from exc
     # A NUL can only arrive escaped (the parser refuses a raw control character in a string).
     where = nul_path(document) if "\\u0000" in text else None
     if where is not None:
-        raise JSONInputError(f"The JSON string at {where} contains a NUL character (\\u0000).")
+        raise JSONInputError(f"the string at {where} contains a NUL character (\\u0000)")
     return document
 
 
