@@ -4,8 +4,10 @@ through `riskbench.trail` / `riskbench.signatures`, write through the signing se
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, StreamingHttpResponse
@@ -23,6 +25,36 @@ from riskbench.navigation import safe_next_url
 from riskbench.services import StaleEditError
 
 PAGE_SIZE = 50
+
+# Backends that deliver no mail to anyone (the console one prints reset links into the log).
+NON_DELIVERING_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+def password_reset_enabled() -> bool:
+    """Password reset by e-mail only when it is switched on (RISKBENCH_PASSWORD_RESET, on by
+    default when DJANGO_EMAIL_HOST is set) and a backend delivers the mail: otherwise a reset
+    link would go nowhere, or into the server log for anyone who reads it."""
+    return bool(
+        getattr(settings, "RISKBENCH_PASSWORD_RESET", False)
+        and settings.EMAIL_BACKEND not in NON_DELIVERING_EMAIL_BACKENDS
+    )
+
+
+def password_reset_gate(view):
+    """Wrap a password-reset view so that it answers 404 while password reset is off."""
+
+    @functools.wraps(view)
+    def gated(request, *args, **kwargs):
+        if not password_reset_enabled():
+            raise Http404("Password reset is not available here; ask an administrator.")
+        return view(request, *args, **kwargs)
+
+    return gated
 
 
 def _viewable_record(request, kind: str, pk: int):
