@@ -62,6 +62,12 @@ def _describe(char: str) -> str:
     return "a NUL character" if char == "\x00" else f"a control character (U+{ord(char):04X})"
 
 
+def _shown(text: str) -> str:
+    """`text` quoted for a message, its control characters written as \\xNN."""
+    visible = _PATH_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text[:60])
+    return f"'{visible}'"
+
+
 def control_character_problem(request) -> str | None:
     """The first control character in the request's path, query or form fields, as a message
     that names where it is; None when there is none."""
@@ -71,8 +77,7 @@ def control_character_problem(request) -> str | None:
             found = _PATH_CONTROL.search(segment)
             if found:
                 return (
-                    f"Path segment {index} ({segment.encode('unicode_escape').decode()!r}) "
-                    f"contains {_describe(found.group())}."
+                    f"Path segment {index} ({_shown(segment)}) contains {_describe(found.group())}."
                 )
     for where, data, pattern in (
         ("query parameter", request.GET, _QUERY_CONTROL),
@@ -81,12 +86,11 @@ def control_character_problem(request) -> str | None:
         for key, values in data.lists():
             found = pattern.search(key)
             if found:
-                shown = key.encode("unicode_escape").decode()
-                return f"The name of {where} {shown!r} contains {_describe(found.group())}."
+                return f"The name of {where} {_shown(key)} contains {_describe(found.group())}."
             for value in values:
                 found = pattern.search(value)
                 if found:
-                    return f"The {where} {key!r} contains {_describe(found.group())}."
+                    return f"The {where} {_shown(key)} contains {_describe(found.group())}."
     return None
 
 

@@ -44,7 +44,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from hazards import risk
@@ -321,26 +320,27 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list]]:
             raise UploadError("The workbook has no worksheet.")
         sheet = workbook.worksheets[0]  # the hazard log is the first sheet
         rows = []
-        for number, row in enumerate(sheet.iter_rows(), start=1):
-            cells = []
-            for cell in row:
-                value = getattr(cell, "value", None)
-                if getattr(cell, "data_type", None) == "f" or not isinstance(
-                    value, str | int | float | bool | dt.date | type(None)
-                ):
-                    cells.append(Formula(str(value)))
-                elif isinstance(value, str) and "\x00" in value:  # written as _x0000_
-                    raise UploadError(
-                        "The cell contains a NUL character; remove it and retry. Nothing was "
-                        "imported.",
-                        row=number,
-                        field=get_column_letter(len(cells) + 1),
-                    )
-                else:
-                    cells.append(_cell_text(value))
-            rows.append((number, cells))
-            if number > MAX_ROWS + 1:
-                raise UploadError(f"More than {MAX_ROWS} rows; split the file.")
+        try:
+            for number, row in enumerate(sheet.iter_rows(), start=1):
+                cells = []
+                for cell in row:
+                    value = getattr(cell, "value", None)
+                    if getattr(cell, "data_type", None) == "f" or not isinstance(
+                        value, str | int | float | bool | dt.date | type(None)
+                    ):
+                        cells.append(Formula(str(value)))
+                    else:
+                        cells.append(_cell_text(value))
+                rows.append((number, cells))
+                if number > MAX_ROWS + 1:
+                    raise UploadError(f"More than {MAX_ROWS} rows; split the file.")
+        except UploadError:
+            raise
+        except Exception as exc:  # read-only mode parses the sheet XML while iterating
+            # e.g. a NUL character in a cell (&#0;), which XML forbids.
+            raise UploadError(
+                f"The Excel workbook cannot be read: {exc}.", row=len(rows) + 1
+            ) from exc
         return rows
     finally:
         workbook.close()
