@@ -9,12 +9,12 @@ import zipfile
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 
 from hazards import services as hazard_services
 from hazards.models import Hazard
 from tests import factories
+from tests.cli import run_command
 from tests.integrations.helpers import JUNIT_PASS_FAIL, db_counts
 from traceability.integrations import hazard_table as ht
 from traceability.integrations import product_json
@@ -163,9 +163,11 @@ def test_the_dry_run_command_shows_what_blank_clears(product, editor, rich_hazar
     path.write_bytes(
         edited_export(product, lambda h, rows: rows[0].__setitem__(h.index("Harm"), "<blank>"))
     )
-    out = io.StringIO()
-    call_command("import_hazards", product.slug, str(path), "--dry-run", stdout=out)
-    assert "update HAZ-001 (Harm → <blank>)" in out.getvalue()
+    result = run_command(
+        "import_hazards", product.slug, str(path), "--dry-run", "--user", editor.username
+    )
+    assert result.code == 0, result.err
+    assert "update HAZ-001 (Harm → <blank>)" in result.out
     assert Hazard.objects.get(code="HAZ-001").harm == "Hypoglycaemia"
 
 
