@@ -11,13 +11,22 @@ from django.core.exceptions import ValidationError
 
 from hazards import risk
 from hazards.models import (
+    Acceptability,
     Category,
+    ControlOption,
     Hazard,
     HipaaIdentifier,
+    ImplementationStatus,
     Product,
     RiskControl,
     RiskPolicy,
+    SecurityControlCategory,
 )
+from hazards.selectors import CONTROL_SORTS, NOT_ESTIMATED
+from hazards.selectors import SORTS as HAZARD_SORTS
+from riskbench import safejson
+from riskbench.filters import FilterForm
+from riskbench.models import Status
 
 
 class VersionedForm(forms.ModelForm):
@@ -303,7 +312,7 @@ class CodePickerField(forms.ModelChoiceField):
             return None
         text = str(value).strip()
         record = self.queryset.filter(code__iexact=text).first()
-        if record is None and text.isdigit():
+        if record is None and text.isascii() and text.isdigit() and len(text) <= 18:
             record = self.queryset.filter(pk=int(text)).first()
         if record is None:
             raise ValidationError(
@@ -364,17 +373,24 @@ class JSONListField(forms.CharField):
             return value
         value = super().to_python(value)
         try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+            return safejson.loads(value)  # bounded depth: a 100,000-deep list is an error
+        except safejson.JSONInputError as exc:
+            where = f" (line {exc.line})" if exc.line else ""
+            message = exc.message[:1].upper() + exc.message[1:]
+            raise ValidationError(f"{message}{where}.") from exc
 
 
 MAX_ROWS = 20  # a posted row count beyond this is not a scale anybody edits by hand
 
 
+def _small_number(text: str) -> bool:
+    """ASCII digits only ("²" and "٣" are digits to str.isdigit, not to int())."""
+    return text.isascii() and text.isdigit() and len(text) <= 3
+
+
 def _posted_count(data, key: str) -> int | None:
     raw = str(data.get(key, "")).strip()
-    return min(int(raw), MAX_ROWS) if raw.isdigit() else None
+    return min(int(raw[:3]), MAX_ROWS) if raw.isascii() and raw.isdigit() else None
 
 
 class ScaleWidget(forms.Widget):
@@ -393,8 +409,8 @@ class ScaleWidget(forms.Widget):
         context = super().get_context(name, value, attrs)
         if isinstance(value, str):
             try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
+                value = safejson.loads(value)
+            except safejson.JSONInputError:
                 value = []
         levels = value if isinstance(value, list) else []
         context["widget"]["rows"] = [
@@ -551,12 +567,15 @@ class MatrixField(forms.Field):
     def to_python(self, value):
         if isinstance(value, str):
             try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+                value = safejson.loads(value)  # bounded depth, like every JSON we read
+            except safejson.JSONInputError as exc:
+                where = f" (line {exc.line})" if exc.line else ""
+                raise ValidationError(
+                    f"{exc.message[:1].upper()}{exc.message[1:]}{where}."
+                ) from exc
         if self.integers and isinstance(value, list):
             value = [
-                [int(c) if isinstance(c, str) and c.strip().isdigit() else c for c in row]
+                [int(c) if isinstance(c, str) and _small_number(c.strip()) else c for c in row]
                 if isinstance(row, list)
                 else row
                 for row in value
@@ -652,8 +671,8 @@ class RiskPolicyForm(VersionedForm):
                 )
                 if isinstance(value, str):
                     try:
-                        value = json.loads(value)
-                    except json.JSONDecodeError:
+                        value = safejson.loads(value)
+                    except safejson.JSONInputError:
                         value = None
             if value is None:
                 value = self.initial.get(name, getattr(self.instance, name, None))
@@ -709,3 +728,61 @@ class RiskPolicyForm(VersionedForm):
         form = cls(instance=instance, initial=initial)
         form.fields["version"].initial = initial["version"]
         return form
+
+
+# --- List filters (query parameters; see riskbench.filters) ------------------------------------
+
+_SEARCH_TEXT = {"required": False, "max_length": 200}
+VERIFICATION_CHOICES = [
+    ("verified", "Verified"),
+    ("partly", "Partly verified"),
+    ("failed", "Failed"),
+    ("none", "Not verified"),
+]
+ESTIMATE_CHOICES = [*Acceptability.choices, (NOT_ESTIMATED, "Not estimated")]
+
+
+def sort_choices(sorts) -> list[tuple[str, str]]:
+    """`key` and its reverse `-key` for every sortable column."""
+    return [(p, p) for key in sorts for p in (key, f"-{key}")]
+
+
+def _level_filter():
+    """A scale level from a heat-map cell (1 … 20; the scales are short)."""
+    return forms.IntegerField(required=False, min_value=1, max_value=20)
+
+
+class HazardLogFilters(FilterForm):
+    """Filters of the hazard log, kept in the URL. Severity is one of the policy's levels; the
+    likelihood and residual levels come from heat-map cells."""
+
+    category = forms.ChoiceField(required=False, choices=Category.choices)
+    status = forms.ChoiceField(required=False, choices=Status.choices)
+    initial = forms.ChoiceField(required=False, choices=ESTIMATE_CHOICES)
+    residual = forms.ChoiceField(required=False, choices=ESTIMATE_CHOICES)
+    severity = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    probability = _level_filter()
+    residual_severity = _level_filter()
+    residual_probability = _level_filter()
+    owner = forms.CharField(required=False, max_length=150)
+    verification = forms.ChoiceField(required=False, choices=VERIFICATION_CHOICES)
+    q = forms.CharField(**_SEARCH_TEXT)
+    sort = forms.ChoiceField(required=False, choices=sort_choices(HAZARD_SORTS))
+
+    def __init__(self, data=None, *, policy: risk.PolicyData, **kwargs):
+        super().__init__(data, **kwargs)
+        # Severity (safety, security) or impact (privacy): either scale's levels.
+        levels = {}
+        for level in [*policy.privacy_impact_levels, *policy.severity_levels]:
+            levels[str(level["value"])] = level["name"]
+        self.fields["severity"].choices = sorted(levels.items(), key=lambda kv: int(kv[0]))
+
+
+class ControlListFilters(FilterForm):
+    option = forms.ChoiceField(required=False, choices=ControlOption.choices)
+    security_category = forms.ChoiceField(required=False, choices=SecurityControlCategory.choices)
+    implementation = forms.ChoiceField(required=False, choices=ImplementationStatus.choices)
+    status = forms.ChoiceField(required=False, choices=Status.choices)
+    verification = forms.ChoiceField(required=False, choices=VERIFICATION_CHOICES)
+    q = forms.CharField(**_SEARCH_TEXT)
+    sort = forms.ChoiceField(required=False, choices=sort_choices(CONTROL_SORTS))

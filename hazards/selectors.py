@@ -61,7 +61,7 @@ LEVEL_FILTERS = ("severity", "probability", "residual_severity", "residual_proba
 def _level(value: str) -> int | None:
     """A scale level from the URL; anything but a small whole number is ignored."""
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) <= 3 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 3 else None
 
 
 def hazard_log(product: Product, filters: dict, *, verification_pks=None):

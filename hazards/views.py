@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import slug_re
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from hazards import risk, selectors, services
 from hazards.forms import (
+    ControlListFilters,
     HazardForm,
+    HazardLogFilters,
     LinkControlForm,
     LinkHazardForm,
     ProductForm,
@@ -37,6 +40,7 @@ from hazards.models import (
     SecurityControlCategory,
 )
 from riskbench import lists, navigation, roles
+from riskbench.filters import read_filters
 from riskbench.forms_flow import submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
@@ -56,6 +60,8 @@ def product_switch(request):
     slug = request.GET.get("product", "")
     if not slug:
         return redirect("hazards:product_list")
+    if not slug_re.match(slug):
+        raise Http404("No such product.")
     return redirect("hazards:dashboard", slug)
 
 
@@ -139,20 +145,6 @@ def search(request, slug):
 
 # --- Hazard log -----------------------------------------------------------------------------------
 
-FILTERS = (
-    "category",
-    "status",
-    "initial",
-    "residual",
-    "severity",
-    "probability",
-    "residual_severity",
-    "residual_probability",
-    "owner",
-    "verification",
-    "q",
-    "sort",
-)
 NO_STATES = SimpleNamespace(hazards={}, controls={})
 
 
@@ -266,7 +258,8 @@ def _hazard_export_rows(hazards, states):
 @require_GET
 def hazard_list(request, slug):
     product = selectors.product_for(request, slug)
-    filters = {name: request.GET.get(name, "").strip() for name in FILTERS}
+    policy = product.risk_policy.data
+    filters = read_filters(request, HazardLogFilters, policy=policy)
     states = verification_states(product)
     hazards = selectors.hazard_log(
         product,
@@ -287,7 +280,6 @@ def hazard_list(request, slug):
     page, query = lists.paginate(request, hazards)
     for hazard in page.object_list:
         hazard.verification = states.hazards.get(hazard.pk, "none")
-    policy = product.risk_policy.data
     owners = product.members.order_by("username").values_list("username", flat=True).distinct()
     return render(
         request,
@@ -580,15 +572,6 @@ def model_ends(model) -> tuple[str, str]:
 # --- Risk controls --------------------------------------------------------------------------------
 
 
-CONTROL_FILTERS = (
-    "option",
-    "security_category",
-    "implementation",
-    "status",
-    "verification",
-    "q",
-    "sort",
-)
 CONTROL_EXPORT_HEADERS = [
     "Code",
     "Title",
@@ -621,7 +604,7 @@ def _control_export_rows(controls, states):
 def control_list(request, slug):
     """The risk controls with the hazard log's filters, sorting, pagination and exports."""
     product = selectors.product_for(request, slug)
-    filters = {name: request.GET.get(name, "").strip() for name in CONTROL_FILTERS}
+    filters = read_filters(request, ControlListFilters)
     states = verification_states(product)
     controls = selectors.control_list(
         product,

@@ -14,7 +14,6 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -78,9 +77,12 @@ def sort_state(sort_param: str, key: str, first_descending: bool = False) -> tup
 
 
 def paginate(request, rows, per_page: int = PAGE_SIZE):
-    """The requested page (`?page=N`, clamped to the valid range) and the query string of the
-    other parameters, for the page links. The paginator counts in the database (one query)."""
-    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    """The requested page (`?page=N`: a whole number, else the first page with a message; past
+    the end, the last) and the query string of the other parameters, for the page links. The
+    paginator counts in the database (one query)."""
+    from riskbench.filters import paginate as checked_page
+
+    page = checked_page(request, rows, per_page)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)

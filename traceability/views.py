@@ -9,10 +9,9 @@ import mimetypes
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from hazards.forms import StatusForm
@@ -20,9 +19,11 @@ from hazards.models import Category, RiskControl
 from hazards.selectors import product_for
 from hazards.views import change_status
 from riskbench import lists, roles
+from riskbench.filters import read_filters
 from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
+from riskbench.navigation import safe_next_url
 from traceability import graph as tg
 from traceability import selectors, services
 from traceability.forms import (
@@ -31,11 +32,14 @@ from traceability.forms import (
     LinkControlForm,
     LinkRequirementForm,
     LinkTestForm,
+    MatrixFilters,
     ReasonForm,
     RequirementForm,
+    RequirementListFilters,
     ReviewForm,
     SoftwareItemForm,
     TestCaseForm,
+    TestCaseListFilters,
     TestControlLinkForm,
     TestRunForm,
 )
@@ -55,11 +59,7 @@ from traceability.svg import render_trace_svg
 def _back(request, default: str):
     """Redirect to the page the form came from (`next`), if it is on this site."""
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
+    return HttpResponseRedirect(safe_next_url(request, target) or default)
 
 
 def _errors(exc: ValidationError) -> str:
@@ -340,7 +340,7 @@ def _requirement_export_rows(requirements):
 @require_GET
 def requirement_list(request, slug):
     product = product_for(request, slug)
-    filters = {name: request.GET.get(name, "").strip() for name in ("level", "status", "q")}
+    filters = read_filters(request, RequirementListFilters)
     requirements = selectors.requirement_list(product, filters)
     fmt = lists.export_format(request)
     if fmt:
@@ -566,7 +566,7 @@ def _test_export_rows(tests):
 @require_GET
 def test_case_list(request, slug):
     product = product_for(request, slug)
-    filters = {n: request.GET.get(n, "").strip() for n in ("level", "method", "result", "q")}
+    filters = read_filters(request, TestCaseListFilters)
     tests = selectors.test_case_list(product, filters)
     fmt = lists.export_format(request)
     if fmt:
@@ -966,7 +966,6 @@ def suspect_link_clear(request, slug, kind, link_id):
 # --- Traceability matrix (ISO 14971 4.5; IEC 62304 7.3.3) ---------------------------------------
 
 MATRIX_PAGE_ROWS = 200
-MATRIX_FILTERS = ("category", "status", "verification", "gaps", "q")
 
 
 def _matrix(request, product):
@@ -976,7 +975,7 @@ def _matrix(request, product):
     (the hazard's verification status), gaps=1 (only rows with a gap or a suspect link), q
     (hazard code or title).
     """
-    filters = {name: request.GET.get(name, "").strip() for name in MATRIX_FILTERS}
+    filters = read_filters(request, MatrixFilters)
     analysis = selectors.product_analysis(product)
     graph = analysis.graph
     hazards = analysis.index.nodes(tg.HAZARD)

@@ -145,3 +145,16 @@ def test_auditor_cannot_use_the_level_buttons(auditor_client, product):
         url, {**post_data(policy), "policy_action": "add:severity_levels"}
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("count", ["²", "999999999999", "-1", "x"])
+def test_an_odd_row_count_is_an_error_on_the_field_not_a_server_error(
+    editor_client, product, count
+):
+    policy = product.risk_policy
+    url = reverse("hazards:policy_edit", args=[policy.pk])
+    data = post_data(policy, **{"severity_levels-count": count, "change_reason": "x"})
+    response = editor_client.post(url, data)
+    assert response.status_code == 200
+    policy.refresh_from_db()
+    assert len(policy.severity_levels) == 5

@@ -90,3 +90,14 @@ def test_hazard_page_renders_pickers_not_full_lists(editor_client, product, reco
     picker = reverse("traceability:picker", args=[product.slug])
     assert f'data-picker="{picker}?kind=control"' in html
     assert "<option" not in html.split('name="control"')[1].split("</label>")[0]
+
+
+@pytest.mark.parametrize("typed", ["²", "٣", "9" * 30, "RC-001\x00"])
+def test_link_form_refuses_odd_digits_and_huge_numbers_without_a_server_error(
+    editor_client, product, records, typed
+):
+    hazard = records["hazard"]
+    url = reverse("hazards:hazard_link_control", args=[product.slug, hazard.code])
+    response = editor_client.post(url, {"control": typed, "reason": "x"})
+    assert response.status_code in (302, 400)
+    assert not HazardControl.objects.filter(hazard=hazard).exists()
