@@ -62,7 +62,13 @@ def serious(results) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def axe():
-    return Axe()
+    """axe-core (bundled with axe-playwright-python: nothing is fetched). With
+    RISKBENCH_AXE_REPORT=<file>, the per-page results are written there after the module."""
+    yield Axe()
+    out = os.environ.get("RISKBENCH_AXE_REPORT")
+    if out and AXE_RESULTS:
+        with open(out, "w", encoding="utf-8") as fh:
+            json.dump(AXE_RESULTS, fh, indent=1)
 
 
 @pytest.mark.parametrize(("name", "path"), MAIN_PAGES, ids=[n for n, _ in MAIN_PAGES])
@@ -93,14 +99,6 @@ def test_main_page_is_clean(open_page, axe, name, path):
     assert not [m for m in page.problems.messages if "Failed to load" in m], page.problems.messages
     assert not any(layout.values()), layout
     assert not found, results.generate_report()
-
-
-def test_write_axe_summary():
-    """Keeps the per-page axe results where `make test` can print them (closing note)."""
-    out = os.environ.get("RISKBENCH_AXE_REPORT")
-    if out and AXE_RESULTS:
-        with open(out, "w", encoding="utf-8") as fh:
-            json.dump(AXE_RESULTS, fh, indent=1)
 
 
 def test_api_viewers_work_under_the_content_security_policy(open_page):
