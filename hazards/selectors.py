@@ -76,7 +76,7 @@ def hazard_log(product: Product, filters: dict):
 
 def heat_maps(product: Product) -> list[dict]:
     """Initial and residual heat maps for each category, from one query."""
-    policy = product.risk_policy.data
+    policy = product.risk_policy.evaluation_data
     rows = list(
         product.hazards.values_list(
             "category", "severity", "probability", "residual_severity", "residual_probability"

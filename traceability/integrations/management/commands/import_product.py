@@ -1,28 +1,56 @@
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import CommandError
+
+from hazards.models import RiskPolicy
 from traceability.integrations.cli import IntegrationCommand
 from traceability.integrations.product_json import import_product
 from traceability.integrations.uploads import UploadError
 
 
 class Command(IntegrationCommand):
-    help = "Create a product from a product JSON export (all or nothing)."
+    help = (
+        "Create a product from a product JSON export (all or nothing; administrators only). "
+        "Its risk policy is a new draft with the file's criteria, or a copy of --policy TEMPLATE."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="FILE.json written by export_product.")
         parser.add_argument("--slug", help="Import under this slug instead of the file's.")
         parser.add_argument("--name", help="Import under this name instead of the file's.")
+        parser.add_argument(
+            "--policy",
+            metavar="TEMPLATE",
+            help="Name or id of a risk policy template to copy instead of the file's criteria.",
+        )
         self.add_user_argument(parser)
 
     def handle(self, *args, **options):
         path = options["file"]
+        user = self.acting_user(options)
+        template = find_template(options["policy"]) if options["policy"] else None
         data = self.read(path)
         try:
             result = import_product(
-                data=data, by=self.acting_user(options), slug=options["slug"],
-                name=options["name"],
+                data=data, by=user, slug=options["slug"], name=options["name"],
+                template=template,
             )  # fmt: skip
+        except PermissionDenied as exc:
+            raise CommandError(f"{user.get_username()}: {exc}") from exc
         except UploadError as exc:
             self.fail(path, exc)
         for warning in result.warnings:
             self.stdout.write(f"warning: {warning}")
         counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Imported {result.product.slug}: {counts}."))
+
+
+def find_template(value: str) -> RiskPolicy:
+    """A risk policy template by name or id (a product's own policy is not a template)."""
+    templates = RiskPolicy.objects.filter(product__isnull=True)
+    template = templates.filter(name=value).first()
+    if template is None and value.isdigit():
+        template = templates.filter(pk=int(value)).first()
+    if template is None:
+        names = ", ".join(templates.order_by("name").values_list("name", flat=True)) or "none"
+        raise CommandError(f"No risk policy template {value!r} (templates: {names}).")
+    return template
