@@ -126,7 +126,7 @@ def export_product(product: Product) -> dict:
         if f.name not in PRODUCT_FIELDS_SKIP
     }
     doc["product"]["slug"] = product.slug
-    policy = product.risk_policy
+    policy = RiskPolicy.objects.select_related("template").get(product=product)
     doc["risk_policy"] = {
         f.name: _plain(f, getattr(policy, f.name)) for f in _fields(RiskPolicy) if not f.is_relation
     }
