@@ -162,6 +162,19 @@ class ProductSerializer(RecordSerializer):
         # Uniqueness is checked by the service's full_clean (one place, one message).
         extra_kwargs = {"slug": {"validators": []}}
 
+    def validate(self, attrs):
+        # A request naming a risk policy would be silently ignored (the field is read-only):
+        # refuse it, so nobody believes they switched the product's criteria.
+        if isinstance(self.initial_data, dict) and "risk_policy" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "risk_policy": "The product's risk policy is its own: change its criteria "
+                    "on its policy page, where a new version takes effect once approved with "
+                    "a signature."
+                }
+            )
+        return super().validate(attrs)
+
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None:

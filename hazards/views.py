@@ -689,11 +689,12 @@ def product_policy_edit(request, slug):
 
 
 def policy_edit(request, pk):
-    """Edit a template (administrators); a product's policy is edited on its product's page."""
+    """Edit a template (administrators) or, by its id, a product's own policy (that product's
+    editors, as on the product's policy page)."""
     policy = get_object_or_404(RiskPolicy.objects.select_related("product"), pk=pk)
     if policy.product_id:
-        roles.require_member(request.user, policy.product)
-        return redirect("hazards:product_policy_edit", policy.product.slug)
+        roles.require_editor(request.user, policy.product)
+        return _policy_edit(request, policy, policy.product)
     if not roles.is_administrator(request.user):
         raise PermissionDenied("Only administrators change risk policy templates.")
     return _policy_edit(request, policy, None)

@@ -34,8 +34,15 @@ from traceability.models import (
 
 
 def default_policy() -> RiskPolicy:
-    """The seeded default template (a row without a product)."""
-    return RiskPolicy.objects.filter(product__isnull=True).order_by("pk").first()
+    """The seeded default template (a row without a product); made again if a transactional
+    test flushed the database."""
+    template = RiskPolicy.objects.filter(product__isnull=True).order_by("pk").first()
+    if template is None:
+        data = risk.PolicyData.default()
+        template = RiskPolicy.objects.create(
+            name="Default risk policy (ISO/TR 24971 5 × 5)", status="approved", **data.criteria()
+        )
+    return template
 
 
 def own_policy(product, *, approved: bool = True, template: RiskPolicy | None = None):

@@ -76,9 +76,7 @@ def test_import_never_attaches_an_existing_policy_nor_takes_memberships(
     assert hazard.initial_risk_index and hazard.initial_acceptability == ""
 
 
-def test_import_can_copy_a_chosen_template_instead_of_the_files_criteria(
-    full_product, admin_user
-):
+def test_import_can_copy_a_chosen_template_instead_of_the_files_criteria(full_product, admin_user):
     template = RiskPolicy.objects.get(product__isnull=True)
     result = product_json.import_product(
         data=product_json.export_product_json(full_product),
@@ -165,9 +163,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("label", "make", "message"), BAD, ids=[b[0] for b in BAD])
-def test_bad_exports_are_refused_and_write_nothing(
-    full_product, admin_user, label, make, message
-):
+def test_bad_exports_are_refused_and_write_nothing(full_product, admin_user, label, make, message):
     data = make(full_product)
     before = db_counts()
     with pytest.raises(UploadError, match=message):
