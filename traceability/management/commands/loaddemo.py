@@ -21,6 +21,9 @@ status changes only, and no product's risk policy is approved (risks estimated, 
 
 Products are opened and their members given access by ``riskbench-demo`` in both cases: the
 administrator of the demo (a superuser that cannot log in: inactive, no usable password).
+
+It stands on the common command base (riskbench.commands) but takes no ``--user``: the author of
+the demo is the demo account it creates itself (or the system user above), never a real person.
 """
 
 from django.conf import settings
@@ -28,9 +31,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
 
 from riskbench import roles
+from riskbench.commands import CannotRun, RiskBenchCommand
 from traceability.demo import PRODUCTS
 from traceability.demo.loader import DemoSigner, load_product
 
@@ -54,7 +57,7 @@ def ensure_login(username, password, group_name, first_name, last_name):
         try:
             validate_password(password, user)
         except ValidationError as exc:
-            raise CommandError(f"Demo password for {username!r} is refused: {exc}") from exc
+            raise CannotRun(f"Demo password for {username!r} is refused: {exc}") from exc
         user.set_password(password)
         user.save()
     elif user.email == email:
@@ -92,7 +95,7 @@ def ensure_system_user():
     return user
 
 
-class Command(BaseCommand):
+class Command(RiskBenchCommand):
     help = "Load the demo products (idempotent) and ensure the demo login (development only)."
 
     def handle(self, *args, **options):

@@ -1,7 +1,7 @@
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import CommandError
 
 from hazards.models import RiskPolicy
+from riskbench.commands import CannotRun
 from traceability.integrations.cli import IntegrationCommand
 from traceability.integrations.product_json import import_product
 from traceability.integrations.uploads import UploadError
@@ -13,7 +13,11 @@ class Command(IntegrationCommand):
         "Its risk policy is a new draft with the file's criteria, or a copy of --policy TEMPLATE."
     )
 
+    takes_product = False  # it creates one
+    writes = True
+
     def add_arguments(self, parser):
+        super().add_arguments(parser)
         parser.add_argument("file", help="FILE.json written by export_product.")
         parser.add_argument("--slug", help="Import under this slug instead of the file's.")
         parser.add_argument("--name", help="Import under this name instead of the file's.")
@@ -22,11 +26,9 @@ class Command(IntegrationCommand):
             metavar="TEMPLATE",
             help="Name or id of a risk policy template to copy instead of the file's criteria.",
         )
-        self.add_user_argument(parser)
 
-    def handle(self, *args, **options):
+    def handle(self, *args, user, **options):
         path = options["file"]
-        user = self.acting_user(options)
         template = find_template(options["policy"]) if options["policy"] else None
         data = self.read(path)
         try:
@@ -35,7 +37,7 @@ class Command(IntegrationCommand):
                 template=template,
             )  # fmt: skip
         except PermissionDenied as exc:
-            raise CommandError(f"{user.get_username()}: {exc}") from exc
+            raise CannotRun(f"{user.get_username()}: {exc}") from exc
         except UploadError as exc:
             self.fail(path, exc)
         for warning in result.warnings:
@@ -52,5 +54,5 @@ def find_template(value: str) -> RiskPolicy:
         template = templates.filter(pk=int(value)).first()
     if template is None:
         names = ", ".join(templates.order_by("name").values_list("name", flat=True)) or "none"
-        raise CommandError(f"No risk policy template {value!r} (templates: {names}).")
+        raise CannotRun(f"No risk policy template {value!r} (templates: {names}).")
     return template
