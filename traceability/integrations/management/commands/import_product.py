@@ -1,6 +1,6 @@
 from django.core.exceptions import PermissionDenied
 
-from hazards.models import RiskPolicy
+from hazards.selectors import policy_template, template_names
 from riskbench.commands import CannotRun
 from traceability.integrations.cli import IntegrationCommand
 from traceability.integrations.product_json import import_product
@@ -29,7 +29,14 @@ class Command(IntegrationCommand):
 
     def handle(self, *args, user, **options):
         path = options["file"]
-        template = find_template(options["policy"]) if options["policy"] else None
+        template = None
+        if options["policy"]:
+            template = policy_template(options["policy"])
+            if template is None:
+                raise CannotRun(
+                    f"No risk policy template {options['policy']!r} "
+                    f"(templates: {template_names()})."
+                )
         data = self.read(path)
         try:
             result = import_product(
@@ -44,15 +51,3 @@ class Command(IntegrationCommand):
             self.stdout.write(f"warning: {warning}")
         counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Imported {result.product.slug}: {counts}."))
-
-
-def find_template(value: str) -> RiskPolicy:
-    """A risk policy template by name or id (a product's own policy is not a template)."""
-    templates = RiskPolicy.objects.filter(product__isnull=True)
-    template = templates.filter(name=value).first()
-    if template is None and value.isdigit():
-        template = templates.filter(pk=int(value)).first()
-    if template is None:
-        names = ", ".join(templates.order_by("name").values_list("name", flat=True)) or "none"
-        raise CannotRun(f"No risk policy template {value!r} (templates: {names}).")
-    return template
