@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from hazards import risk
 from hazards.models import (
@@ -21,7 +23,7 @@ from hazards.models import (
     RiskControl,
     RiskPolicy,
 )
-from riskbench import roles
+from riskbench import audit, roles
 from riskbench.models import Status
 from riskbench.services import (
     delete_record,
@@ -613,26 +615,40 @@ def _reevaluate_product(policy: RiskPolicy, *, by) -> int:
     return reevaluate_hazards(hazards, policy, by=by)
 
 
+# What `apply_estimates` may write: saved together when a re-evaluation changes a row.
+ESTIMATE_FIELDS = (
+    "probability",
+    "initial_risk_index",
+    "initial_acceptability",
+    "residual_probability",
+    "residual_risk_index",
+    "residual_acceptability",
+    "cvss_base_score",
+    "cvss_vector",
+    "residual_cvss_vector",
+    *SECURITY_FIELDS,
+    *PRIVACY_FIELDS,
+    *SAFETY_FIELDS,
+)
+
+
 def reevaluate_hazards(hazards, policy: RiskPolicy, *, by) -> int:
     """Recompute derived risk fields under `policy` (its approved criteria; its working scales,
-    without evaluation, before any approval); save, with a history row whose reason names the
-    policy and its version, only the rows that change."""
+    without evaluation, before any approval) and save the rows that change — each with a
+    history row whose reason names the policy and its version (ISO 14971 4.5, 6).
+
+    One bulk write for all of them (`bulk_update_with_history`, then chained into the product's
+    audit trail): approving a policy re-evaluates every hazard of the product at once."""
     data = policy.evaluation_data
-    changed = 0
-    derived = (
-        "probability",
-        "initial_risk_index",
-        "initial_acceptability",
-        "residual_probability",
-        "residual_risk_index",
-        "residual_acceptability",
-    )
+    derived = ESTIMATE_FIELDS[:6]
     if policy.is_approved:
         why = f"Re-evaluated under {policy.name} v{policy.approved_version} (approved)"
     else:
         why = f"Re-estimated under {policy.name} v{policy.version} (not approved: not evaluated)"
+    now = timezone.now()
+    changed, touched = [], set()
     for hazard in hazards:
-        before = [getattr(hazard, f) for f in derived]
+        before = {f: getattr(hazard, f) for f in ESTIMATE_FIELDS}
         try:
             apply_estimates(hazard, data)
         except ValidationError:
@@ -640,10 +656,21 @@ def reevaluate_hazards(hazards, policy: RiskPolicy, *, by) -> int:
             # not estimated rather than silently mapping it somewhere else.
             hazard.initial_acceptability = hazard.residual_acceptability = ""
             hazard.initial_risk_index = hazard.residual_risk_index = None
-        if [getattr(hazard, f) for f in derived] != before:
+        if any(getattr(hazard, f) != before[f] for f in derived):
             hazard.version += 1
-            hazard._history_user = by
-            hazard._change_reason = why[:100]
-            hazard.save()
-            changed += 1
-    return changed
+            hazard.updated_at = now
+            changed.append(hazard)
+            touched |= {f for f in ESTIMATE_FIELDS if getattr(hazard, f) != before[f]}
+    if changed:
+        # Only the columns that moved: a bulk UPDATE's size grows with rows × columns.
+        bulk_update_with_history(
+            changed,
+            Hazard,
+            [f for f in ESTIMATE_FIELDS if f in touched] + ["version", "updated_at"],
+            batch_size=500,
+            default_user=by,
+            default_change_reason=why[:100],
+            default_date=now,
+        )
+        audit.chain_pending(models=[Hazard])
+    return len(changed)

@@ -177,6 +177,10 @@ def test_approving_the_policy_with_a_signature_evaluates_every_hazard_in_its_his
     assert row.history_change_reason == (
         f"Re-evaluated under {policy.name} v{policy.version} (approved)"
     )
+    # The current row equals its newest history row, field by field (nothing written twice).
+    for f in Hazard._meta.concrete_fields:
+        assert getattr(row, f.attname) == getattr(current, f.attname), f.name
+    assert audit.verify_chains().ok
 
 
 def test_a_policy_is_approved_only_with_a_signature(draft_product, editor):
