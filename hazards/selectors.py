@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from hazards import risk
-from hazards.models import Category, Hazard, HazardControl, Product, RiskControl
+from hazards.models import Category, Hazard, HazardControl, Product, RiskControl, RiskPolicy
 from riskbench import lists, roles
 
 
@@ -27,6 +27,28 @@ def _count(model_qs):
     Count() would join them and multiply the rows (hazards × controls)."""
     counted = model_qs.filter(product=OuterRef("pk")).order_by().values("product")
     return Subquery(counted.annotate(n=Count("pk")).values("n")[:1])
+
+
+def policy_template(ref) -> RiskPolicy | None:
+    """A risk policy template by name, or by id when `ref` is a number and no name matches.
+    A product's own policy is never a template (it has a product)."""
+    templates = RiskPolicy.objects.filter(product__isnull=True)
+    ref = str(ref).strip()
+    template = templates.filter(name=ref).first()
+    if template is None and ref.isascii() and ref.isdigit():
+        template = templates.filter(pk=int(ref)).first()
+    return template
+
+
+def template_names() -> str:
+    return (
+        ", ".join(
+            RiskPolicy.objects.filter(product__isnull=True)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+        or "none"
+    )
 
 
 def products_for_user(user):
@@ -146,7 +168,7 @@ def control_list(product: Product, filters: dict, *, verification_pks=None):
 def heat_maps(product: Product) -> list[dict]:
     """Initial and residual heat maps for each category, from one query, with how many hazards
     each map leaves out because they are not estimated (the map must not hide them)."""
-    policy = product.risk_policy.data
+    policy = product.risk_policy.evaluation_data
     rows = list(
         product.hazards.values_list(
             "category",

@@ -69,7 +69,7 @@ def test_hazard_create_with_a_validation_error_then_saved(page, category):
 
 def test_policy_editor_round_trip(page):
     page.goto(f"{AURORA}/policy/")
-    page.get_by_role("link", name="Edit policy").click()
+    page.get_by_role("link", name="Edit working criteria").click()
     matrix = page.locator("#id_safety_matrix")
     expect(matrix.locator("tbody tr")).to_have_count(5)
     # Rename a level: the grids' headers follow as you type.
@@ -95,7 +95,7 @@ def test_policy_editor_round_trip(page):
     expect(page.locator("#id_safety_matrix tbody th").first).to_have_text("Multiple deaths")
     page.fill("#id_change_reason", "Plan rev. B: sixth severity level")
     page.get_by_role("button", name="Save policy").click()
-    assert "hazards re-evaluated" in message(page)
+    assert "Risk policy saved" in message(page)
     expect(page.locator("main")).to_contain_text("Multiple deaths")
     assert not page.problems.csp_violations
 
