@@ -194,7 +194,20 @@
     });
   }
 
+  // A table that scrolls inside its box can be scrolled with the keyboard: its box takes the
+  // focus and is announced as a region named after the table.
+  function scrollBoxes() {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      if (box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      var heading = box.closest("section, .card, main").querySelector("h1, h2, h3");
+      box.setAttribute("aria-label", (heading ? heading.textContent.trim() : "Table") + " (scrolls)");
+    });
+  }
+
   onReady(function () {
+    scrollBoxes();
     autosubmit();
     categoryFields();
     errorSummary();
