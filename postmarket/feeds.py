@@ -16,10 +16,12 @@ import io
 import json
 import os
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from django.conf import settings
 
@@ -102,11 +104,44 @@ class _Budget:
             )
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
 def _safe_member_name(name: str) -> bool:
-    if not name or "\x00" in name or "\\" in name:
+    """Relative, inside the archive, no NUL, no backslash, no drive letter."""
+    if not name or "\x00" in name or "\\" in name or name.startswith("/"):
         return False
-    path = PurePosixPath(name)
-    return not path.is_absolute() and ".." not in path.parts and not re.match(r"^[A-Za-z]:", name)
+    return ".." not in name.split("/") and not _DRIVE.match(name)
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One member's bytes, at most MAX_DOCUMENT_BYTES + 1 of them. Stored and deflated members
+    (all OSV archives) are read straight from the local header with zlib and their CRC checked:
+    `ZipFile.open` costs more than the JSON parse for 50,000 small advisories."""
+    fp = archive.fp
+    try:
+        if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) and fp is not None:
+            fp.seek(info.header_offset)
+            header = _LOCAL_HEADER.unpack(fp.read(_LOCAL_HEADER.size))
+            if header[0] != b"PK\x03\x04":
+                raise FeedError("bad local header; refused", info.filename)
+            fp.seek(header[10] + header[11], 1)  # name and extra field lengths
+            raw = fp.read(min(info.compress_size, MAX_DOCUMENT_BYTES * MAX_RATIO))
+            if info.compress_type == zipfile.ZIP_STORED:
+                data = raw[: MAX_DOCUMENT_BYTES + 1]
+            else:
+                inflater = zlib.decompressobj(-15)
+                data = inflater.decompress(raw, MAX_DOCUMENT_BYTES + 1)
+            if len(data) <= MAX_DOCUMENT_BYTES and zlib.crc32(data) != info.CRC:
+                raise FeedError("CRC mismatch: the archive is damaged; refused", info.filename)
+            return data
+        with archive.open(info) as handle:
+            return handle.read(MAX_DOCUMENT_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, zlib.error, struct.error) as exc:
+        raise FeedError(f"cannot be read ({exc})", info.filename) from exc
 
 
 def zip_members(source) -> Iterator[Member]:
@@ -133,11 +168,7 @@ def zip_members(source) -> Iterator[Member]:
             ratio = info.file_size / info.compress_size if info.compress_size else 0
             if ratio > MAX_RATIO and info.file_size > 64 * 1024:
                 raise FeedError("implausible compression ratio (zip bomb?); refused", name)
-            try:
-                with archive.open(info) as handle:
-                    data = handle.read(MAX_DOCUMENT_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-                raise FeedError(f"cannot be read ({exc})", name) from exc
+            data = _read_member(archive, info)
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise FeedError("larger than its header says; refused", name)
             budget.spend(len(data), name)

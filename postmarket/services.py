@@ -60,6 +60,7 @@ def _same_product(product_id: int, *records) -> None:
 
 
 def _code(product: Product, model, prefix: str) -> str:
+    """Next free code; the caller holds the product's row lock."""
     return next_code(
         model.objects.filter(product=product),
         prefix,
@@ -344,17 +345,29 @@ FEED_FIELDS = (
 
 @transaction.atomic
 def vulnerability_record(
-    *, product: Product, item: SoftwareItem, advisory_id: str, by, reason: str, **feed
+    *,
+    product: Product,
+    item: SoftwareItem,
+    advisory_id: str,
+    by,
+    reason: str,
+    code: str | None = None,
+    **feed,
 ) -> Vulnerability:
-    """Record a match of an advisory on a SOUP item, to be assessed (under investigation)."""
-    _fields_only(Vulnerability, feed, set(Vulnerability._meta.get_fields()) - set(FEED_FIELDS))
+    """Record a match of an advisory on a SOUP item, to be assessed (under investigation).
+
+    `code`: a batch that already holds the product's lock (`vulncheck.apply`) numbers its
+    records itself instead of re-reading every code per record."""
+    bad = set(feed) - set(FEED_FIELDS)
+    if bad:
+        raise ValidationError({name: "Not a feed field." for name in sorted(bad)})
     _same_product(product.pk, item)
     product = _locked_product(product)
     vulnerability = Vulnerability(
         product=product,
         software_item=item,
         advisory_id=advisory_id,
-        code=_code(product, Vulnerability, VULNERABILITY_PREFIX),
+        code=code or _code(product, Vulnerability, VULNERABILITY_PREFIX),
         **feed,
     )
     return _save(vulnerability, by=by, reason=reason)
