@@ -42,6 +42,7 @@ from cyclonedx.model.vulnerability import (
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from django.db.models import Q
 from packageurl import PackageURL
 
 from hazards.models import Product
@@ -112,7 +113,13 @@ def _rating(v: Vulnerability) -> list[VulnerabilityRating]:
 
 def build_bom(product: Product) -> Bom:
     """The BOM object (three queries: product, SOUP items, vulnerabilities)."""
-    items = list(SoftwareItem.objects.filter(product=product, is_soup=True).order_by("code"))
+    # SOUP items, and any item a recorded vulnerability names (it was SOUP when matched).
+    items = list(
+        SoftwareItem.objects.filter(product=product)
+        .filter(Q(is_soup=True) | Q(vulnerabilities__isnull=False))
+        .distinct()
+        .order_by("code")
+    )
     vulnerabilities = list(
         Vulnerability.objects.filter(product=product, withdrawn=False)
         .select_related("software_item", "hazard", "problem_report")

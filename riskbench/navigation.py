@@ -12,6 +12,9 @@ PRODUCT_NAV = [
     ("Tests", "traceability:test_case_list"),
     ("Traceability matrix", "traceability:matrix"),
     ("Coverage", "traceability:coverage"),
+    ("Problem reports", "postmarket:problem_report_list"),
+    ("Vulnerabilities", "postmarket:vulnerability_list"),
+    ("Field information", "postmarket:field_record_list"),
     ("Baselines", "baselines:list"),
     ("Dossier", "dossier:list"),
     ("Import / export", "integrations:index"),
@@ -29,6 +32,7 @@ GLOBAL_NAV = [
 DASHBOARD_PANELS = [
     "traceability.selectors.dashboard_panel",
     "traceability.dossier.views.dashboard_panel",
+    "postmarket.views.dashboard_panel",
 ]
 
 # Dotted paths of callables `(product, query) -> list[SearchHit]` (see hazards.selectors).

@@ -205,5 +205,3 @@ class SoftwareItemHazardFactory(factory.django.DjangoModelFactory):
         HazardFactory, product=factory.SelfAttribute("..software_item.product")
     )
     cause_type = "defect"
-
-
