@@ -22,31 +22,38 @@ def run(*args, stdin=None, monkeypatch=None):
     return out.getvalue().splitlines()
 
 
-def test_baseline_prints_its_sha256_on_the_last_line(product):
+@pytest.fixture(autouse=True)
+def acting_user(editor, monkeypatch):
+    monkeypatch.setenv("RISKBENCH_USER", "editor")
+
+
+def test_baseline_prints_its_sha256_on_the_last_line(product, editor):
     factories.HazardFactory(product=product, code="HAZ-001")
     lines = run("baseline", product.slug, "--name", "Release 2.1 submission")
     baseline = Baseline.objects.get()
     assert lines[-1] == baseline.content_sha256
-    assert "UNSIGNED" in lines[0] and "1 hazards" in lines[0]
+    assert "UNSIGNED" in lines[0] and "1 hazards" in lines[0] and "taken by editor" in lines[0]
+    assert baseline.created_by == editor
     assert not Signature.objects.exists()
 
 
-def test_baseline_signs_as_a_user_with_the_password_on_stdin(product, editor, monkeypatch):
+def test_baseline_signs_as_the_user_with_the_password_on_stdin(product, editor, monkeypatch):
     lines = run(
-        "baseline", product.slug, "--name", "R1", "--user", "editor", "--password-stdin",
-        stdin=PASSWORD + "\n", monkeypatch=monkeypatch,
+        "baseline", str(product.pk), "--name", "R1", "--user", "editor", "--sign",
+        "--password-stdin", stdin=PASSWORD + "\n", monkeypatch=monkeypatch,
     )  # fmt: skip
     assert "signed by editor" in lines[0]
     assert Signature.objects.get().signer == editor
 
 
 def test_baseline_refuses_a_wrong_password_and_unknown_products(product, editor, monkeypatch):
-    with pytest.raises(CommandError, match="Wrong user ID or password"):
+    with pytest.raises(CommandError, match="Wrong user ID or password") as exc:
         run(
-            "baseline", product.slug, "--name", "R1", "--user", "editor", "--password-stdin",
+            "baseline", product.slug, "--name", "R1", "--sign", "--password-stdin",
             stdin="wrong\n", monkeypatch=monkeypatch,
         )  # fmt: skip
-    with pytest.raises(CommandError, match="No product"):
+    assert exc.value.returncode == 2
+    with pytest.raises(CommandError, match="No product with id or slug 'nope'"):
         run("baseline", "nope", "--name", "R1")
     assert not Baseline.objects.exists()
 

@@ -5,17 +5,21 @@ import hashlib
 import pytest
 from django.core.management import CommandError, call_command
 
+from riskbench import roles
+from tests.factories import MembershipFactory, UserFactory
 from traceability.dossier import clauses, renderer
 from traceability.dossier.models import DossierExport, ExportStatus
 
 
 def test_export_by_slug_writes_the_pdf_and_records_it(risk_file, tmp_path, capsys):
+    author = UserFactory(username="release-bot", role=roles.QUALITY_ENGINEER)
+    MembershipFactory(product=risk_file, user=author)
     out = tmp_path / "rmf.pdf"
-    call_command("export_dossier", risk_file.slug, "-o", str(out))
+    call_command("export_dossier", risk_file.slug, "-o", str(out), "--user", "release-bot")
     pdf = out.read_bytes()
     assert pdf.startswith(b"%PDF")
     export = DossierExport.objects.get()
-    assert export.status == ExportStatus.DONE and export.created_by is None
+    assert export.status == ExportStatus.DONE and export.created_by == author
     assert export.sha256 == hashlib.sha256(pdf).hexdigest()
     assert f"SHA-256 {export.sha256}" in capsys.readouterr().out
 

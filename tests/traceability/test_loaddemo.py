@@ -29,6 +29,7 @@ from hazards.models import (
 )
 from riskbench import roles
 from riskbench.models import Status
+from tests.cli import run_command
 from traceability.demo import PRODUCTS, infusion_pump, insulin_pump, pacemaker
 from traceability.demo.loader import DEMO_EPOCH
 from traceability.management.commands.loaddemo import DEMO_LOGINS, SYSTEM_USERNAME
@@ -255,11 +256,7 @@ def test_the_documented_gaps_are_found(products, module, expected):
 
 def test_riskcheck_exits_0_on_the_pacemaker_and_1_on_a_product_with_gaps(products):
     def exit_code(slug):
-        try:
-            call_command("riskcheck", slug, stdout=StringIO())
-        except SystemExit as exc:
-            return exc.code
-        return 0
+        return run_command("riskcheck", slug).code
 
     assert exit_code(pacemaker.PRODUCT["slug"]) == 0
     assert exit_code(insulin_pump.PRODUCT["slug"]) == 1

@@ -1,21 +1,17 @@
 """`manage.py riskcheck`: exit codes (1 with gaps, 0 without, 2 on usage error) and JSON shape."""
 
 import json
-from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from tests import factories as f
+from tests.cli import run_command
 
 
 def run(*args) -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("riskcheck", *args, stdout=out)
-    except SystemExit as exc:
-        return exc.code, out.getvalue()
-    return 0, out.getvalue()
+    result = run_command("riskcheck", *args)
+    return result.code, result.out
 
 
 @pytest.fixture

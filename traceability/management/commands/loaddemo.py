@@ -17,6 +17,9 @@ them to the developer. The demo login also signs the demo's approvals and a "Des
 baseline per product (21 CFR 11.50), with the password set here. Without demo logins, the demo
 data are authored by the system user ``riskbench-demo``, which has no usable password and so
 signs nothing: its approvals are status changes only.
+
+It stands on the common command base (riskbench.commands) but takes no ``--user``: the author of
+the demo is the demo account it creates itself (or the system user above), never a real person.
 """
 
 from django.conf import settings
@@ -24,9 +27,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
 
 from riskbench import roles
+from riskbench.commands import CannotRun, RiskBenchCommand
 from traceability.demo import PRODUCTS
 from traceability.demo.loader import DemoSigner, load_product
 
@@ -50,7 +53,7 @@ def ensure_login(username, password, group_name, first_name, last_name):
         try:
             validate_password(password, user)
         except ValidationError as exc:
-            raise CommandError(f"Demo password for {username!r} is refused: {exc}") from exc
+            raise CannotRun(f"Demo password for {username!r} is refused: {exc}") from exc
         user.set_password(password)
         user.save()
     elif user.email == email:
@@ -77,7 +80,7 @@ def ensure_system_user():
     return user
 
 
-class Command(BaseCommand):
+class Command(RiskBenchCommand):
     help = "Load the demo products (idempotent) and ensure the demo login (development only)."
 
     def handle(self, *args, **options):

@@ -1,25 +1,13 @@
 """`manage.py riskcheck PRODUCT [--format text|json]` — a release gate for any CI.
 
 Prints every gap of the product's risk management file (DESIGN.md §3) and exits 1 when there is
-any, 0 when the file is complete (ISO 14971 9: review before release), 2 on a usage error.
+any, 0 when the file is complete (ISO 14971 9: review before release), 2 when it could not run
+(riskbench.commands: the exit-code rule of every RiskBench command).
 """
 
-import json
-
-from django.core.management.base import BaseCommand, CommandError
-
 from hazards.models import Product
+from riskbench.commands import Findings, RiskBenchCommand
 from traceability import graph as tg
-
-
-def find_product(ref: str) -> Product:
-    """A product by slug, or by primary key when `ref` is a number."""
-    product = Product.objects.filter(slug=ref).first()
-    if product is None and ref.isdigit():
-        product = Product.objects.filter(pk=int(ref)).first()
-    if product is None:
-        raise CommandError(f"No product with id or slug {ref!r}.", returncode=2)
-    return product
 
 
 def report(product: Product, analysis: tg.Analysis) -> dict:
@@ -53,25 +41,22 @@ def report(product: Product, analysis: tg.Analysis) -> dict:
     }
 
 
-class Command(BaseCommand):
+class Command(RiskBenchCommand):
     help = (
         "Print the gaps of a product's risk management file; exit 1 when there are any, "
         "0 when none (usable as a release gate)."
     )
+    takes_product = True
+    reports = True
 
-    def add_arguments(self, parser):
-        parser.add_argument("product", help="The product's id or slug.")
-        parser.add_argument("--format", choices=("text", "json"), default="text")
-
-    def handle(self, *args, **options):
-        product = find_product(options["product"])
+    def handle(self, *args, product, **options):
         analysis = tg.analyse(tg.build_graph(product))
         if options["format"] == "json":
-            self.stdout.write(json.dumps(report(product, analysis), indent=2))
+            self.json(report(product, analysis))
         else:
             self.write_text(product, analysis)
         if analysis.gaps:
-            raise SystemExit(1)
+            raise Findings(f"FAIL: {len(analysis.gaps)} gap(s) in the risk file of {product.slug}.")
 
     def write_text(self, product: Product, analysis: tg.Analysis) -> None:
         out = self.stdout

@@ -1,43 +1,46 @@
-"""`manage.py export_dossier PRODUCT -o FILE.pdf` — write a product's dossier (PRODUCT: id or
-slug). The export is recorded (DossierExport, stored copy, access log) like one made from the
-web page, unless `--no-record` is given."""
+"""`manage.py export_dossier PRODUCT -o FILE.pdf --user USER` — write a product's dossier.
+
+The export is recorded (DossierExport with its author, stored copy, access log) like one made
+from the web page, so it needs `--user`; `--no-record` only writes the file and needs no author.
+"""
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
-
-from hazards.models import Product
+from riskbench.commands import CannotRun, RiskBenchCommand
 from traceability.dossier import services
 
 
-class Command(BaseCommand):
+class Command(RiskBenchCommand):
     help = "Write the PDF dossier (risk management file) of a product."
+    takes_product = True
+    writes = True
 
     def add_arguments(self, parser):
-        parser.add_argument("product", help="Product id or slug.")
+        super().add_arguments(parser)
         parser.add_argument("-o", "--output", required=True, help="PDF file to write.")
         parser.add_argument(
             "--no-record",
             action="store_true",
-            help="Only write the file: no DossierExport record, no stored copy.",
+            help="Only write the file: no DossierExport record, no stored copy (no --user needed).",
         )
 
-    def handle(self, *args, product, output, no_record, **options):
-        lookup = {"pk": int(product)} if product.isdigit() else {"slug": product}
-        try:
-            obj = Product.objects.get(**lookup)
-        except Product.DoesNotExist as exc:
-            raise CommandError(f"No product {product!r} (give its id or slug).") from exc
+    def needs_user(self, options) -> bool:
+        return not options["no_record"]
+
+    def handle(self, *args, product, user, output, no_record, **options):
         path = Path(output)
         if no_record:
-            rendered = services.render_dossier(obj)
+            rendered = services.render_dossier(product)
             pdf, sha256, pages = rendered.pdf, rendered.sha256, rendered.page_count
         else:
-            export = services.export_request(product=obj, by=None)
+            export = services.export_request(product=product, by=user)
             export = services.export_generate(export.pk)
             with export.file.open("rb") as stored:
                 pdf = stored.read()
             sha256, pages = export.sha256, export.page_count
-        path.write_bytes(pdf)
+        try:
+            path.write_bytes(pdf)
+        except OSError as exc:
+            raise CannotRun(f"Cannot write {path}: {exc.strerror or exc}.") from exc
         self.stdout.write(f"Wrote {path} ({pages} pages, {len(pdf)} bytes)")
         self.stdout.write(f"SHA-256 {sha256}")

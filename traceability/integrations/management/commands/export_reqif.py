@@ -1,4 +1,4 @@
-from traceability.integrations.cli import IntegrationCommand, find_product
+from traceability.integrations.cli import IntegrationCommand
 from traceability.integrations.reqif import export_reqif
 
 
@@ -6,9 +6,8 @@ class Command(IntegrationCommand):
     help = "Export requirements with their hierarchy and trace links as ReqIF 1.2 XML."
 
     def add_arguments(self, parser):
-        parser.add_argument("product", help="Product id or slug.")
+        super().add_arguments(parser)
         parser.add_argument("-o", "--output", required=True, help="FILE.reqif")
 
-    def handle(self, *args, **options):
-        product = find_product(options["product"])
-        self.write(options["output"], export_reqif(product))
+    def handle(self, *args, product, output, **options):
+        self.write(output, export_reqif(product))

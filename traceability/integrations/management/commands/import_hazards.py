@@ -1,7 +1,6 @@
-from django.core.management.base import CommandError
-
+from riskbench.commands import CannotRun, Findings
 from traceability.integrations import hazard_table
-from traceability.integrations.cli import IntegrationCommand, find_product
+from traceability.integrations.cli import IntegrationCommand
 from traceability.integrations.models import ImportMapping
 from traceability.integrations.uploads import UploadError
 
@@ -12,16 +11,15 @@ class Command(IntegrationCommand):
         "mapped from their headers (or a saved mapping); --dry-run prints the plan only."
     )
 
+    writes = True
+
     def add_arguments(self, parser):
-        parser.add_argument("product", help="Product id or slug.")
+        super().add_arguments(parser)
         parser.add_argument("file", help="CSV or XLSX file.")
         parser.add_argument("--mapping", help="Name of a saved column mapping of this product.")
         parser.add_argument("--dry-run", action="store_true", help="Show the plan, write nothing.")
-        self.add_user_argument(parser)
 
-    def handle(self, *args, **options):
-        product = find_product(options["product"])
-        user = None if options["dry_run"] else self.acting_user(options)
+    def handle(self, *args, product, user, **options):
         path = options["file"]
         data = self.read(path)
         try:
@@ -31,9 +29,7 @@ class Command(IntegrationCommand):
                     product=product, name=options["mapping"]
                 ).first()
                 if saved is None:
-                    raise CommandError(
-                        f"No saved mapping {options['mapping']!r} for {product.slug}."
-                    )
+                    raise CannotRun(f"No saved mapping {options['mapping']!r} for {product.slug}.")
                 mapping = saved.columns
             else:
                 mapping = hazard_table.suggest_mapping(table.headers)
@@ -55,7 +51,7 @@ class Command(IntegrationCommand):
         except hazard_table.ImportRefused as exc:
             for row, column, reason in exc.plan.rejections:
                 self.stderr.write(f"row {row}, column {column!r}: {reason}")
-            raise CommandError(f"{path}: {exc.plan.summary()}. Nothing was imported.") from exc
+            raise CannotRun(f"{path}: {exc.plan.summary()}. Nothing was imported.") from exc
         except UploadError as exc:
             self.fail(path, exc)
         for row in plan.rows:
@@ -68,6 +64,6 @@ class Command(IntegrationCommand):
         if options["dry_run"]:
             self.stdout.write(f"Dry run: {plan.summary()}. Nothing was written.")
             if not plan.ok:
-                raise CommandError("Rows would be rejected; fix them before importing.")
+                raise Findings("Rows would be rejected; fix them before importing.")
         else:
             self.stdout.write(self.style.SUCCESS(f"Imported: {plan.summary()}."))

@@ -1,4 +1,4 @@
-from traceability.integrations.cli import IntegrationCommand, find_product
+from traceability.integrations.cli import IntegrationCommand
 from traceability.integrations.junit import import_junit
 from traceability.integrations.uploads import UploadError
 
@@ -6,19 +6,17 @@ from traceability.integrations.uploads import UploadError
 class Command(IntegrationCommand):
     help = "Record a JUnit XML report as test runs of the matched test cases (with evidence)."
 
-    def add_arguments(self, parser):
-        parser.add_argument("product", help="Product id or slug.")
-        parser.add_argument("file", help="JUnit XML file.")
-        self.add_user_argument(parser)
+    writes = True
 
-    def handle(self, *args, **options):
-        product = find_product(options["product"])
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("file", help="JUnit XML file.")
+
+    def handle(self, *args, product, user, **options):
         path = options["file"]
         data = self.read(path)
         try:
-            result = import_junit(
-                product=product, data=data, filename=path, by=self.acting_user(options)
-            )
+            result = import_junit(product=product, data=data, filename=path, by=user)
         except UploadError as exc:
             self.fail(path, exc)
         for run in result.created_runs:

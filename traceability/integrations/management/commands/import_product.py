@@ -6,18 +6,21 @@ from traceability.integrations.uploads import UploadError
 class Command(IntegrationCommand):
     help = "Create a product from a product JSON export (all or nothing)."
 
+    takes_product = False  # it creates one
+    writes = True
+
     def add_arguments(self, parser):
+        super().add_arguments(parser)
         parser.add_argument("file", help="FILE.json written by export_product.")
         parser.add_argument("--slug", help="Import under this slug instead of the file's.")
         parser.add_argument("--name", help="Import under this name instead of the file's.")
-        self.add_user_argument(parser)
 
-    def handle(self, *args, **options):
+    def handle(self, *args, user, **options):
         path = options["file"]
         data = self.read(path)
         try:
             result = import_product(
-                data=data, by=self.acting_user(options), slug=options["slug"],
+                data=data, by=user, slug=options["slug"],
                 name=options["name"],
             )  # fmt: skip
         except UploadError as exc:

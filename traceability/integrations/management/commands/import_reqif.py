@@ -1,4 +1,4 @@
-from traceability.integrations.cli import IntegrationCommand, find_product
+from traceability.integrations.cli import IntegrationCommand
 from traceability.integrations.reqif import import_reqif
 from traceability.integrations.uploads import UploadError
 
@@ -6,20 +6,19 @@ from traceability.integrations.uploads import UploadError
 class Command(IntegrationCommand):
     help = "Import requirements (hierarchy, trace links) from a ReqIF file; upsert by code."
 
+    writes = True
+
     def add_arguments(self, parser):
-        parser.add_argument("product", help="Product id or slug.")
+        super().add_arguments(parser)
         parser.add_argument("file", help="ReqIF XML file.")
         parser.add_argument("--dry-run", action="store_true", help="Show the plan, write nothing.")
         parser.add_argument(
             "--prefix", default="REQ", help="Code prefix for numeric ReqIF.ForeignIDs (DOORS)."
         )
-        self.add_user_argument(parser)
 
-    def handle(self, *args, **options):
-        product = find_product(options["product"])
+    def handle(self, *args, product, user, **options):
         path = options["file"]
         data = self.read(path)
-        user = None if options["dry_run"] else self.acting_user(options)
         try:
             result = import_reqif(
                 product=product, data=data, filename=path, by=user,

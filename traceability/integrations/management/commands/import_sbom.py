@@ -1,4 +1,4 @@
-from traceability.integrations.cli import IntegrationCommand, find_product
+from traceability.integrations.cli import IntegrationCommand
 from traceability.integrations.sbom import import_sbom
 from traceability.integrations.uploads import UploadError
 
@@ -6,17 +6,16 @@ from traceability.integrations.uploads import UploadError
 class Command(IntegrationCommand):
     help = "Update the SOUP list from a CycloneDX SBOM (JSON or XML) and print the differences."
 
+    writes = True
+
     def add_arguments(self, parser):
-        parser.add_argument("product", help="Product id or slug.")
+        super().add_arguments(parser)
         parser.add_argument("file", help="CycloneDX SBOM, JSON or XML.")
         parser.add_argument("--dry-run", action="store_true", help="Show the diff, write nothing.")
-        self.add_user_argument(parser)
 
-    def handle(self, *args, **options):
-        product = find_product(options["product"])
+    def handle(self, *args, product, user, **options):
         path = options["file"]
         data = self.read(path)
-        user = None if options["dry_run"] else self.acting_user(options)
         try:
             diff = import_sbom(
                 product=product, data=data, filename=path, by=user,
