@@ -434,17 +434,20 @@ def vulnerability_assess(
 
 
 def _security_hazard_fields(v: Vulnerability) -> dict:
+    """A draft security hazard for the vulnerability. Its CVSS vector is quoted in the
+    vulnerability text, not entered as the estimate: the estimate needs the severity of the
+    harm, which only the analyst can give (AAMI TIR57)."""
     names = ", ".join([v.advisory_id, *v.cve_ids])
-    fields = {
+    text = f"{names}: {v.summary}".strip(": ")
+    if v.cvss_vector:
+        text += f"\nPublished CVSS: {v.cvss_score or ''} {v.cvss_vector}".rstrip()
+    return {
         "category": Category.SECURITY,
         "title": f"{v.software_item.name} {v.matched_version}: {v.summary or v.advisory_id}"[:200],
         "asset": f"{v.software_item.code} {v.software_item.name}"[:200],
-        "vulnerability": f"{names}: {v.summary}".strip(": "),
+        "vulnerability": text,
         "hazard_type": "data",
     }
-    if v.cvss_vector.startswith("CVSS:3.1/"):
-        fields["cvss_vector"] = v.cvss_vector
-    return fields
 
 
 @transaction.atomic
@@ -454,19 +457,12 @@ def vulnerability_new_hazard(
     """Open a security hazard for an affected vulnerability (AAMI TIR57) and assess the
     vulnerability as affected, handled by it. The hazard starts as a draft to be analysed."""
     current = lock_for_edit(vulnerability, expected_version)
-    fields = _security_hazard_fields(current)
-    try:
-        hazard = hazard_services.hazard_create(
-            product=current.product,
-            by=by,
-            reason=f"Opened for {current.code} {current.advisory_id}"[:100],
-            **fields,
-        )
-    except ValidationError:
-        fields.pop("cvss_vector", None)  # a vector the scorer refuses: enter it by hand
-        hazard = hazard_services.hazard_create(
-            product=current.product, by=by, reason=f"Opened for {current.code}", **fields
-        )
+    hazard = hazard_services.hazard_create(
+        product=current.product,
+        by=by,
+        reason=f"Opened for {current.code} {current.advisory_id}"[:100],
+        **_security_hazard_fields(current),
+    )
     vulnerability_assess(
         vulnerability=current,
         by=by,
