@@ -42,7 +42,7 @@ from hazards.models import (
 from riskbench.models import Status
 from traceability import graph as tg
 from traceability.dossier import data as d
-from traceability.dossier import integration
+from traceability.dossier import extensions, integration
 from traceability.models import (
     CauseType,
     ControlEffectivenessTest,
@@ -734,4 +734,5 @@ def gather(product: Product | int) -> d.DossierData:
         changes=release.changes,
         audit_since=audit_since,
         audit=tuple(audit),
+        extensions=extensions.gather(product),
     )
