@@ -173,6 +173,7 @@ def vulnerabilities(product) -> list[Gap]:
         Vulnerability.objects.filter(product=product, withdrawn=False)
         .filter(analysis_state__in=(AnalysisState.UNDER_INVESTIGATION, AnalysisState.AFFECTED))
         .select_related("software_item")
+        .order_by()
     )
     gaps = []
     for v in sorted(rows, key=lambda v: (not v.in_kev, _natural(v.code))):

@@ -31,7 +31,9 @@ def known_anomalies(product) -> ExtraSection:
     """Problem reports open now: the known residual anomalies a release would carry. Two
     queries."""
     reports = list(
-        ProblemReport.objects.filter(product=product).exclude(status=ProblemStatus.CLOSED)
+        ProblemReport.objects.filter(product=product)
+        .exclude(status=ProblemStatus.CLOSED)
+        .order_by()
     )
     hazards = defaultdict(list)
     for report_id, code in ProblemReportHazard.objects.filter(
@@ -108,7 +110,7 @@ def field_information(product) -> ExtraSection:
         field_record__product=product
     ).values_list("field_record_id", "hazard__code"):
         hazards[record_id].append(code)
-    records = product.field_records.select_related("problem_report")
+    records = product.field_records.select_related("problem_report").order_by()
     rows = tuple(
         (
             r.code,

@@ -5,8 +5,9 @@ number of queries whatever the size of the product: the trace graph (`traceabili
 links, verification states, gaps and coverage the dossier prints, so the dossier and the coverage
 page never disagree), one `values()` query per table for the text the graph does not carry, one
 per historied table for the audit-trail extract, and the signatures and baselines
-(`integration`). `tests/dossier/test_selectors.py` holds the count: 40 queries, 57 once the
-product has a baseline, for 10 hazards as for 200.
+(`integration`), and the sections registered by apps above (`extensions`).
+`tests/dossier/test_selectors.py` holds the count: 45 queries with postmarket's sections, 62
+once the product has a baseline, for 10 hazards as for 200.
 
 Everything comes out sorted (natural code order, then primary key) so that the same data always
 gives the same dossier, byte for byte.
