@@ -437,3 +437,20 @@ def test_dashboard_shows_the_post_market_panel_and_end_of_support(editor_client,
     )
     html = editor_client.get(reverse("hazards:dashboard", args=[product.slug])).content.decode()
     assert "After release" in html and "SOUP past end of support" in html and "SW-050" in html
+
+
+def test_the_software_pages_flag_soup_past_end_of_support(editor_client, product):
+    factories.SoftwareItemFactory(
+        product=product, is_soup=True, code="SW-050", end_of_support="2020-06-30"
+    )
+    factories.SoftwareItemFactory(
+        product=product, is_soup=True, code="SW-051", end_of_support="2099-06-30"
+    )
+    listing = editor_client.get(
+        reverse("traceability:software_item_list", args=[product.slug])
+    ).content.decode()
+    assert listing.count("past end of support") == 1
+    detail = reverse("traceability:software_item_detail", args=[product.slug, "SW-050"])
+    assert "past end of support" in editor_client.get(detail).content.decode()
+    later = reverse("traceability:software_item_detail", args=[product.slug, "SW-051"])
+    assert "past end of support" not in editor_client.get(later).content.decode()
