@@ -228,3 +228,53 @@ def field_record_detail(product: Product, code: str) -> FieldRecord:
         product=product,
         code=code,
     )
+
+
+def search_postmarket(product: Product, query: str) -> list:
+    """Problem reports, vulnerabilities (advisory or CVE id) and field information matching the
+    search box (riskbench.navigation.SEARCH_PROVIDERS). Three queries, 50 hits each at most."""
+    from django.urls import reverse
+
+    from hazards.selectors import SearchHit
+
+    text = query.strip()
+    if not text:
+        return []
+    slug = product.slug
+    hits = [
+        SearchHit(
+            r.code,
+            r.title,
+            "Problem report",
+            reverse("postmarket:problem_report_detail", args=[slug, r.code]),
+        )
+        for r in product.problem_reports.filter(
+            Q(code__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text)
+        ).order_by("code")[:50]
+    ]
+    hits += [
+        SearchHit(
+            v.code,
+            f"{v.advisory_id} {v.summary}".strip(),
+            "Vulnerability",
+            reverse("postmarket:vulnerability_detail", args=[slug, v.code]),
+        )
+        for v in product.vulnerabilities.filter(
+            Q(code__icontains=text)
+            | Q(advisory_id__icontains=text)
+            | Q(aliases__icontains=text)
+            | Q(summary__icontains=text)
+        ).order_by("code")[:50]
+    ]
+    hits += [
+        SearchHit(
+            f.code,
+            f.title,
+            "Field information",
+            reverse("postmarket:field_record_detail", args=[slug, f.code]),
+        )
+        for f in product.field_records.filter(
+            Q(code__icontains=text) | Q(title__icontains=text) | Q(reference__icontains=text)
+        ).order_by("code")[:50]
+    ]
+    return hits

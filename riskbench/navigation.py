@@ -39,4 +39,5 @@ DASHBOARD_PANELS = [
 SEARCH_PROVIDERS = [
     "hazards.selectors.search_register",
     "traceability.selectors.search_traceability",
+    "postmarket.selectors.search_postmarket",
 ]

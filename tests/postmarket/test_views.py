@@ -454,3 +454,21 @@ def test_the_software_pages_flag_soup_past_end_of_support(editor_client, product
     assert "past end of support" in editor_client.get(detail).content.decode()
     later = reverse("traceability:software_item_detail", args=[product.slug, "SW-051"])
     assert "past end of support" not in editor_client.get(later).content.decode()
+
+
+def test_the_search_box_finds_post_market_records(editor_client, editor, product):
+    item = factories.SoftwareItemFactory(product=product, is_soup=True)
+    services.vulnerability_record(
+        product=product,
+        item=item,
+        by=editor,
+        reason="r",
+        advisory_id="GHSA-jfh8",
+        aliases=["CVE-2021-44228"],
+    )
+    services.problem_report_create(
+        product=product, by=editor, title="Occlusion late", source="complaint", description="x"
+    )
+    url = reverse("hazards:search", args=[product.slug])
+    assert "VUL-001" in editor_client.get(url, {"q": "CVE-2021-44228"}).content.decode()
+    assert "PR-001" in editor_client.get(url, {"q": "occlusion"}).content.decode()
