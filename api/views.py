@@ -14,9 +14,9 @@ from functools import cached_property
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -25,13 +25,14 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
 from api import writes
+from api.parsers import BoundedJSONParser
 from api.permissions import ProductObjectRole, ProductRole
 from hazards import services as hazard_services
 from hazards.models import (
@@ -43,6 +44,7 @@ from hazards.models import (
     RiskControl,
 )
 from riskbench import roles
+from riskbench.filters import StrictFilterBackend, whole_number
 from traceability import services as trace_services
 from traceability.integrations import uploads
 from traceability.integrations.junit import import_junit
@@ -110,10 +112,32 @@ class RiskBenchSchema(AutoSchema):
 
 
 class Pagination(LimitOffsetPagination):
-    """`?limit=&offset=`, 100 rows by default and at most 1,000: an unbounded limit would reach
-    the database as a number it cannot hold (a server error instead of a page)."""
+    """`?limit=&offset=`, 100 rows by default and at most 1,000 (a larger limit is capped: an
+    unbounded one would reach the database as a number it cannot hold). A limit or offset
+    that is not a whole number is a 400 naming it."""
 
     max_limit = 1000
+
+    def get_limit(self, request):
+        raw = request.query_params.get(self.limit_query_param)
+        if raw is None:
+            return self.default_limit
+        return min(self._number(raw, self.limit_query_param, minimum=1), self.max_limit)
+
+    def get_offset(self, request):
+        raw = request.query_params.get(self.offset_query_param)
+        return 0 if raw is None else self._number(raw, self.offset_query_param, minimum=0)
+
+    @staticmethod
+    def _number(raw: str, param: str, *, minimum: int) -> int:
+        """DRF reads `?limit=abc` as the default page silently; here it is a 400 naming it."""
+        try:
+            return whole_number(raw, minimum=minimum, maximum=None)
+        except ValueError as exc:
+            raise exceptions.ValidationError({param: [str(exc)]}) from exc
+
+
+NO_SUCH_PRODUCT = "No such product."
 
 
 class ApiViewMixin:
@@ -131,10 +155,15 @@ class ProductNestedMixin(ApiViewMixin):
 
     @cached_property
     def product(self) -> Product:
-        product = get_object_or_404(
-            Product.objects.select_related("risk_policy"), slug=self.kwargs["product_slug"]
+        """A product that does not exist and one the caller is not a member of answer the very
+        same 404 (body and headers): its existence is not theirs to know."""
+        product = (
+            Product.objects.select_related("risk_policy")
+            .filter(slug=self.kwargs["product_slug"])
+            .first()
         )
-        roles.require_member(self.request.user, product)
+        if product is None or not roles.is_member(self.request.user, product):
+            raise exceptions.NotFound(NO_SUCH_PRODUCT)
         return product
 
     def get_serializer_context(self):
@@ -158,7 +187,7 @@ class RecordViewSet(
     # Any code an importer may have given, but no control characters: they name nothing, and
     # PostgreSQL refuses NUL in a query.
     lookup_value_regex = r"[^/\x00-\x1f]+"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     model = None
     instance_kwarg = ""
 
@@ -278,6 +307,13 @@ class ProductViewSet(
         if user.is_superuser:
             return queryset
         return queryset.filter(memberships__user=user)
+
+    def get_object(self):
+        """The same 404 whether the product does not exist or is not the caller's."""
+        try:
+            return super().get_object()
+        except Http404 as exc:
+            raise exceptions.NotFound(NO_SUCH_PRODUCT) from exc
 
     def options(self, request, *args, **kwargs):
         if self.lookup_field in kwargs:
@@ -430,9 +466,9 @@ class TestRunViewSet(
     JSON, or as multipart with an `evidence` file whose SHA-256 is computed on upload."""
 
     serializer_class = s.TestRunSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_fields = {"test_case__code": ["exact"], "result": ["exact"]}
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
     lookup_value_regex = r"\d+"
     instance_kwarg = "run"
     delete_service = staticmethod(trace_services.test_run_delete)
@@ -475,7 +511,7 @@ class LinkViewSet(
     reviewed and why). Links are never edited in place."""
 
     lookup_value_regex = r"\d+"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     model = None
     ends: tuple[str, ...] = ()
     product_path = ""

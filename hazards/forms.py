@@ -11,13 +11,19 @@ from django.core.exceptions import ValidationError
 
 from hazards import risk
 from hazards.models import (
+    Acceptability,
     Category,
+    ControlOption,
     Hazard,
     HipaaIdentifier,
     Product,
     RiskControl,
     RiskPolicy,
 )
+from hazards.selectors import SORTS as HAZARD_SORTS
+from riskbench import safejson
+from riskbench.filters import FilterForm
+from riskbench.models import Status
 
 
 class VersionedForm(forms.ModelForm):
@@ -289,9 +295,11 @@ class JSONListField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+            return safejson.loads(value)  # bounded depth: a 100,000-deep list is an error
+        except safejson.JSONInputError as exc:
+            where = f" (line {exc.line})" if exc.line else ""
+            message = exc.message[:1].upper() + exc.message[1:]
+            raise ValidationError(f"{message}{where}.") from exc
 
 
 class MatrixWidget(forms.Widget):
@@ -367,3 +375,31 @@ class RiskPolicyForm(VersionedForm):
                 label=name.replace("_", " ").capitalize(),
                 help_text="Change the scales first and save; the grid follows their size.",
             )
+
+
+# --- List filters (query parameters; see riskbench.filters) ------------------------------------
+
+_SEARCH_TEXT = {"required": False, "max_length": 200}
+
+
+class HazardLogFilters(FilterForm):
+    """Filters of the hazard log, kept in the URL. Severity is one of the policy's levels."""
+
+    category = forms.ChoiceField(required=False, choices=Category.choices)
+    status = forms.ChoiceField(required=False, choices=Status.choices)
+    initial = forms.ChoiceField(required=False, choices=Acceptability.choices)
+    residual = forms.ChoiceField(required=False, choices=Acceptability.choices)
+    severity = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    owner = forms.CharField(required=False, max_length=150)
+    q = forms.CharField(**_SEARCH_TEXT)
+    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in HAZARD_SORTS])
+
+    def __init__(self, data=None, *, policy: risk.PolicyData, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["severity"].choices = [
+            (str(level["value"]), level["name"]) for level in policy.severity_levels
+        ]
+
+
+class ControlListFilters(FilterForm):
+    option = forms.ChoiceField(required=False, choices=ControlOption.choices)

@@ -374,9 +374,7 @@ class HazardControl(TraceLink):
     KIND = "reduces"
 
     hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="control_links")
-    control = models.ForeignKey(
-        RiskControl, on_delete=models.CASCADE, related_name="hazard_links"
-    )
+    control = models.ForeignKey(RiskControl, on_delete=models.CASCADE, related_name="hazard_links")
     history = HistoricalRecords()
 
     class Meta:
@@ -435,5 +433,3 @@ class HazardTransfer(TraceLink):
 
     def __str__(self):
         return f"{self.security_hazard.code} can lead to {self.safety_hazard.code}"
-
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.validators import slug_re
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from hazards import risk, selectors, services
 from hazards.forms import (
+    ControlListFilters,
     HazardForm,
+    HazardLogFilters,
     LinkControlForm,
     LinkHazardForm,
     ProductForm,
@@ -33,6 +35,7 @@ from hazards.models import (
     RiskPolicy,
 )
 from riskbench import navigation, roles
+from riskbench.filters import paginate, read_filters
 from riskbench.forms_flow import submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
@@ -52,6 +55,8 @@ def product_switch(request):
     slug = request.GET.get("product", "")
     if not slug:
         return redirect("hazards:product_list")
+    if not slug_re.match(slug):
+        raise Http404("No such product.")
     return redirect("hazards:dashboard", slug)
 
 
@@ -135,16 +140,14 @@ def search(request, slug):
 
 # --- Hazard log -----------------------------------------------------------------------------------
 
-FILTERS = ("category", "status", "initial", "residual", "severity", "owner", "q", "sort")
-
 
 @require_GET
 def hazard_list(request, slug):
     product = selectors.product_for(request, slug)
-    filters = {name: request.GET.get(name, "").strip() for name in FILTERS}
-    hazards = selectors.hazard_log(product, filters)
-    page = Paginator(hazards, 200).get_page(request.GET.get("page"))
     policy = product.risk_policy.data
+    filters = read_filters(request, HazardLogFilters, policy=policy)
+    hazards = selectors.hazard_log(product, filters)
+    page = paginate(request, hazards, 200)
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = request.GET.copy()
@@ -441,7 +444,7 @@ def control_list(request, slug):
     controls = product.controls.prefetch_related(
         Prefetch("hazard_links", HazardControl.objects.select_related("hazard"))
     ).order_by("code")
-    option = request.GET.get("option", "")
+    option = read_filters(request, ControlListFilters)["option"]
     if option:
         controls = controls.filter(option=option)
     return render(

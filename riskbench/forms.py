@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from riskbench.filters import FilterForm
 from riskbench.models import AccessAction, SignatureMeaning
 
 ACTIONS = [("", "Any action"), ("+", "Created"), ("~", "Changed"), ("-", "Deleted")]
@@ -32,7 +33,7 @@ class SignForm(forms.Form):
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(FilterForm):
     """Filters of the audit trail; they stay in the URL so a view can be shared."""
 
     product = forms.ChoiceField(required=False)
@@ -63,7 +64,7 @@ class AuditFilterForm(forms.Form):
         return cleaned
 
 
-class AccessFilterForm(forms.Form):
+class AccessFilterForm(FilterForm):
     product = forms.ChoiceField(required=False)
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AccessAction.choices])
     user = forms.CharField(required=False, max_length=150, label="User")

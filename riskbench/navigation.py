@@ -5,6 +5,8 @@ shared pages (the top bar, the product dashboard, the search box) find their con
 by URL name or dotted path, resolved at request time.
 """
 
+from django.utils.http import url_has_allowed_host_and_scheme
+
 # (label, URL name taking the product slug) — shown in the product's top navigation, in order.
 PRODUCT_NAV = [
     ("Software items", "traceability:software_item_list"),
@@ -41,3 +43,15 @@ SEARCH_PROVIDERS = [
     "traceability.selectors.search_traceability",
     "postmarket.selectors.search_postmarket",
 ]
+
+
+def safe_next_url(request, candidate) -> str | None:
+    """`candidate` (a form's `next`) when it is a path on this site, else None: an absolute
+    URL elsewhere (an open redirect) or a word that is no URL at all (`next=abc`) is ignored."""
+    if not candidate or not candidate.startswith("/") or candidate.startswith(("//", "/\\")):
+        return None
+    if not url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    return candidate

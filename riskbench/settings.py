@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "riskbench.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "riskbench.middleware.NoStoreMiddleware",
+    "riskbench.middleware.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -141,6 +143,22 @@ AXES_VERBOSE = False
 RISKBENCH_SIGNING_FAILURE_LIMIT = envint("RISKBENCH_SIGNING_FAILURE_LIMIT", 3)
 RISKBENCH_SIGNING_LOCK_MINUTES = envint("RISKBENCH_SIGNING_LOCK_MINUTES", 15)
 
+# E-mail, used only to send password-reset links. Without a mail server nothing can be
+# delivered, so password reset is off (a console backend would print reset links into the
+# server log). RISKBENCH_PASSWORD_RESET turns it off (or on) explicitly.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "")
+EMAIL_PORT = envint("DJANGO_EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("DJANGO_EMAIL_USE_TLS", "1")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "riskbench@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+RISKBENCH_PASSWORD_RESET = envbool("RISKBENCH_PASSWORD_RESET", "1" if EMAIL_HOST else "0")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "hazards:product_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -201,6 +219,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies go through the bounded-depth parser shared with the uploads (issue 9 §4).
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["riskbench.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,

@@ -4,25 +4,57 @@ through `riskbench.trail` / `riskbench.signatures`, write through the signing se
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from riskbench import roles, signatures, trail
 from riskbench.accesslog import record_access
+from riskbench.filters import paginate
 from riskbench.forms import AccessFilterForm, AuditFilterForm, SignForm
 from riskbench.models import AccessAction, AuditChainEntry, Signature
+from riskbench.navigation import safe_next_url
 from riskbench.services import StaleEditError
 
 PAGE_SIZE = 50
+
+# Backends that deliver no mail to anyone (the console one prints reset links into the log).
+NON_DELIVERING_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+def password_reset_enabled() -> bool:
+    """Password reset by e-mail only when it is switched on (RISKBENCH_PASSWORD_RESET, on by
+    default when DJANGO_EMAIL_HOST is set) and a backend delivers the mail: otherwise a reset
+    link would go nowhere, or into the server log for anyone who reads it."""
+    return bool(
+        getattr(settings, "RISKBENCH_PASSWORD_RESET", False)
+        and settings.EMAIL_BACKEND not in NON_DELIVERING_EMAIL_BACKENDS
+    )
+
+
+def password_reset_gate(view):
+    """Wrap a password-reset view so that it answers 404 while password reset is off."""
+
+    @functools.wraps(view)
+    def gated(request, *args, **kwargs):
+        if not password_reset_enabled():
+            raise Http404("Password reset is not available here; ask an administrator.")
+        return view(request, *args, **kwargs)
+
+    return gated
 
 
 def _viewable_record(request, kind: str, pk: int):
@@ -79,20 +111,23 @@ def sign(request, kind, pk):
 
 
 def _next(request, candidate, record) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return signatures.record_url(record)
+    return safe_next_url(request, candidate) or signatures.record_url(record)
 
 
 # --- Audit trail -------------------------------------------------------------------------------
 
 
+def _fitting_filters(request, form) -> dict:
+    """The filters that fit their fields; each one that does not is named in a message."""
+    for message in form.ignored():
+        messages.warning(request, message)
+    return form.fitting()
+
+
 def _trail_form(request):
     products = trail.visible_products(request.user)
-    form = AuditFilterForm(request.GET or None, products=products, models=trail.record_types())
-    filters = form.cleaned_data if form.is_valid() else {}
+    form = AuditFilterForm(request.GET, products=products, models=trail.record_types())
+    filters = _fitting_filters(request, form)
     if request.GET.get("product") and not filters.get("product"):
         raise Http404("No such product.")  # a product the user is not a member of
     return form, filters, products
@@ -104,7 +139,7 @@ def audit_trail(request):
     filterable, paginated table (21 CFR 11.10(e)); queries do not grow with the data."""
     form, filters, products = _trail_form(request)
     qs = trail.trail_entries(request.user, filters, products)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, qs, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     types = dict(trail.record_types())
@@ -146,12 +181,12 @@ def audit_trail_csv(request):
 def access_log(request):
     """Logins, failed logins, lock-outs, logouts, signatures and exports (11.10(d), 11.300)."""
     products = trail.visible_products(request.user)
-    form = AccessFilterForm(request.GET or None, products=products)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form = AccessFilterForm(request.GET, products=products)
+    filters = _fitting_filters(request, form)
     if request.GET.get("product") and not filters.get("product"):
         raise Http404("No such product.")
     qs = trail.access_entries(request.user, filters, products)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, qs, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -164,8 +199,8 @@ def access_log(request):
 @require_GET
 def access_log_csv(request):
     products = trail.visible_products(request.user)
-    form = AccessFilterForm(request.GET or None, products=products)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form = AccessFilterForm(request.GET, products=products)
+    filters = _fitting_filters(request, form)
     if request.GET.get("product") and not filters.get("product"):
         raise Http404("No such product.")
     qs = trail.access_entries(request.user, filters, products)

@@ -10,12 +10,18 @@ from hazards.forms import (
     ReasonForm,  # noqa: F401 - one reason form for both apps
     VersionedForm,
 )
-from hazards.models import Hazard, Product, RiskControl
+from hazards.models import Category, Hazard, Product, RiskControl
+from riskbench.filters import FilterForm, FlagField
+from riskbench.models import Status
+from traceability.graph import HAZARD_STATES
 from traceability.models import (
     CauseType,
     Requirement,
+    RequirementLevel,
     SoftwareItem,
     TestCase,
+    TestLevel,
+    TestMethod,
     TestResult,
 )
 
@@ -192,3 +198,37 @@ class ReviewForm(forms.Form):
     """Clearing a suspect link needs a reason (kept in the link's history)."""
 
     reason = forms.CharField(max_length=500, label="Why the link still holds")
+
+
+# --- List filters (query parameters; see riskbench.filters) ------------------------------------
+
+_SEARCH_TEXT = {"required": False, "max_length": 200}
+NEVER_RUN = "none"
+
+
+class RequirementListFilters(FilterForm):
+    level = forms.ChoiceField(required=False, choices=RequirementLevel.choices)
+    status = forms.ChoiceField(required=False, choices=Status.choices)
+    q = forms.CharField(**_SEARCH_TEXT)
+
+
+class TestCaseListFilters(FilterForm):
+    level = forms.ChoiceField(required=False, choices=TestLevel.choices)
+    method = forms.ChoiceField(required=False, choices=TestMethod.choices)
+    result = forms.ChoiceField(
+        required=False, choices=[*TestResult.choices, (NEVER_RUN, "Never run")]
+    )
+    q = forms.CharField(**_SEARCH_TEXT)
+
+
+class MatrixFilters(FilterForm):
+    """category, the hazard's workflow status and verification status, gaps=1 (only rows with
+    a gap or a suspect link), q (hazard code or title)."""
+
+    category = forms.ChoiceField(required=False, choices=Category.choices)
+    status = forms.ChoiceField(required=False, choices=Status.choices)
+    verification = forms.ChoiceField(
+        required=False, choices=[(state, state) for state in HAZARD_STATES]
+    )
+    gaps = FlagField(required=False)
+    q = forms.CharField(**_SEARCH_TEXT)

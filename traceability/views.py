@@ -9,11 +9,9 @@ import io
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from hazards.forms import StatusForm
@@ -21,9 +19,11 @@ from hazards.models import Category, RiskControl
 from hazards.selectors import product_for
 from hazards.views import change_status
 from riskbench import roles
+from riskbench.filters import paginate, read_filters
 from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
+from riskbench.navigation import safe_next_url
 from traceability import graph as tg
 from traceability import selectors, services
 from traceability.forms import (
@@ -32,11 +32,14 @@ from traceability.forms import (
     LinkControlForm,
     LinkRequirementForm,
     LinkTestForm,
+    MatrixFilters,
     ReasonForm,
     RequirementForm,
+    RequirementListFilters,
     ReviewForm,
     SoftwareItemForm,
     TestCaseForm,
+    TestCaseListFilters,
     TestControlLinkForm,
     TestRunForm,
 )
@@ -56,11 +59,7 @@ from traceability.svg import render_trace_svg
 def _back(request, default: str):
     """Redirect to the page the form came from (`next`), if it is on this site."""
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
+    return HttpResponseRedirect(safe_next_url(request, target) or default)
 
 
 def _errors(exc: ValidationError) -> str:
@@ -260,9 +259,9 @@ def software_item_history(request, slug, code):
 @require_GET
 def requirement_list(request, slug):
     product = product_for(request, slug)
-    filters = {name: request.GET.get(name, "").strip() for name in ("level", "status", "q")}
+    filters = read_filters(request, RequirementListFilters)
     requirements = selectors.requirement_list(product, filters)
-    page = Paginator(requirements, 200).get_page(request.GET.get("page"))
+    page = paginate(request, requirements, 200)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -447,9 +446,9 @@ def requirement_history(request, slug, code):
 @require_GET
 def test_case_list(request, slug):
     product = product_for(request, slug)
-    filters = {n: request.GET.get(n, "").strip() for n in ("level", "method", "result", "q")}
+    filters = read_filters(request, TestCaseListFilters)
     tests = selectors.test_case_list(product, filters)
-    page = Paginator(tests, 200).get_page(request.GET.get("page"))
+    page = paginate(request, tests, 200)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -788,7 +787,6 @@ def suspect_link_clear(request, slug, kind, link_id):
 # --- Traceability matrix (ISO 14971 4.5; IEC 62304 7.3.3) ---------------------------------------
 
 MATRIX_PAGE_ROWS = 200
-MATRIX_FILTERS = ("category", "status", "verification", "gaps", "q")
 
 
 def _matrix(request, product):
@@ -798,7 +796,7 @@ def _matrix(request, product):
     (the hazard's verification status), gaps=1 (only rows with a gap or a suspect link), q
     (hazard code or title).
     """
-    filters = {name: request.GET.get(name, "").strip() for name in MATRIX_FILTERS}
+    filters = read_filters(request, MatrixFilters)
     analysis = selectors.product_analysis(product)
     graph = analysis.graph
     hazards = analysis.index.nodes(tg.HAZARD)
@@ -829,7 +827,7 @@ def _matrix(request, product):
 def matrix(request, slug):
     product = product_for(request, slug)
     filters, analysis, rows = _matrix(request, product)
-    page = Paginator(rows, MATRIX_PAGE_ROWS).get_page(request.GET.get("page"))
+    page = paginate(request, rows, MATRIX_PAGE_ROWS)
     linker = selectors.Linker(slug)
     labels = tg.GAP_KINDS
     shown = [

@@ -100,3 +100,50 @@ def test_session_settings_expire_on_inactivity():
     assert 0 < settings.SESSION_COOKIE_AGE <= 8 * 3600
     assert "axes.middleware.AxesMiddleware" in settings.MIDDLEWARE
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+
+
+# --- Password reset only when e-mail can deliver it (issue 9 §5) --------------------------------
+
+RESET_URLS = [
+    "/accounts/password_reset/",
+    "/accounts/password_reset/done/",
+    "/accounts/reset/MQ/set-password/",
+    "/accounts/reset/done/",
+]
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.mark.parametrize(
+    ("backend", "switch"),
+    [
+        ("django.core.mail.backends.console.EmailBackend", True),  # would print links to the log
+        ("django.core.mail.backends.locmem.EmailBackend", True),
+        ("django.core.mail.backends.dummy.EmailBackend", True),
+        (SMTP, False),  # a mail server, but switched off
+    ],
+)
+def test_password_reset_is_not_found_unless_mail_is_delivered(client, settings, backend, switch):
+    settings.EMAIL_BACKEND = backend
+    settings.RISKBENCH_PASSWORD_RESET = switch
+    for url in RESET_URLS:
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"email": "editor@example.org"}).status_code == 404, url
+
+
+def test_password_reset_works_with_a_mail_server_and_the_switch_on(client, settings, editor):
+    settings.EMAIL_BACKEND = SMTP
+    settings.RISKBENCH_PASSWORD_RESET = True
+    response = client.get(RESET_URLS[0])
+    assert response.status_code == 200  # reachable without logging in
+    assert client.get(RESET_URLS[1]).status_code == 200
+
+
+def test_password_reset_defaults_to_off_without_a_mail_host():
+    from django.conf import settings
+
+    assert settings.EMAIL_HOST == ""
+    assert settings.RISKBENCH_PASSWORD_RESET is False
+
+
+def test_password_change_is_still_there_for_a_logged_in_user(editor_client):
+    assert editor_client.get("/accounts/password_change/").status_code == 200

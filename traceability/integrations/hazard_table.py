@@ -275,6 +275,9 @@ class Table:
     headers: list[str]
     rows: list[tuple[int, list[str]]]  # (row number as the user sees it, cells)
     kind: str
+    # Rows that cannot be read as the header says (row → (column, reason)): the plan rejects
+    # them rather than guess what the missing or extra cells meant.
+    row_errors: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 ESCAPED = re.compile(r"^'[=+\-@\t\r]")
@@ -317,19 +320,27 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list]]:
             raise UploadError("The workbook has no worksheet.")
         sheet = workbook.worksheets[0]  # the hazard log is the first sheet
         rows = []
-        for number, row in enumerate(sheet.iter_rows(), start=1):
-            cells = []
-            for cell in row:
-                value = getattr(cell, "value", None)
-                if getattr(cell, "data_type", None) == "f" or not isinstance(
-                    value, str | int | float | bool | dt.date | type(None)
-                ):
-                    cells.append(Formula(str(value)))
-                else:
-                    cells.append(_cell_text(value))
-            rows.append((number, cells))
-            if number > MAX_ROWS + 1:
-                raise UploadError(f"More than {MAX_ROWS} rows; split the file.")
+        try:
+            for number, row in enumerate(sheet.iter_rows(), start=1):
+                cells = []
+                for cell in row:
+                    value = getattr(cell, "value", None)
+                    if getattr(cell, "data_type", None) == "f" or not isinstance(
+                        value, str | int | float | bool | dt.date | type(None)
+                    ):
+                        cells.append(Formula(str(value)))
+                    else:
+                        cells.append(_cell_text(value))
+                rows.append((number, cells))
+                if number > MAX_ROWS + 1:
+                    raise UploadError(f"More than {MAX_ROWS} rows; split the file.")
+        except UploadError:
+            raise
+        except Exception as exc:  # read-only mode parses the sheet XML while iterating
+            # e.g. a NUL character in a cell (&#0;), which XML forbids.
+            raise UploadError(
+                f"The Excel workbook cannot be read: {exc}.", row=len(rows) + 1
+            ) from exc
         return rows
     finally:
         workbook.close()
@@ -364,10 +375,40 @@ def read_table(data: bytes) -> Table:
         raise UploadError(f"More than {MAX_ROWS} rows; split the file.")
     width = len(headers)
     rows = []
+    row_errors = {}
     for number, cells in body:
+        if kind == CSV:
+            problem = _csv_width_problem(cells, headers, raw_width=len(raw_rows[0][1]))
+            if problem:
+                row_errors[number] = problem
         cells = list(cells[:width]) + [""] * (width - len(cells))
         rows.append((number, [c if isinstance(c, Formula) else _unescape(c) for c in cells]))
-    return Table(headers=headers, rows=rows, kind=kind)
+    return Table(headers=headers, rows=rows, kind=kind, row_errors=row_errors)
+
+
+def _csv_width_problem(cells: list[str], headers: list[str], *, raw_width: int):
+    """A CSV row with fewer cells than the header (a file cut mid-row, a lost delimiter) or
+    with text beyond the last column (an unquoted delimiter inside a cell) would put values
+    under the wrong columns, or read missing ones as empty: (column, reason), or None.
+
+    Spreadsheets write every delimiter of a row, so a short row is never "just" empty cells.
+    (XLSX rows may legitimately stop at their last filled cell; they are not checked.)
+    """
+    if len(cells) < len(headers):
+        return (
+            headers[len(cells)],
+            f"The row has {len(cells)} cell(s) but the header has {len(headers)} columns: it "
+            f"ends before column {headers[len(cells)]!r} (a file cut short, or a missing "
+            f"delimiter). Nothing was imported.",
+        )
+    extra = [c for c in cells[raw_width:] if str(c).strip()]
+    if extra:
+        return (
+            headers[-1],
+            f"The row has {len(cells)} cells but the header has {raw_width} columns (a "
+            f"delimiter inside an unquoted cell?): {str(extra[0])[:40]!r} has no column.",
+        )
+    return None
 
 
 # --- Planning -----------------------------------------------------------------------------------
@@ -647,12 +688,40 @@ def _header_for(field_name: str, mapping: dict[str, str]) -> str:
 STATE_FIELDS = tuple(dict.fromkeys([c.name for c in FIELD_COLUMNS] + list(DERIVED_FIELDS)))
 
 
+def _attribute(name: str) -> str:
+    """The attribute holding a field's value without a query (the owner's id, not the user)."""
+    return "owner_id" if name == "owner" else name
+
+
 def _editable_state(hazard: Hazard) -> tuple:
-    return tuple(getattr(hazard, "owner_id" if n == "owner" else n) for n in STATE_FIELDS)
+    return tuple(getattr(hazard, _attribute(n)) for n in STATE_FIELDS)
+
+
+# A cell holding exactly this (any case) clears the stored value on update. An empty cell never
+# does: a file cut short, or a column left empty in a partial export, must not blank a record.
+BLANK = "<blank>"
+
+
+def is_blank_marker(raw: str) -> bool:
+    return raw.strip().lower() == BLANK
+
+
+def _is_empty(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _change_label(name: str, *, cleared: bool) -> str:
+    label = COLUMNS_BY_NAME[name].label if name in COLUMNS_BY_NAME else name.replace("_", " ")
+    return f"{label} → {BLANK}" if cleared else label
 
 
 def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> ImportPlan:
-    """Decide, row by row and without writing, what an import would do."""
+    """Decide, row by row and without writing, what an import would do.
+
+    On an update, an empty cell keeps the stored value; a cell holding `<blank>` clears it,
+    and the plan shows that change as "Harm → <blank>" (issue 9 §4: never a silent blank).
+    A row the table could not read as its header says (`Table.row_errors`) is rejected.
+    """
     check_mapping(mapping, table.headers)
     mapping = {f: h for f, h in mapping.items() if h}
     ctx = _load_context(product)
@@ -667,6 +736,9 @@ def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> Impo
         plans.append(plan)
         errors = plan.errors
 
+        if row_number in table.row_errors:
+            errors.append(table.row_errors[row_number])
+            continue
         formulas = [table.headers[i] for i, c in enumerate(cells) if isinstance(c, Formula)]
         for header in formulas:
             errors.append((header, "Formula cells are not evaluated; paste the value instead."))
@@ -678,6 +750,9 @@ def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> Impo
             return None if i is None else _cells[i].strip()
 
         code = cell("code") or ""
+        if is_blank_marker(code):
+            errors.append((mapping["code"], f"A code cannot be {BLANK}; leave it empty instead."))
+            continue
         if code:
             if len(code) > 20:
                 errors.append((mapping["code"], "A code has at most 20 characters."))
@@ -715,6 +790,10 @@ def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> Impo
             if column.name in {"code", "category", "controls", "requirements"}:
                 continue
             raw = cells[i].strip()
+            if existing and raw == "":
+                continue  # an empty cell keeps the stored value: only <blank> clears it
+            if is_blank_marker(raw):
+                raw = ""
             try:
                 if column.kind == TEXT:
                     if column.max_length and len(raw) > column.max_length:
@@ -806,7 +885,7 @@ def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> Impo
                 n for n, b, a in zip(STATE_FIELDS, before, after, strict=True) if b != a
             )
             plan.changes = [
-                COLUMNS_BY_NAME[n].label if n in COLUMNS_BY_NAME else n.replace("_", " ")
+                _change_label(n, cleared=_is_empty(getattr(hazard, _attribute(n))))
                 for n in plan.changed_fields
             ]
             plan.fields_changed = bool(plan.changes)

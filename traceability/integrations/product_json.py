@@ -47,7 +47,7 @@ from hazards.models import (
 )
 from hazards.services import apply_estimates
 from riskbench import audit
-from traceability.integrations.uploads import JSON, UploadError, check_size, decode_utf8, sniff
+from traceability.integrations.uploads import JSON, UploadError, check_size, parse_json, sniff
 from traceability.models import (
     ControlEffectivenessTest,
     ControlImplementationTest,
@@ -317,10 +317,7 @@ def parse_document(data: bytes) -> dict:
     check_size(len(data))
     if sniff(data) != JSON:
         raise UploadError("A product export is a JSON file.")
-    try:
-        doc = json.loads(decode_utf8(data))
-    except json.JSONDecodeError as exc:
-        raise UploadError(f"The file is not valid JSON: {exc.msg}.", row=exc.lineno) from exc
+    doc = parse_json(data, what="product export")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise UploadError(f'This JSON is not a RiskBench product export ("format": "{FORMAT}").')
     if doc.get("format_version") != FORMAT_VERSION:

@@ -19,7 +19,6 @@ cyclonedx-python-lib, and only then read into its object model. One transaction,
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from cyclonedx.model.bom import Bom
@@ -40,6 +39,7 @@ from traceability.integrations.uploads import (
     check_size,
     decode_utf8,
     local_name,
+    parse_json,
     parse_xml,
     sniff,
 )
@@ -124,10 +124,7 @@ def parse_sbom(data: bytes) -> list[Component]:
     kind = sniff(data)
     if kind == JSON:
         text = decode_utf8(data)
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UploadError(f"The SBOM is not valid JSON: {exc.msg}.", row=exc.lineno) from exc
+        document = parse_json(data, what="SBOM")
         if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
             raise UploadError('This JSON is not a CycloneDX SBOM ("bomFormat": "CycloneDX").')
         version = _spec_version(document.get("specVersion", ""))

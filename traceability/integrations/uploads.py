@@ -20,6 +20,8 @@ from defusedxml import ElementTree as SafeET
 from django.conf import settings
 from lxml import etree
 
+from riskbench import safejson
+
 
 class UploadError(Exception):
     """A file that cannot be imported. `row` (1-based line or spreadsheet row) and `field`
@@ -127,7 +129,11 @@ def sniff(data: bytes) -> str:
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
         raise UploadError("This is an image, not a data file.")
     if b"\x00" in data[:4096]:
-        raise UploadError("This is a binary file, not text, CSV, XML or JSON.")
+        raise UploadError(
+            "This is a binary file (it holds a NUL byte), not text, CSV, XML or JSON. A text "
+            "file saved as UTF-16 looks like this: save it as UTF-8.",
+            row=data[: data.index(b"\x00")].count(b"\n") + 1,
+        )
     text_head = data[:512].lstrip(b"\xef\xbb\xbf").lstrip()
     if text_head.startswith(b"<"):
         return XML
@@ -140,9 +146,13 @@ def sniff(data: bytes) -> str:
 
 
 def decode_utf8(data: bytes) -> str:
-    """Decode UTF-8 (a byte-order mark is allowed); an invalid byte is reported with its row."""
+    """Decode UTF-8 (a byte-order mark is allowed); an invalid byte is reported with its row.
+
+    A NUL byte is refused too, with its row: no text column of the database can hold one
+    (PostgreSQL fails inside the write), and in a text file it means damage or a binary file.
+    """
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         row = data[: exc.start].count(b"\n") + 1
         raise UploadError(
@@ -150,6 +160,13 @@ def decode_utf8(data: bytes) -> str:
             f"{exc.start}). Save it as 'CSV UTF-8' and retry.",
             row=row,
         ) from exc
+    position = text.find("\x00")
+    if position >= 0:
+        raise UploadError(
+            f"The file contains a NUL character (position {position}); nothing was imported.",
+            row=text.count("\n", 0, position) + 1,
+        )
+    return text
 
 
 CSV_DELIMITERS = (",", ";", "\t", "|")
@@ -176,12 +193,44 @@ def sniff_delimiter(text: str) -> str:
 
 
 def parse_csv(text: str) -> list[list[str]]:
-    """Rows of a CSV text with a sniffed delimiter. Cells are text: nothing is evaluated."""
+    """Rows of a CSV text with a sniffed delimiter. Cells are text: nothing is evaluated.
+
+    Read strictly: a quote that never closes (a file cut inside a quoted cell) or text after
+    a closing quote is an error naming the row, never a cell that silently swallows the rest
+    of the file.
+    """
     delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for row in reader:  # one at a time: `rows` says where a bad one starts
+            rows.append(row)  # noqa: PERF402
     except csv.Error as exc:
-        raise UploadError(f"The CSV file is malformed: {exc}.") from exc
+        row_number = len(rows) + 1
+        if "unexpected end of data" in str(exc):
+            message = (
+                "A quoted cell is never closed (unterminated quote): the file may have been "
+                "cut short. Nothing was imported."
+            )
+        else:
+            message = f"The CSV row is malformed: {exc}. Nothing was imported."
+        raise UploadError(message, row=row_number) from exc
+    return rows
+
+
+# --- JSON ---------------------------------------------------------------------------------------
+
+
+def parse_json(data: bytes, *, what: str = "file"):
+    """Parse an uploaded JSON file: UTF-8 and NUL checked (`decode_utf8`), nesting depth
+    bounded before parsing (`riskbench.safejson`: a 100,000-deep document is refused with a
+    message, not a RecursionError), NUL in a string refused naming where it is."""
+    text = decode_utf8(data)
+    try:
+        return safejson.loads(text)
+    except safejson.JSONInputError as exc:
+        message = f"The {what} cannot be read: {exc.message}."
+        raise UploadError(message, row=exc.line) from exc
 
 
 # --- XML ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ steps as a StagedUpload (Django storage, so any app server can finish the import
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from hazards.selectors import product_for
 from riskbench import roles
+from riskbench.filters import whole_number
 from traceability.integrations import hazard_table, product_json, reqif, sbom
 from traceability.integrations.forms import (
     HazardUploadForm,
@@ -80,10 +82,12 @@ def _stage(request, product, kind: str, form: UploadForm) -> StagedUpload:
 
 def _staged(request, product, kind: str) -> StagedUpload | None:
     upload_id = request.POST.get("upload") or request.GET.get("upload")
-    if not upload_id or not str(upload_id).isdigit():
+    try:
+        pk = whole_number(upload_id, minimum=1)
+    except ValueError:
         return None
     return get_object_or_404(
-        StagedUpload, pk=int(upload_id), product=product, kind=kind, uploaded_by=request.user
+        StagedUpload, pk=pk, product=product, kind=kind, uploaded_by=request.user
     )
 
 
@@ -163,8 +167,9 @@ def hazards_preview(request, slug):
         form = MappingForm(request.GET, headers=table.headers)
     else:
         saved = None
-        if str(request.GET.get("mapping", "")).isdigit():
-            saved = product.import_mappings.filter(pk=int(request.GET["mapping"])).first()
+        with contextlib.suppress(ValueError):
+            mapping_id = whole_number(request.GET.get("mapping", ""), minimum=1)
+            saved = product.import_mappings.filter(pk=mapping_id).first()
         initial = saved.columns if saved else hazard_table.suggest_mapping(table.headers)
         usable = {k: v for k, v in initial.items() if v in table.headers}
         form = MappingForm(initial=MappingForm.initial_for(usable), headers=table.headers)
