@@ -6,14 +6,14 @@ A feed is hostile until proven otherwise (IEC 81001-5-1 5.3; FDA premarket cyber
 guidance): nothing is extracted to disk; every member's size is checked before and while it is
 read; a ZIP member whose name is absolute or climbs out of the archive (`..`), or that expands
 implausibly (zip bomb), makes the whole feed refused; symbolic links in a folder are not
-followed; and every JSON document's nesting depth is bounded *before* it is parsed. Only
-`*.json` members are read. Refusals raise `FeedError` naming the member; nothing is written.
+followed; and every JSON document's nesting depth is bounded *before* it is parsed
+(`riskbench.safejson`, which also refuses strings holding a NUL). Only `*.json` members are
+read. Refusals raise `FeedError` naming the member; nothing is written.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import struct
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+
+from riskbench import safejson
 
 MAX_DEPTH = 32  # OSV advisories nest 6 levels deep; database_specific blobs a few more
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # the largest real OSV advisory is well under 1 MB
@@ -45,41 +47,18 @@ def max_feed_bytes() -> int:
     return int(getattr(settings, "RISKBENCH_MAX_FEED_BYTES", 2 * 1024**3))
 
 
-# --- JSON with a bounded depth --------------------------------------------------------------
-
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{}")
-
-
-def json_depth_ok(data: bytes, limit: int = MAX_DEPTH) -> bool:
-    """True when the document's arrays and objects nest at most `limit` deep.
-
-    Runs at C speed: strings are cut out, everything but brackets deleted, and innermost
-    `[]` / `{}` pairs removed `limit` times; anything left is nested deeper (or unbalanced,
-    which the parser then refuses anyway)."""
-    if data.count(b"[") + data.count(b"{") <= limit:
-        return True
-    skeleton = _STRING.sub(b"", data).translate(None, _NOT_BRACKET)
-    for _ in range(limit):
-        if not skeleton:
-            return True
-        shorter = skeleton.replace(b"[]", b"").replace(b"{}", b"")
-        if shorter == skeleton:
-            return True  # unbalanced: not a depth problem; json.loads will say what it is
-        skeleton = shorter
-    return not skeleton
+# --- JSON with a bounded depth (riskbench.safejson: the one JSON parser of every upload) ----
 
 
 def load_json(data: bytes, where: str):
-    """Parse one JSON document after checking its size and depth."""
+    """Parse one JSON document after checking its size; its depth (MAX_DEPTH) and NUL
+    characters are refused by `riskbench.safejson` before and after parsing."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise FeedError(f"larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB", where)
-    if not json_depth_ok(data):
-        raise FeedError(f"nested deeper than {MAX_DEPTH} levels", where)
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise FeedError(f"not valid JSON ({exc})", where) from exc
+        return safejson.loads(data, max_depth=MAX_DEPTH)
+    except safejson.JSONInputError as exc:
+        raise FeedError(exc.message, where) from exc
 
 
 # --- Members of a feed ----------------------------------------------------------------------
@@ -244,12 +223,10 @@ def read_kev(data: bytes, where: str = "KEV") -> dict[str, str]:
     """CVE id → date added, from CISA's KEV JSON (`{"vulnerabilities": [{"cveID": …}]}`)."""
     if len(data) > MAX_KEV_BYTES:
         raise FeedError("larger than 64 MB; refused", where)
-    if not json_depth_ok(data):
-        raise FeedError(f"nested deeper than {MAX_DEPTH} levels", where)
     try:
-        document = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise FeedError(f"not valid JSON ({exc})", where) from exc
+        document = safejson.loads(data, max_depth=MAX_DEPTH)
+    except safejson.JSONInputError as exc:
+        raise FeedError(exc.message, where) from exc
     entries = document.get("vulnerabilities") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise FeedError('not a KEV catalogue (no "vulnerabilities" list)', where)

@@ -12,11 +12,15 @@ from postmarket.models import (
     ChangeStatus,
     FieldDecision,
     FieldExposure,
+    FieldKind,
     FieldRecord,
     Justification,
     ProblemReport,
+    ProblemSource,
     ProblemStatus,
+    TrendCategory,
 )
+from riskbench.filters import FilterForm, FlagField
 from traceability.models import SoftwareItem, TestRun
 
 YES_NO_UNKNOWN = [("", "Not decided yet"), ("true", "Yes"), ("false", "No")]
@@ -247,3 +251,38 @@ class ExposureForm(forms.ModelForm):
             "period_end": forms.DateInput(attrs={"type": "date"}),
             "basis": forms.Textarea(attrs={"rows": 2}),
         }
+
+
+# --- List filters (riskbench.filters: a value that does not fit is ignored with a message) ---
+
+_TEXT = {"required": False, "max_length": 200}
+
+
+class ProblemReportListFilters(FilterForm):
+    status = forms.ChoiceField(
+        required=False, choices=[("open", "Not closed"), *ProblemStatus.choices]
+    )
+    source = forms.ChoiceField(required=False, choices=ProblemSource.choices)
+    safety = forms.ChoiceField(
+        required=False, choices=[("yes", "Yes"), ("no", "No"), ("unknown", "Not decided")]
+    )
+    trend = forms.ChoiceField(required=False, choices=TrendCategory.choices)
+    q = forms.CharField(**_TEXT)
+
+
+class VulnerabilityListFilters(FilterForm):
+    state = forms.ChoiceField(
+        required=False, choices=[("open", "To handle"), *AnalysisState.choices]
+    )
+    kev = FlagField(required=False)
+    withdrawn = FlagField(required=False)
+    item = forms.CharField(required=False, max_length=20)
+    q = forms.CharField(**_TEXT)
+
+
+class FieldRecordListFilters(FilterForm):
+    kind = forms.ChoiceField(required=False, choices=FieldKind.choices)
+    decision = forms.ChoiceField(
+        required=False, choices=[("none", "Not reviewed"), *FieldDecision.choices]
+    )
+    q = forms.CharField(**_TEXT)

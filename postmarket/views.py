@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,14 +22,17 @@ from postmarket.forms import (
     ExposureForm,
     FeedUploadForm,
     FieldRecordForm,
+    FieldRecordListFilters,
     FieldReviewForm,
     ProblemReportForm,
+    ProblemReportListFilters,
     ProblemStatusForm,
     ReestimateForm,
     ReportHazardForm,
     ReportItemForm,
     ReportRunForm,
     ReviewReasonForm,
+    VulnerabilityListFilters,
 )
 from postmarket.models import (
     AnalysisState,
@@ -54,6 +56,7 @@ from postmarket.models import (
 from postmarket.tasks import run_vulnerability_import
 from riskbench import roles, signatures
 from riskbench.accesslog import record_access
+from riskbench.filters import paginate, read_filters
 from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import AccessAction
@@ -79,14 +82,10 @@ def _act(request, action, success: str) -> None:
 
 
 def _page(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queryset, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
-
-
-def _filters(request, names) -> dict:
-    return {name: request.GET.get(name, "").strip()[:200] for name in names}
 
 
 def _history(request, product, record):
@@ -107,7 +106,7 @@ def _report(product, code) -> ProblemReport:
 @require_GET
 def problem_report_list(request, slug):
     product = product_for(request, slug)
-    filters = _filters(request, ("status", "source", "safety", "trend", "q"))
+    filters = read_filters(request, ProblemReportListFilters)
     page, query = _page(request, selectors.problem_report_list(product, filters))
     return render(
         request,
@@ -406,7 +405,7 @@ def problem_report_from_run(request, slug, code, run_id):
 @require_GET
 def vulnerability_list(request, slug):
     product = product_for(request, slug)
-    filters = _filters(request, ("state", "kev", "item", "withdrawn", "q"))
+    filters = read_filters(request, VulnerabilityListFilters)
     page, query = _page(request, selectors.vulnerability_list(product, filters))
     return render(
         request,
@@ -599,7 +598,7 @@ def _field(product, code) -> FieldRecord:
 @require_GET
 def field_record_list(request, slug):
     product = product_for(request, slug)
-    filters = _filters(request, ("kind", "decision", "q"))
+    filters = read_filters(request, FieldRecordListFilters)
     page, query = _page(request, selectors.field_record_list(product, filters))
     return render(
         request,

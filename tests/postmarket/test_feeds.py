@@ -55,12 +55,18 @@ def test_a_damaged_zip_is_refused():
 
 
 def test_json_nested_deeper_than_the_limit_is_refused_before_parsing():
-    deep = b"[" * 40 + b"]" * 40
-    assert not feeds.json_depth_ok(deep)
-    with pytest.raises(feeds.FeedError, match="nested deeper"):
-        feeds.load_json(deep, "deep.json")
-    assert feeds.json_depth_ok(b'{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}')  # in a string
-    assert feeds.json_depth_ok(b"[" * 32 + b"]" * 32)
+    with pytest.raises(feeds.FeedError, match="deep.json: nested 40 levels deep"):
+        feeds.load_json(b"[" * 40 + b"]" * 40, "deep.json")
+    with pytest.raises(feeds.FeedError, match="nested 100000 levels"):
+        feeds.load_json(b"[" * 100_000, "deeper.json")
+    inside = b'{"a": "' + b"[" * 40 + b'"}'
+    assert feeds.load_json(inside, "s") == {"a": "[" * 40}  # brackets in a string do not count
+    assert feeds.load_json(b"[" * 32 + b"]" * 32, "ok.json")
+
+
+def test_a_nul_in_an_advisory_is_refused_naming_where():
+    with pytest.raises(feeds.FeedError, match="NUL"):
+        feeds.load_json(b'{"id": "GHSA-\\u0000"}', "nul.json")
 
 
 def test_invalid_json_names_the_member():
