@@ -245,7 +245,14 @@ def problem_report_close(
     return current
 
 
+def _open(report: ProblemReport) -> None:
+    """A closed report's links are part of what its closure signature attests: reopen first."""
+    if ProblemReport.objects.filter(pk=report.pk, status=ProblemStatus.CLOSED).exists():
+        raise ValidationError("This report is closed and signed: reopen it to change its links.")
+
+
 def _link(model, report, *, by, reason, check_product, **ends):
+    _open(report)
     _same_product(report.product_id, check_product)
     lookup = {k: v for k, v in ends.items()}
     if model.objects.filter(problem_report=report, **lookup).exists():
@@ -282,6 +289,7 @@ def problem_report_link_run(*, report, run: TestRun, role: str, by, reason: str 
 
 @transaction.atomic
 def problem_report_unlink(*, link, by, reason: str) -> None:
+    _open(link.problem_report)
     delete_record(link, by=by, reason=reason)
 
 

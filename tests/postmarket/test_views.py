@@ -472,3 +472,31 @@ def test_the_search_box_finds_post_market_records(editor_client, editor, product
     url = reverse("hazards:search", args=[product.slug])
     assert "VUL-001" in editor_client.get(url, {"q": "CVE-2021-44228"}).content.decode()
     assert "PR-001" in editor_client.get(url, {"q": "occlusion"}).content.decode()
+
+
+def test_a_closed_report_keeps_its_links(editor, product):
+    from django.core.exceptions import ValidationError
+
+    hazard = factories.HazardFactory(product=product)
+    report = services.problem_report_create(
+        product=product,
+        by=editor,
+        title="T",
+        source="internal_review",
+        description="D",
+        investigation="Not a defect",
+        safety_related=True,
+        hazards=[hazard],
+    )
+    services.problem_hazard_review(link=report.hazard_links.get(), by=editor, reason="Holds")
+    services.problem_report_set_status(report=report, status="investigating", by=editor)
+    report.refresh_from_db()
+    services.problem_report_close(
+        report=report, by=editor, username="editor", password="correct-horse-battery"
+    )
+    with pytest.raises(ValidationError, match="closed and signed"):
+        services.problem_report_unlink(link=report.hazard_links.get(), by=editor, reason="x")
+    with pytest.raises(ValidationError, match="closed and signed"):
+        services.problem_report_link_item(
+            report=report, item=factories.SoftwareItemFactory(product=product), by=editor
+        )
