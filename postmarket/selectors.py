@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from hazards.models import Hazard, Product
@@ -48,7 +49,6 @@ def problem_report_list(product: Product, filters: dict):
 
 
 def problem_report_detail(product: Product, code: str) -> ProblemReport:
-    from django.shortcuts import get_object_or_404
 
     return get_object_or_404(
         ProblemReport.objects.prefetch_related(
@@ -204,7 +204,6 @@ def hazard_trends(
 
 
 def vulnerability_detail(product: Product, code: str) -> Vulnerability:
-    from django.shortcuts import get_object_or_404
 
     return get_object_or_404(
         Vulnerability.objects.select_related(
@@ -216,7 +215,6 @@ def vulnerability_detail(product: Product, code: str) -> Vulnerability:
 
 
 def field_record_detail(product: Product, code: str) -> FieldRecord:
-    from django.shortcuts import get_object_or_404
 
     return get_object_or_404(
         FieldRecord.objects.select_related("problem_report", "reviewed_by").prefetch_related(

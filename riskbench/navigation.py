@@ -34,7 +34,7 @@ GLOBAL_NAV = [
 DASHBOARD_PANELS = [
     "traceability.selectors.dashboard_panel",
     "traceability.dossier.views.dashboard_panel",
-    "postmarket.views.dashboard_panel",
+    "postmarket.views.field.dashboard_panel",
 ]
 
 # Dotted paths of callables `(product, query) -> list[SearchHit]` (see hazards.selectors).
