@@ -30,14 +30,14 @@ class ProductRole(BasePermission):
 class ProductObjectRole(BasePermission):
     """For `/api/products/` itself: listing and reading are scoped by the queryset (non-members
     get 404); editing a product needs the editor's role on it; creating one is reserved to
-    superusers because membership and the risk policy are administrative decisions."""
+    administrators because membership and the risk policy are administrative decisions."""
 
     message = READ_ONLY_MESSAGE
 
     def has_permission(self, request, view):
         if view.action == "create":
             self.message = "Only administrators create products."
-            return bool(request.user and request.user.is_superuser)
+            return roles.is_administrator(request.user)
         return True
 
     def has_object_permission(self, request, view, obj):

@@ -111,8 +111,18 @@ class RecordSerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(RecordSerializer):
-    risk_policy = NamedRecordField(
-        slug_field="name", queryset=RiskPolicy.objects.all(), help_text="Name of the risk policy."
+    risk_policy = serializers.CharField(
+        source="risk_policy.name",
+        read_only=True,
+        help_text="Name of the product's own risk policy (edited and approved on its page).",
+    )
+    policy_template = NamedRecordField(
+        slug_field="name",
+        queryset=RiskPolicy.objects.filter(product__isnull=True),
+        required=False,
+        write_only=True,
+        help_text="When creating: name of the template the product's own risk policy is copied "
+        "from (default: the default template).",
     )
     members = NamedRecordField(
         slug_field="username",
@@ -140,6 +150,7 @@ class ProductSerializer(RecordSerializer):
             "safety_characteristics",
             "software_safety_class",
             "risk_policy",
+            "policy_template",
             "verification_plan",
             "overall_residual_risk_method",
             "post_production_plan",
@@ -151,12 +162,26 @@ class ProductSerializer(RecordSerializer):
         # Uniqueness is checked by the service's full_clean (one place, one message).
         extra_kwargs = {"slug": {"validators": []}}
 
+    def validate(self, attrs):
+        # A request naming a risk policy would be silently ignored (the field is read-only):
+        # refuse it, so nobody believes they switched the product's criteria.
+        if isinstance(self.initial_data, dict) and "risk_policy" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "risk_policy": "The product's risk policy is its own: change its criteria "
+                    "on its policy page, where a new version takes effect once approved with "
+                    "a signature."
+                }
+            )
+        return super().validate(attrs)
+
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None:
             # The slug is part of every URL of the product: fixed once created.
             fields["slug"].read_only = True
             fields.pop("members")
+            fields.pop("policy_template")
         return fields
 
 

@@ -291,8 +291,9 @@ class ProductViewSet(
     viewsets.GenericViewSet,
 ):
     """Products the caller is a member of. Editors of a product change its risk management
-    file header (ISO 14971 4.4, 5.2); only administrators (superusers) create products, since
-    membership and the choice of risk policy are management decisions (ISO 14971 4.2)."""
+    file header (ISO 14971 4.4, 5.2); only administrators (`riskbench.roles.is_administrator`)
+    create products, since membership and the choice of risk policy are management decisions
+    (ISO 14971 4.2). The product's risk policy is its own, read-only here."""
 
     serializer_class = s.ProductSerializer
     permission_classes = [IsAuthenticated, ProductObjectRole]
@@ -335,6 +336,7 @@ class ProductViewSet(
             by=request.user,
             reason=reason,
             members=data.pop("members", []),
+            template=data.pop("policy_template", None),
             **data,
         )
         return Response(

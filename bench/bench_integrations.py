@@ -68,16 +68,25 @@ def main() -> None:
     call_command("migrate", verbosity=0)
 
     from hazards import services as hazard_services
-    from hazards.models import Hazard, RiskPolicy
-    from riskbench import roles
+    from hazards.models import Hazard
+    from riskbench import roles, signatures
+    from riskbench.models import Status
     from traceability.integrations import hazard_table
 
-    user = User.objects.create_user("bench", password="bench-password-123")  # noqa: S106
+    password = "bench-password-123"  # noqa: S105
+    user = User.objects.create_user("bench", password=password)
     user.groups.add(Group.objects.get(name=roles.QUALITY_ENGINEER))
+    admin = User.objects.create_superuser("bench-admin", password=password)
     product = hazard_services.product_create(
-        by=user, name="Bench pump", slug="bench-pump",
-        risk_policy=RiskPolicy.objects.order_by("pk").first(), members=[user],
-    )  # fmt: skip
+        by=admin, name="Bench pump", slug="bench-pump", members=[user]
+    )
+    # The product's policy approved by signature, so imported risks are evaluated.
+    policy = hazard_services.record_set_status(
+        record=product.risk_policy, status=Status.IN_REVIEW, by=user, reason="Bench"
+    )
+    signatures.record_sign(
+        record=policy, by=user, username="bench", password=password, meaning="approved"
+    )
     for _ in range(50):
         hazard_services.control_create(
             product=product, by=user, title="Control", option="protective_measure"

@@ -135,8 +135,8 @@ def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None, 
     rng = random.Random(seed)
     slug = slug or f"synthetic-{n_hazards}-{seed}"
     now = timezone.now().replace(microsecond=0)
-    policy_obj = RiskPolicy.objects.order_by("pk").first()
-    policy = policy_obj.data
+    template = RiskPolicy.objects.filter(product__isnull=True).order_by("pk").first()
+    policy = template.data
 
     with transaction.atomic():
         (product,) = _bulk(
@@ -149,7 +149,22 @@ def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None, 
                     manufacturer="Bench Medical Ltd",
                     document_number=f"RMF-SYN-{n_hazards}-{seed}",
                     intended_use="Synthetic product for performance measurement.",
-                    risk_policy=policy_obj,
+                )
+            ],
+        )
+        # The product's own policy: a copy of the template, approved (criteria in force).
+        _bulk(
+            RiskPolicy,
+            [
+                RiskPolicy(
+                    product=product,
+                    name=template.name,
+                    template=template,
+                    template_version=template.version,
+                    status="approved",
+                    approved_criteria=policy.criteria(),
+                    approved_version=1,
+                    **policy.criteria(),
                 )
             ],
         )

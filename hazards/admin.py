@@ -21,12 +21,14 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
 @admin.register(Product)
 class ProductAdmin(ReadOnlyHistoryAdmin):
     list_display = ("name", "slug", "model_number", "document_number", "risk_policy")
+    list_select_related = ("risk_policy",)
     search_fields = ("name", "slug")
 
 
 @admin.register(RiskPolicy)
 class RiskPolicyAdmin(ReadOnlyHistoryAdmin):
-    list_display = ("name", "status", "version")
+    list_display = ("name", "product", "status", "version", "approved_version")
+    list_select_related = ("product",)
 
 
 @admin.register(Hazard)

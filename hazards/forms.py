@@ -21,7 +21,7 @@ from hazards.models import (
     RiskPolicy,
 )
 from hazards.selectors import SORTS as HAZARD_SORTS
-from riskbench import safejson
+from riskbench import roles, safejson
 from riskbench.filters import FilterForm
 from riskbench.models import Status
 
@@ -133,7 +133,7 @@ class HazardForm(VersionedForm):
     def __init__(self, *args, product: Product, category: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.category = Category(category)
-        policy = product.risk_policy.data
+        policy = product.risk_policy.evaluation_data
         sev_label, like_label = risk.AXIS_NAMES[self.category]
         sev_scale = policy.severity_scale(self.category)
         like_scale = policy.likelihood_scale(self.category)
@@ -232,7 +232,6 @@ class ProductForm(VersionedForm):
             "connectivity",
             "safety_characteristics",
             "software_safety_class",
-            "risk_policy",
             "verification_plan",
             "overall_residual_risk_method",
             "post_production_plan",
@@ -254,6 +253,94 @@ class ProductForm(VersionedForm):
                 "review_conclusion",
             ]
         }
+
+
+def _member_label(user) -> str:
+    """A user as the administrator picks them: name and role (from the prefetched groups)."""
+    groups = {g.name for g in user.groups.all()}
+    role = next((r for r in (roles.AUDITOR, roles.QUALITY_ENGINEER) if r in groups), "Reader")
+    full = user.get_full_name()
+    return f"{user.get_username()}{f' ({full})' if full else ''} — {role}"
+
+
+class MemberChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return _member_label(obj)
+
+
+def policy_templates():
+    return RiskPolicy.objects.filter(product__isnull=True).order_by("name", "pk")
+
+
+class ProductCreateForm(forms.ModelForm):
+    """An administrator opens a product's risk management file (ISO 14971 4.5): who it is for,
+    which template its own risk policy is copied from, and who may work on it. A member's role
+    (quality engineer edits, auditor reads) is their group, shown with their name."""
+
+    template = forms.ModelChoiceField(
+        queryset=RiskPolicy.objects.none(),
+        label="Risk policy template",
+        help_text="The product gets its own copy of these criteria, as a draft its team "
+        "approves with a signature before risks are evaluated.",
+    )
+    members = MemberChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="People who may see the product's risk file; their role decides whether "
+        "they edit or only read.",
+    )
+
+    class Meta:
+        model = Product
+        fields = ["name", "slug", "manufacturer", "model_number", "document_number"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = policy_templates()
+        self.fields["members"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .prefetch_related("groups")
+            .order_by("username")
+        )
+
+    def service_fields(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class PolicyTemplateForm(forms.Form):
+    """Replace a product's working criteria by a copy of a template's (a regulated change)."""
+
+    template = forms.ModelChoiceField(queryset=RiskPolicy.objects.none(), label="Template")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=100, label="Reason for the change")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = policy_templates()
+
+
+class PolicyTemplateCreateForm(forms.Form):
+    """An administrator keeps a new template, copied from a template or a product's policy."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    source = forms.ModelChoiceField(
+        queryset=RiskPolicy.objects.none(),
+        required=False,
+        label="Copy the criteria of",
+        help_text="Empty: the default ISO/TR 24971-style criteria.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = RiskPolicy.objects.select_related("product").order_by(
+            "product__name", "name", "pk"
+        )
+        self.fields["source"].label_from_instance = lambda p: (
+            f"{p.name} (policy of {p.product.name})" if p.product_id else f"{p.name} (template)"
+        )
 
 
 class LinkControlForm(forms.Form):

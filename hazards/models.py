@@ -26,9 +26,30 @@ class RiskPolicy(WorkflowModel):
 
     The scales and matrices are JSON so a manufacturer can fit them to its own plan; the
     structure is checked by `risk.validate_policy` on every save through the service.
+
+    **Each product owns one policy** (`product`, one-to-one): its criteria belong to that
+    product's risk management plan, so editing them changes that product only, and its history
+    and signatures go to that product's audit chain. A row without a product is a **template**:
+    a starting point that administrators keep, never used to evaluate a risk; a new product
+    starts from a copy of one (`template`, `template_version` record which).
+
+    **Working vs approved criteria.** The criteria fields are the working copy that editors
+    change. Hazards are evaluated only against `approved_criteria`: a snapshot of the criteria
+    taken when a person approved the policy with an electronic signature (21 CFR 11.50, 11.70),
+    at `approved_version`. Editing the working criteria therefore never changes an
+    acceptability silently; approving a new version re-evaluates every hazard of the product.
+    Until a first approval, risks are estimated (risk index) but not evaluated.
     """
 
-    name = models.CharField(max_length=200, unique=True)
+    product = models.OneToOneField(
+        "hazards.Product",
+        on_delete=models.PROTECT,
+        related_name="risk_policy",
+        null=True,
+        blank=True,
+        help_text="The product whose risk management plan this is; empty for a template.",
+    )
+    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     severity_levels = models.JSONField()
     probability_levels = models.JSONField()
@@ -41,21 +62,95 @@ class RiskPolicy(WorkflowModel):
     privacy_impact_levels = models.JSONField()
     privacy_likelihood_levels = models.JSONField()
     privacy_matrix = models.JSONField()
+    template = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="copies",
+        null=True,
+        blank=True,
+        help_text="The template the criteria were last copied from.",
+    )
+    template_version = models.PositiveIntegerField(null=True, blank=True)
+    approved_criteria = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The criteria as approved by signature: the only ones hazards are evaluated "
+        "against.",
+    )
+    approved_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "risk policies"
-        ordering = ["name"]
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(product__isnull=True),
+                name="unique_policy_template_name",
+            )
+        ]
 
     def __str__(self):
         return self.name
 
     def get_absolute_url(self):
+        if self.product_id:
+            return reverse("hazards:product_policy", args=[self.product.slug])
         return reverse("hazards:policy_detail", args=[self.pk])
 
     @property
+    def is_template(self) -> bool:
+        return self.product_id is None
+
+    @property
     def data(self) -> risk.PolicyData:
+        """The working criteria (what the editor shows and changes)."""
         return risk.PolicyData.from_obj(self)
+
+    @property
+    def is_approved(self) -> bool:
+        """Criteria approved by signature are in force (whatever the working copy says)."""
+        return self.approved_criteria is not None
+
+    @property
+    def approved_data(self) -> risk.PolicyData | None:
+        if self.approved_criteria is None:
+            return None
+        return risk.PolicyData.from_dict(self.approved_criteria)
+
+    @property
+    def evaluation_data(self) -> risk.PolicyData:
+        """What hazards are estimated and evaluated against: the approved criteria; before a
+        first approval, the working scales with evaluation switched off (`approved=False`)."""
+        return self.approved_data or risk.PolicyData.from_obj(self, approved=False)
+
+    @property
+    def has_unapproved_changes(self) -> bool:
+        return self.approved_version != self.version or self.approved_criteria != self.criteria()
+
+    def criteria(self) -> dict:
+        """The working criteria as plain data (what an approval snapshots)."""
+        return {name: getattr(self, name) for name in risk.PolicyData.POLICY_FIELDS}
+
+
+class _ProductHistoryBase(models.Model):
+    """Products used to point at a shared policy (`risk_policy`); the column stays in their
+    history so that the audit chain entries written before per-product policies still verify
+    (their hash covers it). New history rows leave it empty: `RiskPolicy.product` says it now."""
+
+    risk_policy = models.ForeignKey(
+        RiskPolicy,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        abstract = True
 
 
 class Product(RegulatedModel):
@@ -80,7 +175,6 @@ class Product(RegulatedModel):
     software_safety_class = models.CharField(
         max_length=1, choices=SoftwareSafetyClass.choices, default=SoftwareSafetyClass.C
     )
-    risk_policy = models.ForeignKey(RiskPolicy, on_delete=models.PROTECT, related_name="products")
     verification_plan = models.TextField(
         blank=True, help_text="How risk controls are verified (ISO 14971 4.4 e)."
     )
@@ -96,7 +190,7 @@ class Product(RegulatedModel):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="products"
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[_ProductHistoryBase])
 
     class Meta:
         ordering = ["name"]

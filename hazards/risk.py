@@ -190,6 +190,9 @@ class PolicyData:
     privacy_impact_levels: list[dict]
     privacy_likelihood_levels: list[dict]
     privacy_matrix: list[list[str]]
+    # False for criteria nobody has approved yet: risks are estimated on their scales (risk
+    # index) but not evaluated — no acceptability is derived from unapproved criteria.
+    approved: bool = True
 
     POLICY_FIELDS = (
         "severity_levels",
@@ -222,9 +225,17 @@ class PolicyData:
         )
 
     @classmethod
-    def from_obj(cls, obj) -> PolicyData:
+    def from_obj(cls, obj, *, approved: bool = True) -> PolicyData:
         """Build from anything with the policy attributes (a RiskPolicy, a history row)."""
-        return cls(**{name: getattr(obj, name) for name in cls.POLICY_FIELDS})
+        return cls(**{name: getattr(obj, name) for name in cls.POLICY_FIELDS}, approved=approved)
+
+    @classmethod
+    def from_dict(cls, criteria: dict, *, approved: bool = True) -> PolicyData:
+        """Build from a criteria snapshot ({field: value} for every name in POLICY_FIELDS)."""
+        return cls(**{name: criteria[name] for name in cls.POLICY_FIELDS}, approved=approved)
+
+    def criteria(self) -> dict:
+        return {name: getattr(self, name) for name in self.POLICY_FIELDS}
 
     def severity_scale(self, category: str) -> list[dict]:
         return self.privacy_impact_levels if category == Category.PRIVACY else self.severity_levels
@@ -343,6 +354,8 @@ def estimate(
     likelihood can be estimated at all, the risk is evaluated on severity alone at the worst
     likelihood, as the plan's criteria require (4.4). Security derives exploitability from the
     CVSS vector when one is given. `prefix` ("residual_") makes errors name the right field.
+    Criteria not approved (`policy.approved` False) estimate the risk but evaluate nothing:
+    the acceptability stays None (ISO 14971 6 evaluates against the plan's approved criteria).
     """
     category = Category(category)
     if severity is None:
@@ -375,7 +388,9 @@ def estimate(
     return RiskEstimate(
         severity=severity,
         probability=None if severity_only else likelihood,
-        acceptability=evaluate(policy.matrix(category), severity, likelihood),
+        acceptability=(
+            evaluate(policy.matrix(category), severity, likelihood) if policy.approved else None
+        ),
         index=severity * likelihood,
         severity_only=severity_only,
     )

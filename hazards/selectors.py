@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from hazards import risk
-from hazards.models import Category, Hazard, Product, RiskControl
+from hazards.models import Category, Hazard, Product, RiskControl, RiskPolicy
 from riskbench import roles
 
 
@@ -19,6 +19,28 @@ def product_for(request, slug: str) -> Product:
     roles.require_member(request.user, product)
     request.current_product = product
     return product
+
+
+def policy_template(ref) -> RiskPolicy | None:
+    """A risk policy template by name, or by id when `ref` is a number and no name matches.
+    A product's own policy is never a template (it has a product)."""
+    templates = RiskPolicy.objects.filter(product__isnull=True)
+    ref = str(ref).strip()
+    template = templates.filter(name=ref).first()
+    if template is None and ref.isdigit():
+        template = templates.filter(pk=int(ref)).first()
+    return template
+
+
+def template_names() -> str:
+    return (
+        ", ".join(
+            RiskPolicy.objects.filter(product__isnull=True)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+        or "none"
+    )
 
 
 def products_for_user(user):
@@ -76,7 +98,7 @@ def hazard_log(product: Product, filters: dict):
 
 def heat_maps(product: Product) -> list[dict]:
     """Initial and residual heat maps for each category, from one query."""
-    policy = product.risk_policy.data
+    policy = product.risk_policy.evaluation_data
     rows = list(
         product.hazards.values_list(
             "category", "severity", "probability", "residual_severity", "residual_probability"

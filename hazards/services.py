@@ -3,10 +3,13 @@ validates, and leaves a history row (ISO 14971 4.5; 21 CFR 11.10(e))."""
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from hazards import risk
 from hazards.models import (
@@ -15,10 +18,12 @@ from hazards.models import (
     Hazard,
     HazardControl,
     HazardTransfer,
+    Membership,
     Product,
     RiskControl,
     RiskPolicy,
 )
+from riskbench import audit, roles
 from riskbench.models import Status
 from riskbench.services import (
     delete_record,
@@ -146,7 +151,7 @@ def hazard_create(*, product: Product, by, reason: str = "", **fields) -> Hazard
         product.hazards.all(), HAZARD_PREFIX, history=Hazard.history.filter(product_id=product.pk)
     )
     hazard = Hazard(product=product, code=code, **fields)
-    apply_estimates(hazard, product.risk_policy.data)
+    apply_estimates(hazard, product.risk_policy.evaluation_data)
     return save_record(hazard, by=by, reason=reason or "Created")
 
 
@@ -172,7 +177,7 @@ def hazard_update(
         _forget_axes_of_old_category(current, fields["category"], given=fields)
     for name, value in fields.items():
         setattr(current, name, value)
-    apply_estimates(current, current.product.risk_policy.data)
+    apply_estimates(current, current.product.risk_policy.evaluation_data)
     return save_record(current, by=by, reason=reason)
 
 
@@ -190,6 +195,8 @@ def _forget_axes_of_old_category(hazard: Hazard, new_category: str, *, given) ->
 
 
 def hazard_approval_check(hazard: Hazard) -> risk.ApprovalCheck:
+    if not hazard.product.risk_policy.is_approved:
+        return risk.ApprovalCheck([("severity", POLICY_NOT_APPROVED)])
     return risk.approval_check(
         hazard.initial_estimate,
         hazard.residual_estimate,
@@ -198,14 +205,26 @@ def hazard_approval_check(hazard: Hazard) -> risk.ApprovalCheck:
     )
 
 
+POLICY_NOT_APPROVED = (
+    "Risk not evaluated: the product's risk policy is not approved (ISO 14971 4.4 d). "
+    "Approve the policy with an electronic signature first."
+)
+
+
 @transaction.atomic
-def record_set_status(*, record, status: str, by, reason: str = "", expected_version=None):
+def record_set_status(
+    *, record, status: str, by, reason: str = "", expected_version=None, signed: bool = False
+):
     """Move a regulated record through draft → in review → approved.
 
     Approval of a hazard is refused while `risk.approval_check` finds problems (no residual
     estimate, missing benefit-risk justification…). Electronic signatures are added on top of
-    this by the approvals feature.
+    this by the approvals feature. A risk policy is approved only as part of an "approved"
+    signature (`signed=True`, passed by `riskbench.signatures.record_sign`): its approval puts
+    the criteria in force for the product's risk evaluation, see `_policy_approved`.
     """
+    if isinstance(record, RiskPolicy):
+        _require_policy_editor(by, record)
     current = lock_for_edit(record, expected_version)
     if status not in Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
@@ -219,18 +238,30 @@ def record_set_status(*, record, status: str, by, reason: str = "", expected_ver
         check = hazard_approval_check(current)
         if not check.ok:
             raise ValidationError({f: m for f, m in check.problems})
+    policy_approval = isinstance(current, RiskPolicy) and status == Status.APPROVED
+    if policy_approval and not signed:
+        raise ValidationError(
+            {"status": "A risk policy is approved with an electronic signature: sign it with "
+             "the meaning “Approved” (21 CFR 11.50)."}
+        )  # fmt: skip
     reopening = current.status == Status.APPROVED and status != Status.APPROVED
     if reopening and hasattr(current, "revision"):
         # Reopening an approved record starts a new revision; its signatures stay on the old.
         current.revision += 1
     current.status = status
     current._approving = True
-    return save_record(
+    if policy_approval:
+        current.approved_criteria = current.criteria()
+        current.approved_version = current.version
+    save_record(
         current,
         by=by,
         reason=reason or f"Status set to {Status(status).label.lower()}",
         content_changed=False,
     )
+    if policy_approval and current.product_id:
+        _reevaluate_product(current, by=by)
+    return current
 
 
 @transaction.atomic
@@ -323,34 +354,184 @@ def link_delete(*, link, by, reason: str) -> None:
     delete_record(link, by=by, reason=reason)
 
 
+PRODUCT_FIELDS_NOT_HERE = {"slug", "risk_policy", "members", "memberships"}
+
+
 @transaction.atomic
 def product_update(
     *, product: Product, by, reason: str = "", expected_version: int | None = None, **fields
 ) -> Product:
+    """Edit the risk management file's header and plan fields (ISO 14971 4.4, 5.2).
+
+    The risk policy is not a field of the product any more: it is the product's own record,
+    changed through `policy_update` / `policy_copy_template` (never by pointing the product
+    at another policy, which would change acceptability without a signed approval)."""
+    bad = sorted(set(fields) & PRODUCT_FIELDS_NOT_HERE)
+    if bad:
+        raise ValidationError({name: "This field cannot be changed here." for name in bad})
+    _refuse_protected(Product, fields)
     current = lock_for_edit(product, expected_version)
-    policy_changed = "risk_policy" in fields and fields["risk_policy"] != current.risk_policy
     for name, value in fields.items():
         setattr(current, name, value)
-    save_record(current, by=by, reason=reason)
-    if policy_changed:
-        reevaluate_hazards(current.hazards.select_for_update(), current.risk_policy, by=by)
-    return current
+    return save_record(current, by=by, reason=reason)
+
+
+def default_template() -> RiskPolicy:
+    """The template a product starts from when none is chosen: the seeded default."""
+    templates = RiskPolicy.objects.filter(product__isnull=True)
+    template = (
+        templates.filter(name__startswith="Default risk policy").order_by("pk").first()
+        or templates.order_by("pk").first()
+    )
+    if template is None:
+        raise ValidationError({"template": "No risk policy template exists."})
+    return template
 
 
 @transaction.atomic
-def product_create(*, by, reason: str = "", members=(), **fields) -> Product:
+def product_create(
+    *,
+    by,
+    reason: str = "",
+    members=(),
+    template: RiskPolicy | None = None,
+    policy: dict | None = None,
+    **fields,
+) -> Product:
+    """Open a product's risk management file (ISO 14971 4.5), by an administrator only.
+
+    The product gets its own risk policy: a copy of `template` (default: the seeded default
+    template), or — for an import — a new policy from the criteria in `policy` ({name,
+    description, criteria…}). Either way it starts as a draft that the product's team must
+    approve with a signature before any risk is evaluated. `members` get access; only an
+    administrator may grant it (`membership_add`)."""
+    roles.require_administrator(by)
+    bad = sorted(set(fields) & {"risk_policy", "memberships", "id", "version"})
+    if bad:
+        raise ValidationError({name: "This field cannot be set here." for name in bad})
+    if template is not None and policy is not None:
+        raise ValidationError({"template": "Give a template or the policy's criteria, not both."})
     product = Product(**fields)
     save_record(product, by=by, reason=reason or "Created")
+    policy_for_new_product(product, by=by, template=template, criteria=policy)
     for user in members:
-        product.memberships.create(user=user)
+        membership_add(product=product, user=user, by=by, reason="Member from the start")
     return product
 
 
 @transaction.atomic
+def membership_add(*, product: Product, user, by, reason: str = "") -> Membership:
+    """Give `user` access to the product's risk file. Administrators only: the product's
+    editors cannot grant access (ISO 14971 4.2: management assigns the people)."""
+    roles.require_administrator(by)
+    if Membership.objects.filter(product=product, user=user).exists():
+        raise ValidationError({"members": f"{user.get_username()} is already a member."})
+    membership = Membership(product=product, user=user)
+    membership._history_user = by
+    membership._change_reason = (reason or "Access given")[:100]
+    membership.full_clean()
+    membership.save()
+    return membership
+
+
+# --- Risk policy (ISO 14971 4.4 d) ----------------------------------------------------------
+
+
+def _template(template: RiskPolicy) -> RiskPolicy:
+    """The template row as stored now; a product's own policy is never a template."""
+    current = RiskPolicy.objects.filter(pk=template.pk, product__isnull=True).first()
+    if current is None:
+        raise ValidationError({"template": "Choose a risk policy template."})
+    return current
+
+
+def _require_policy_editor(by, policy: RiskPolicy) -> None:
+    """A product's policy is changed by that product's editors; a template by administrators.
+    Checked here, in the service, whatever the route."""
+    if policy.product_id is None:
+        if not roles.is_administrator(by):
+            raise PermissionDenied("Only administrators change risk policy templates.")
+        return
+    product = Product.objects.get(pk=policy.product_id)
+    if not roles.can_edit(by, product):
+        raise PermissionDenied("You may not change the risk policy of a product you don't edit.")
+
+
+def _criteria_of(source) -> dict:
+    return {name: copy.deepcopy(getattr(source, name)) for name in risk.PolicyData.POLICY_FIELDS}
+
+
+def policy_for_new_product(
+    product: Product, *, by, template: RiskPolicy | None = None, criteria: dict | None = None
+) -> RiskPolicy:
+    """The new product's own policy, as a draft: a copy of `template` (default: the default
+    template), or a new policy from `criteria` ({name, description, criteria…} of a file).
+    Called by the paths that create a product, inside their transaction."""
+    roles.require_administrator(by)
+    if criteria is not None:
+        return _policy_from_criteria(product, criteria, by=by)
+    template = _template(template) if template is not None else default_template()
+    return _policy_from_template(product, template, by=by)
+
+
+def _policy_from_template(product: Product, template: RiskPolicy, *, by) -> RiskPolicy:
+    policy = RiskPolicy(
+        product=product,
+        name=template.name,
+        description=template.description,
+        template=template,
+        template_version=template.version,
+        **_criteria_of(template),
+    )
+    _validate_policy(policy)
+    return save_record(
+        policy, by=by, reason=f"Copied from template {template.name} v{template.version}"
+    )
+
+
+def _policy_from_criteria(product: Product, raw: dict, *, by) -> RiskPolicy:
+    if not isinstance(raw, dict):
+        raise ValidationError({"risk_policy": "Expected the policy's criteria."})
+    missing = [n for n in risk.PolicyData.POLICY_FIELDS if n not in raw]
+    if missing:
+        raise ValidationError({"risk_policy": f"Missing criteria: {', '.join(missing)}."})
+    policy = RiskPolicy(
+        product=product,
+        name=str(raw.get("name") or "Imported risk policy")[:200],
+        description=str(raw.get("description") or ""),
+        **{name: copy.deepcopy(raw[name]) for name in risk.PolicyData.POLICY_FIELDS},
+    )
+    _validate_policy(policy)
+    return save_record(policy, by=by, reason="Created from the criteria of an imported file")
+
+
+@transaction.atomic
+def policy_template_create(
+    *, by, name: str, source: RiskPolicy | None = None, description: str = "", reason: str = ""
+) -> RiskPolicy:
+    """A new template for future products (administrators): a copy of `source` (a template or
+    a product's policy, e.g. one a team refined) or of the default criteria."""
+    roles.require_administrator(by)
+    criteria = _criteria_of(source) if source is not None else risk.PolicyData.default().criteria()
+    template = RiskPolicy(
+        name=name,
+        description=description or (source.description if source is not None else ""),
+        **copy.deepcopy(criteria),
+    )
+    _validate_policy(template)
+    origin = f" from {source.name} v{source.version}" if source is not None else ""
+    return save_record(template, by=by, reason=reason or f"Template created{origin}")
+
+
 def policy_create(*, by, reason: str = "", **fields) -> RiskPolicy:
+    """A new template (kept for callers of the earlier name; see `policy_template_create`)."""
+    roles.require_administrator(by)
+    if fields.get("product") is not None:
+        raise ValidationError({"product": "A product's policy is created with the product."})
     policy = RiskPolicy(**fields)
     _validate_policy(policy)
-    return save_record(policy, by=by, reason=reason or "Created")
+    with transaction.atomic():
+        return save_record(policy, by=by, reason=reason or "Created")
 
 
 def _validate_policy(policy: RiskPolicy) -> None:
@@ -359,42 +540,115 @@ def _validate_policy(policy: RiskPolicy) -> None:
         raise ValidationError({f: m for f, m in errors})
 
 
+POLICY_EDITABLE = {"name", "description", *risk.PolicyData.POLICY_FIELDS}
+
+
 @transaction.atomic
 def policy_update(
     *, policy: RiskPolicy, by, reason: str = "", expected_version: int | None = None, **fields
 ) -> RiskPolicy:
-    """Edit acceptability criteria (ISO 14971 4.4 d), then re-evaluate every hazard that uses
-    them, each re-evaluation in the hazard's own history with the policy version as reason."""
+    """Edit the working acceptability criteria of one product's plan (ISO 14971 4.4 d).
+
+    Only that product's editors (administrators for a template), with the version they saw.
+    Risks stay evaluated against the approved criteria until this version is approved with a
+    signature (then every hazard is re-evaluated, each in its own history); before any
+    approval the working scales give the risk index, which is re-derived here."""
+    bad = sorted(set(fields) - POLICY_EDITABLE)
+    if bad:
+        raise ValidationError({name: "This field cannot be changed here." for name in bad})
+    _require_policy_editor(by, policy)
     current = lock_for_edit(policy, expected_version)
     for name, value in fields.items():
         setattr(current, name, value)
     _validate_policy(current)
     save_record(current, by=by, reason=reason)
-    reevaluate_hazards(
-        # Locked: a concurrent edit must either wait or be refused as stale, never be lost.
-        Hazard.objects.filter(product__risk_policy=current)
-        .select_related("product")
-        .select_for_update(of=("self",)),
-        current,
-        by=by,
-    )
+    if current.product_id:
+        _reevaluate_product(current, by=by)
     return current
 
 
-def reevaluate_hazards(hazards, policy: RiskPolicy, *, by) -> int:
-    """Recompute derived risk fields under `policy`; save (with history) only rows that change."""
-    data = policy.data
-    changed = 0
-    derived = (
-        "probability",
-        "initial_risk_index",
-        "initial_acceptability",
-        "residual_probability",
-        "residual_risk_index",
-        "residual_acceptability",
+@transaction.atomic
+def policy_copy_template(
+    *,
+    policy: RiskPolicy,
+    template: RiskPolicy,
+    by,
+    reason: str,
+    expected_version: int | None = None,
+) -> RiskPolicy:
+    """Switch a product to another template: its own policy's working criteria are replaced by
+    a copy of the template's (never a link to a shared row). Like any edit of the criteria it
+    takes effect on risk evaluation only once approved with a signature."""
+    if policy.product_id is None:
+        raise ValidationError({"template": "A template is not switched to another template."})
+    if not (reason or "").strip():
+        raise ValidationError({"change_reason": "Say why the product changes its criteria."})
+    _require_policy_editor(by, policy)
+    template = _template(template)
+    current = lock_for_edit(policy, expected_version)
+    for name, value in _criteria_of(template).items():
+        setattr(current, name, value)
+    current.name = template.name
+    current.description = template.description
+    current.template = template
+    current.template_version = template.version
+    _validate_policy(current)
+    save_record(
+        current,
+        by=by,
+        reason=f"Copied from template {template.name} v{template.version}: {reason}",
     )
+    _reevaluate_product(current, by=by)
+    return current
+
+
+def _reevaluate_product(policy: RiskPolicy, *, by) -> int:
+    """Re-evaluate the product's hazards after its policy changed or was approved. Locked: the
+    product row first (a concurrent `hazard_create` or import waits, then estimates under the
+    new criteria), then every hazard (a concurrent edit waits, or is refused as stale)."""
+    Product.objects.select_for_update().get(pk=policy.product_id)
+    hazards = (
+        Hazard.objects.filter(product_id=policy.product_id)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    return reevaluate_hazards(hazards, policy, by=by)
+
+
+# What `apply_estimates` may write: saved together when a re-evaluation changes a row.
+ESTIMATE_FIELDS = (
+    "probability",
+    "initial_risk_index",
+    "initial_acceptability",
+    "residual_probability",
+    "residual_risk_index",
+    "residual_acceptability",
+    "cvss_base_score",
+    "cvss_vector",
+    "residual_cvss_vector",
+    *SECURITY_FIELDS,
+    *PRIVACY_FIELDS,
+    *SAFETY_FIELDS,
+)
+
+
+def reevaluate_hazards(hazards, policy: RiskPolicy, *, by) -> int:
+    """Recompute derived risk fields under `policy` (its approved criteria; its working scales,
+    without evaluation, before any approval) and save the rows that change — each with a
+    history row whose reason names the policy and its version (ISO 14971 4.5, 6).
+
+    One bulk write for all of them (`bulk_update_with_history`, then chained into the product's
+    audit trail): approving a policy re-evaluates every hazard of the product at once."""
+    data = policy.evaluation_data
+    derived = ESTIMATE_FIELDS[:6]
+    if policy.is_approved:
+        why = f"Re-evaluated under {policy.name} v{policy.approved_version} (approved)"
+    else:
+        why = f"Re-estimated under {policy.name} v{policy.version} (not approved: not evaluated)"
+    now = timezone.now()
+    changed, touched = [], set()
     for hazard in hazards:
-        before = [getattr(hazard, f) for f in derived]
+        before = {f: getattr(hazard, f) for f in ESTIMATE_FIELDS}
         try:
             apply_estimates(hazard, data)
         except ValidationError:
@@ -402,10 +656,21 @@ def reevaluate_hazards(hazards, policy: RiskPolicy, *, by) -> int:
             # not estimated rather than silently mapping it somewhere else.
             hazard.initial_acceptability = hazard.residual_acceptability = ""
             hazard.initial_risk_index = hazard.residual_risk_index = None
-        if [getattr(hazard, f) for f in derived] != before:
+        if any(getattr(hazard, f) != before[f] for f in derived):
             hazard.version += 1
-            hazard._history_user = by
-            hazard._change_reason = f"Re-evaluated under {policy.name} v{policy.version}"[:100]
-            hazard.save()
-            changed += 1
-    return changed
+            hazard.updated_at = now
+            changed.append(hazard)
+            touched |= {f for f in ESTIMATE_FIELDS if getattr(hazard, f) != before[f]}
+    if changed:
+        # Only the columns that moved: a bulk UPDATE's size grows with rows × columns.
+        bulk_update_with_history(
+            changed,
+            Hazard,
+            [f for f in ESTIMATE_FIELDS if f in touched] + ["version", "updated_at"],
+            batch_size=500,
+            default_user=by,
+            default_change_reason=why[:100],
+            default_date=now,
+        )
+        audit.chain_pending(models=[Hazard])
+    return len(changed)

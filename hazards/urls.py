@@ -7,6 +7,9 @@ app_name = "hazards"
 urlpatterns = [
     path("", views.product_list, name="product_list"),
     path("switch/", views.product_switch, name="product_switch"),
+    path("products/new/", views.product_create, name="product_create"),
+    path("policies/", views.policy_templates, name="policy_templates"),
+    path("policies/new/", views.policy_template_create, name="policy_template_create"),
     path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
     path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
     path("p/<slug:slug>/", views.dashboard, name="dashboard"),
@@ -14,6 +17,13 @@ urlpatterns = [
     path("p/<slug:slug>/history/", views.product_history, name="product_history"),
     path("p/<slug:slug>/search/", views.search, name="search"),
     path("p/<slug:slug>/policy/", views.product_policy, name="product_policy"),
+    path("p/<slug:slug>/policy/edit/", views.product_policy_edit, name="product_policy_edit"),
+    path("p/<slug:slug>/policy/status/", views.product_policy_status, name="product_policy_status"),
+    path(
+        "p/<slug:slug>/policy/template/",
+        views.product_policy_template,
+        name="product_policy_template",
+    ),
     path("p/<slug:slug>/hazards/", views.hazard_list, name="hazard_list"),
     path("p/<slug:slug>/hazards/new/", views.hazard_create, name="hazard_create"),
     path("p/<slug:slug>/hazards/<str:code>/", views.hazard_detail, name="hazard_detail"),

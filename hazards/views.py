@@ -18,6 +18,9 @@ from hazards.forms import (
     HazardLogFilters,
     LinkControlForm,
     LinkHazardForm,
+    PolicyTemplateCreateForm,
+    PolicyTemplateForm,
+    ProductCreateForm,
     ProductForm,
     ReasonForm,
     RiskControlForm,
@@ -36,7 +39,7 @@ from hazards.models import (
 )
 from riskbench import navigation, roles
 from riskbench.filters import paginate, read_filters
-from riskbench.forms_flow import submit_versioned_form
+from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
 from riskbench.services import StaleEditError
@@ -47,7 +50,11 @@ from riskbench.services import StaleEditError
 @require_GET
 def product_list(request):
     products = selectors.products_for_user(request.user)
-    return render(request, "hazards/product_list.html", {"products": products})
+    return render(
+        request,
+        "hazards/product_list.html",
+        {"products": products, "can_create_products": roles.is_administrator(request.user)},
+    )
 
 
 @require_GET
@@ -83,6 +90,35 @@ def dashboard(request, slug):
             "panels": panels,
         },
     )
+
+
+def product_create(request):
+    """Open a new product's risk management file: administrators only (a quality engineer gets
+    403 here as on every other route; the service checks again)."""
+    if not roles.is_administrator(request.user):
+        raise PermissionDenied("Only administrators create products.")
+    form = ProductCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields = form.service_fields()
+        try:
+            product = services.product_create(
+                by=request.user,
+                reason="Risk management file opened (ISO 14971 4.5)",
+                **fields,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Product {product.slug} created with its own copy of "
+                f"{fields['template'].name}. Its team approves the risk policy with a "
+                "signature before risks are evaluated.",
+            )
+            if roles.is_member(request.user, product):
+                return redirect("hazards:dashboard", product.slug)
+            return redirect("hazards:product_list")
+    return render(request, "hazards/product_create.html", {"form": form})
 
 
 def product_edit(request, slug):
@@ -144,7 +180,7 @@ def search(request, slug):
 @require_GET
 def hazard_list(request, slug):
     product = selectors.product_for(request, slug)
-    policy = product.risk_policy.data
+    policy = product.risk_policy.evaluation_data
     filters = read_filters(request, HazardLogFilters, policy=policy)
     hazards = selectors.hazard_log(product, filters)
     page = paginate(request, hazards, 200)
@@ -197,7 +233,7 @@ def hazard_detail(request, slug, code):
         code=code,
     )
     hazard.product = product
-    policy = product.risk_policy.data
+    policy = product.risk_policy.evaluation_data
     category = hazard.category
     linked = [link.control_id for link in hazard.control_links.all()]
     context = {
@@ -304,7 +340,7 @@ def change_status(request, record) -> None:
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
     else:
         status = Status(form.cleaned_data["status"]).label
-        messages.success(request, f"{record.code} is now {status}.")
+        messages.success(request, f"{getattr(record, 'code', None) or record} is now {status}.")
 
 
 @require_POST
@@ -591,22 +627,38 @@ def product_policy(request, slug):
 
 
 @require_GET
+def policy_templates(request):
+    """The templates a new product's policy is copied from (readable by every signed-in user;
+    kept by administrators)."""
+    return render(
+        request,
+        "hazards/policy_templates.html",
+        {
+            "templates": RiskPolicy.objects.filter(product__isnull=True).order_by("name", "pk"),
+            "is_administrator": roles.is_administrator(request.user),
+        },
+    )
+
+
+@require_GET
 def policy_detail(request, pk):
-    policy = get_object_or_404(RiskPolicy, pk=pk)
-    if (
-        not request.user.is_superuser
-        and not policy.products.filter(memberships__user=request.user).exists()
-    ):
-        raise Http404("No such policy.")
+    """A template's page; a product's policy lives on its product's page (members only)."""
+    policy = get_object_or_404(RiskPolicy.objects.select_related("product"), pk=pk)
+    if policy.product_id:
+        roles.require_member(request.user, policy.product)
+        return redirect("hazards:product_policy", policy.product.slug)
     return _policy_page(request, policy, None)
 
 
 def _policy_page(request, policy, product):
     data = policy.data
     matrices = [risk.heat_map_grid(data, category, []) for category in risk.Category]
-    editable = request.user.is_superuser or any(
-        roles.can_edit(request.user, p) for p in policy.products.all()
-    )
+    approved = policy.approved_data
+    show_approved = approved is not None and approved.criteria() != data.criteria()
+    if product is not None:
+        editable = roles.can_edit(request.user, product)
+    else:
+        editable = roles.is_administrator(request.user)
     return render(
         request,
         "hazards/policy_detail.html",
@@ -615,23 +667,43 @@ def _policy_page(request, policy, product):
             "policy": policy,
             "data": data,
             "matrices": matrices,
+            "approved_matrices": (
+                [risk.heat_map_grid(approved, category, []) for category in risk.Category]
+                if show_approved
+                else []
+            ),
             "mapping_rows": list(zip(data.p1_levels, data.probability_mapping, strict=False)),
             "can_edit_policy": editable,
+            "status_form": StatusForm(initial={"version": policy.version}),
+            "template_form": (
+                PolicyTemplateForm(initial={"version": policy.version}) if product else None
+            ),
             "versions": versions(policy, limit=10),
         },
     )
 
 
+def product_policy_edit(request, slug):
+    """Edit the working criteria of this product's plan: only its editors (the service checks
+    again). Risk evaluation changes only once the new version is approved by signature."""
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    return _policy_edit(request, product.risk_policy, product)
+
+
 def policy_edit(request, pk):
-    """Only a quality engineer who edits every product using the policy may change it: the
-    change re-evaluates all of their hazards."""
-    policy = get_object_or_404(RiskPolicy, pk=pk)
-    users_products = list(policy.products.all())
-    if not request.user.is_superuser:
-        if not any(roles.is_member(request.user, p) for p in users_products):
-            raise Http404("No such policy.")
-        if not users_products or not all(roles.can_edit(request.user, p) for p in users_products):
-            raise PermissionDenied("You may not change a policy used by products you don't edit.")
+    """Edit a template (administrators) or, by its id, a product's own policy (that product's
+    editors, as on the product's policy page)."""
+    policy = get_object_or_404(RiskPolicy.objects.select_related("product"), pk=pk)
+    if policy.product_id:
+        roles.require_editor(request.user, policy.product)
+        return _policy_edit(request, policy, policy.product)
+    if not roles.is_administrator(request.user):
+        raise PermissionDenied("Only administrators change risk policy templates.")
+    return _policy_edit(request, policy, None)
+
+
+def _policy_edit(request, policy, product):
     form = RiskPolicyForm(request.POST or None, instance=policy)
     submitted = submit_versioned_form(
         request,
@@ -639,10 +711,11 @@ def policy_edit(request, pk):
         lambda fields, reason, version: services.policy_update(
             policy=policy, by=request.user, reason=reason, expected_version=version, **fields
         ),
-        success="Risk policy saved; hazards re-evaluated against it.",
+        success="Risk policy saved. Risks are evaluated against it once this version is "
+        "approved with a signature.",
     )
     if submitted.saved:
-        return redirect("hazards:policy_detail", pk)
+        return redirect(policy.get_absolute_url())
     return render(
         request,
         "hazards/policy_form.html",
@@ -650,6 +723,68 @@ def policy_edit(request, pk):
             "policy": policy,
             "form": form,
             "stale_changes": submitted.stale_changes,
-            "product": users_products[0] if users_products else None,
+            "product": product,
         },
     )
+
+
+@require_POST
+def product_policy_status(request, slug):
+    """Submit the product's policy for review, or take it back to draft; approval is an
+    electronic signature on the policy page."""
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    change_status(request, product.risk_policy)
+    return redirect("hazards:product_policy", slug)
+
+
+@require_POST
+def product_policy_template(request, slug):
+    """Replace the product's working criteria by a copy of a template (a regulated change)."""
+    product = selectors.product_for(request, slug)
+    roles.require_editor(request.user, product)
+    form = PolicyTemplateForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        messages.error(request, f"Not changed: {errors}")
+        return redirect("hazards:product_policy", slug)
+    try:
+        policy = services.policy_copy_template(
+            policy=product.risk_policy,
+            template=form.cleaned_data["template"],
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except (StaleEditError, ValidationError) as exc:
+        messages.error(request, "Not changed: " + "; ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(
+            request,
+            f"The working criteria are now a copy of {policy.template.name} "
+            f"v{policy.template_version}. Risks are evaluated against them once approved "
+            "with a signature.",
+        )
+    return redirect("hazards:product_policy", slug)
+
+
+def policy_template_create(request):
+    """A new template, copied from a template or a product's policy (administrators)."""
+    if not roles.is_administrator(request.user):
+        raise PermissionDenied("Only administrators keep risk policy templates.")
+    form = PolicyTemplateCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        source = form.cleaned_data["source"]
+        try:
+            template = services.policy_template_create(
+                by=request.user,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                source=source,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Template {template.name} created.")
+            return redirect("hazards:policy_detail", template.pk)
+    return render(request, "hazards/policy_template_form.html", {"form": form})

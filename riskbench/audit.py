@@ -6,10 +6,11 @@ nobody edited or removed such a row afterwards directly in the database. This mo
 
 * **One chain per product** (`product:<id>`): each new history row of a record that belongs to
   the product (hazard, control, link, software item, requirement, test, run, membership, the
-  product itself), each signature and each baseline gets the next `seq` and a `row_hash` =
-  SHA-256 over the previous entry's hash and the canonical content of the row. Rows that belong
-  to no product — risk policies, which several products share — form the `global` chain, so no
-  product's verification depends on another product's records.
+  product itself, its risk policy), each signature and each baseline gets the next `seq` and a
+  `row_hash` = SHA-256 over the previous entry's hash and the canonical content of the row. Rows
+  that belong to no product — risk policy templates, and the policies products shared before
+  each product owned its own — form the `global` chain, so no product's verification depends
+  on another product's records.
 * **Concurrency**: an append locks the chain's `AuditChainHead` row (`select_for_update`, a real
   row lock on PostgreSQL; SQLite serialises writers anyway, and the history row was inserted in
   the same transaction before the append) so two writers can never extend the same predecessor;
@@ -184,9 +185,9 @@ def resolve_product_ids(
 
     The product itself; else a direct product foreign key; else the product of the record at
     the end of a foreign key (a link's source end first, a test run's test case). None: the
-    record belongs to no product (risk policy) and goes to the global chain. One query per
-    related model at most, none when `instances` (the saved records, in the order of `rows`)
-    already hold the related records.
+    record belongs to no product (a risk policy template) and goes to the global chain. One
+    query per related model at most, none when `instances` (the saved records, in the order of
+    `rows`) already hold the related records.
     """
     product_model = _product_model()
     if model is product_model:

@@ -53,6 +53,27 @@ def require_editor(user, product) -> None:
         raise PermissionDenied("Your role on this product is read-only.")
 
 
+def is_administrator(user) -> bool:
+    """Who creates products, gives people access to them and keeps the risk policy templates:
+    an active superuser, or an active staff user granted the `hazards.add_product` permission
+    (a delegated administrator). Editing a product's risk file never makes one: granting access
+    and choosing a product's plan are management decisions (ISO 14971 4.2), so a quality
+    engineer cannot create a product or add members, on any route.
+
+    (An inactive account never reaches a page, the API or a command — authentication refuses
+    it — so the only inactive superuser acting is the demo loader's system account.)"""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return bool(user.is_active and user.is_staff and user.has_perm("hazards.add_product"))
+
+
+def require_administrator(user) -> None:
+    if not is_administrator(user):
+        raise PermissionDenied("Only administrators create products and grant access to them.")
+
+
 def role_label(user) -> str:
     if user.is_superuser:
         return "Administrator"

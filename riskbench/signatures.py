@@ -58,7 +58,18 @@ SIGNABLE = {
     "policy": "hazards.RiskPolicy",
     "baseline": "baselines.Baseline",
 }
-EXCLUDED_FROM_CONTENT = {"version", "created_at", "updated_at", "status", "revision"}
+# A risk policy's approved snapshot (`approved_criteria`, `approved_version`) is written by its
+# approval, like `status`: what an approval signature covers is the working criteria it puts
+# in force, which are part of the content.
+EXCLUDED_FROM_CONTENT = {
+    "version",
+    "created_at",
+    "updated_at",
+    "status",
+    "revision",
+    "approved_criteria",
+    "approved_version",
+}
 
 
 def failure_limit() -> int:
@@ -107,7 +118,8 @@ def get_record(kind: str, pk: int):
 
 
 def record_product(record):
-    """The product the record belongs to; None for risk policies (shared by products)."""
+    """The product the record belongs to (a risk policy belongs to its product); None for a
+    risk policy template."""
     return getattr(record, "product", None)
 
 
@@ -138,8 +150,9 @@ def record_content_sha256(record) -> str:
 
 
 def can_sign(user, record) -> bool:
-    """Editors of the record's product sign; a risk policy, shared by products, may be signed
-    by an editor of any product that uses it. Auditors never sign (they only read)."""
+    """Editors of the record's product sign — for a risk policy, editors of the one product
+    that owns it; a policy template only administrators. Auditors never sign (they only
+    read)."""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
@@ -148,7 +161,7 @@ def can_sign(user, record) -> bool:
     if product is not None:
         return roles.can_edit(user, product)
     if record._meta.label == SIGNABLE["policy"]:
-        return any(roles.can_edit(user, p) for p in record.products.all())
+        return roles.is_administrator(user)
     return False
 
 
@@ -158,7 +171,7 @@ def can_view(user, record) -> bool:
     product = record_product(record)
     if product is not None:
         return roles.is_member(user, product)
-    return True  # risk policies are readable by every signed-in user
+    return True  # risk policy templates are readable by every signed-in user
 
 
 # --- Display ------------------------------------------------------------------------------------
@@ -377,6 +390,7 @@ def record_sign(
                 status=Status.APPROVED,
                 by=by,
                 reason=f"Approved with electronic signature of {by.get_username()}",
+                signed=True,
             )
         return signature_create(
             record=current, by=by, meaning=meaning, reason=reason, request=request

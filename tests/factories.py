@@ -7,6 +7,7 @@ import factory
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from hazards import risk
 from hazards.models import (
     Category,
     ControlOption,
@@ -33,7 +34,34 @@ from traceability.models import (
 
 
 def default_policy() -> RiskPolicy:
-    return RiskPolicy.objects.order_by("pk").first()
+    """The seeded default template (a row without a product); made again if a transactional
+    test flushed the database."""
+    template = RiskPolicy.objects.filter(product__isnull=True).order_by("pk").first()
+    if template is None:
+        data = risk.PolicyData.default()
+        template = RiskPolicy.objects.create(
+            name="Default risk policy (ISO/TR 24971 5 × 5)", status="approved", **data.criteria()
+        )
+    return template
+
+
+def own_policy(product, *, approved: bool = True, template: RiskPolicy | None = None):
+    """The product's own copy of a template (as `product_create` makes it); `approved` also
+    puts its criteria in force, as an approval by signature would (fast fixture: no service,
+    no signature)."""
+    template = template or default_policy()
+    criteria = {name: getattr(template, name) for name in risk.PolicyData.POLICY_FIELDS}
+    return RiskPolicy.objects.create(
+        product=product,
+        name=template.name,
+        description=template.description,
+        template=template,
+        template_version=template.version,
+        status="approved" if approved else "draft",
+        approved_criteria=criteria if approved else None,
+        approved_version=1 if approved else None,
+        **criteria,
+    )
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -59,13 +87,19 @@ class UserFactory(factory.django.DjangoModelFactory):
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Insulin pump {n}")
     slug = factory.Sequence(lambda n: f"product-{n}")
     model_number = "IP-200 v2.1"
     document_number = factory.Sequence(lambda n: f"RMF-{n:04d}")
     intended_use = "Subcutaneous delivery of insulin for the management of diabetes mellitus."
-    risk_policy = factory.LazyFunction(default_policy)
+
+    @factory.post_generation
+    def policy_approved(self, create, extracted, **kwargs):
+        """Every product owns a policy; pass `policy_approved=False` for one not approved."""
+        if create:
+            own_policy(self, approved=extracted is not False)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

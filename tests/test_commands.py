@@ -104,6 +104,7 @@ OTHER_COMMANDS = {
     "verify_audit": (lambda tmp, p: [], {0}),
     "baseline_diff": (lambda tmp, p: [f"{p.pk}:now", f"{p.slug}:now"], {0}),
     "import_product": (_product_json, {0}),
+    "create_product": (lambda tmp, p: ["new-product", "--name", "New product"], {0}),
     "loaddemo": None,  # exercised by tests/traceability/test_loaddemo.py (slow)
 }
 

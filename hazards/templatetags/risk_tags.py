@@ -12,6 +12,13 @@ register = template.Library()
 @register.simple_tag
 def risk_chip(acceptability, category="safety", index=None):
     if not acceptability:
+        if index:  # estimated on the scales, but the product's policy is not approved yet
+            return format_html(
+                '<span class="chip chip-none" title="Risk index {}">Not evaluated — risk policy '
+                "not approved ({})</span>",
+                index,
+                index,
+            )
         return mark_safe('<span class="chip chip-none">Not estimated</span>')  # noqa: S308 - constant
     label = risk.ACCEPTABILITY_LABELS[risk.Category(category)][risk.Acceptability(acceptability)]
     suffix = f" ({index})" if index else ""

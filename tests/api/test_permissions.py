@@ -3,7 +3,8 @@ under /api/), so a new endpoint is tested the day it is added: anonymous → 401
 another product → 404, auditor → reads but every unsafe method is 403 with nothing written,
 editor → reads, and writes reach validation (400 on an empty body rather than 401/403/404).
 
-Creating a product is reserved to administrators (superusers): 403 for everyone else."""
+Creating a product is reserved to administrators (`riskbench.roles.is_administrator`): 403 for
+everyone else."""
 
 import pytest
 from django.apps import apps
@@ -135,13 +136,13 @@ def test_session_login_works_like_a_token(client, editor, product):
     assert client.get(f"/api/products/{product.slug}/hazards/").status_code == 200
 
 
-def test_only_a_superuser_creates_a_product(db):
+def test_only_an_administrator_creates_a_product(db):
     admin = factories.UserFactory(username="admin", is_superuser=True, is_staff=True)
     editor = factories.UserFactory(username="someone", role="Quality engineer")
     payload = {
         "slug": "bp-monitor",
         "name": "Bluetooth blood-pressure monitor",
-        "risk_policy": factories.default_policy().name,
+        "policy_template": factories.default_policy().name,
         "members": ["someone"],
         "change_reason": "New product line",
     }
@@ -150,6 +151,8 @@ def test_only_a_superuser_creates_a_product(db):
     assert response.status_code == 201, response.content
     product = apps.get_model("hazards", "Product").objects.get(slug="bp-monitor")
     assert product.history.get().history_user == admin
+    assert product.risk_policy.template == factories.default_policy()  # its own copy
+    assert response.json()["risk_policy"] == factories.default_policy().name
     # The new member now sees it.
     listed = token_client(editor).get("/api/products/").json()["results"]
     assert [p["slug"] for p in listed] == ["bp-monitor"]

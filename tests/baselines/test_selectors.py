@@ -15,11 +15,15 @@ pytestmark = pytest.mark.django_db
 
 # SHA-256 of the projection below on the fixed file of `build_fixed_file`. It must be the same
 # on SQLite and on PostgreSQL (the lead runs the suite on both): that is the cross-database
-# stability of the baseline hash. It changes only if the canonical rules change.
-GOLDEN_SHA256 = "8a4830b6b5b324c4773e169e42c170c7a49ac5bf810af2865ce1480f076d6af6"
+# stability of the baseline hash. It changes only if the canonical rules change (or the data
+# model: each product owning its risk policy changed the product and policy sections).
+GOLDEN_SHA256 = "bffee8b1c762ff29a39af8299c1772bcd3c3911465219b3bebc23b0322e96cae"
 GOLDEN_FIELDS = {
-    "product": ["name", "slug", "model_number", "intended_use", "risk_policy"],
-    "policy": ["name", "severity_levels", "probability_levels", "safety_matrix", "status"],
+    "product": ["name", "slug", "model_number", "intended_use"],
+    "policy": [
+        "product", "name", "severity_levels", "probability_levels", "safety_matrix", "status",
+        "approved_criteria",
+    ],
     "hazards": [
         "code", "title", "category", "severity", "p1", "p2", "probability", "owner",
         "cvss_base_score", "data_elements", "status", "revision",
@@ -33,9 +37,9 @@ GOLDEN_FIELDS = {
 }  # fmt: skip
 
 
-def golden_policy() -> RiskPolicy:
-    return RiskPolicy.objects.filter(name="Golden policy").first() or RiskPolicy.objects.create(
-        name="Golden policy",
+def golden_policy(product) -> RiskPolicy:
+    """The product's own policy, with small scales; approved (its criteria in force)."""
+    criteria = dict(
         severity_levels=[{"value": 1, "name": "Minor"}, {"value": 2, "name": "Major"}],
         probability_levels=[{"value": 1, "name": "Rare", "max": 1e-06}, {"value": 2, "max": 0.5}],
         p1_levels=[],
@@ -48,19 +52,30 @@ def golden_policy() -> RiskPolicy:
         privacy_likelihood_levels=[],
         privacy_matrix=[],
     )
+    return RiskPolicy.objects.create(
+        product=product,
+        name="Golden policy",
+        status="approved",
+        approved_criteria=criteria,
+        approved_version=1,
+        **criteria,
+    )
 
 
-def build_fixed_file(slug="golden-pump", name="Golden pump", policy=None) -> Product:
-    """The same risk file, value for value, every time (no factory sequences)."""
-    policy = policy or golden_policy()
+def build_fixed_file(slug="golden-pump", name="Golden pump", template=None) -> Product:
+    """The same risk file, value for value, every time (no factory sequences). Its policy is
+    the golden one, or an approved copy of `template`."""
     owner = factories.UserFactory(username="qe-ada")
     product = Product.objects.create(
         name=name,
         slug=slug,
         model_number="GP-1 v1.0",
         intended_use="Delivers insulin at 10.0 U/h.",
-        risk_policy=policy,
     )
+    if template is None:
+        golden_policy(product)
+    else:
+        factories.own_policy(product, template=template)
     over = factories.HazardFactory(
         product=product, code="HAZ-001", title="Over-delivery", owner=owner, severity=4
     )
@@ -129,7 +144,9 @@ def test_a_snapshot_covers_the_whole_risk_file_by_natural_keys():
     assert data["software_items"]["SW-002"]["parent"] == "SW-001"
     assert data["software_items"]["SW-002"]["anomalies_reviewed_at"] == "2025-01-15"
     assert data["requirements"]["SRS-001"]["software_item"] == "SW-002"
-    assert data["product"]["risk_policy"] == "Golden policy"
+    assert data["policy"]["name"] == "Golden policy"
+    assert data["policy"]["product"] == "golden-pump"
+    assert data["policy"]["approved_criteria"]["safety_matrix"][1][1] == "unacceptable"
     run = data["test_runs"]["TC-001 2025-01-31T09:15:00.123456Z"]
     assert run["executed_by"] == "qe-ada" and run["result"] == "pass"
     assert set(data["links"]) == {
@@ -162,10 +179,16 @@ def test_the_snapshot_does_not_depend_on_database_ids():
     second = selectors.snapshot(build_fixed_file("pump-b", "Pump"))
     for section in first:
         if section != "product":
-            assert first[section] == second[section], section
+            assert first[section] == second[section] or section == "policy", section
     first["product"].pop("slug")
     second["product"].pop("slug")
     assert first["product"] == second["product"]
+    # The policy refers to its product by slug, never by id.
+    assert (first["policy"].pop("product"), second["policy"].pop("product")) == (
+        "pump-a",
+        "pump-b",
+    )
+    assert first["policy"] == second["policy"]
 
 
 def test_the_golden_hash_is_the_same_on_every_database():
@@ -199,7 +222,7 @@ def test_equal_snapshots_have_no_differences():
 
 
 def test_diff_lists_exactly_the_changes_made_between_two_snapshots(editor):
-    product = build_fixed_file(policy=factories.default_policy())
+    product = build_fixed_file(template=factories.default_policy())
     hazard = Hazard.objects.get(product=product, code="HAZ-001")
     # Factory rows bypass the service: let it derive the risk fields once before comparing.
     services.hazard_update(hazard=hazard, by=editor, reason="", title=hazard.title)

@@ -4,19 +4,17 @@ approval rules (ISO 14971 7.3, 7.4), policy re-evaluation (4.4 d) and trace link
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from hazards import risk, services
+from hazards import services
 from hazards.models import (
     ControlIntroducedHazard,
     Hazard,
     HazardControl,
     HazardTransfer,
-    RiskPolicy,
 )
 from riskbench.models import Status
 from riskbench.services import StaleEditError, diff_versions
@@ -496,141 +494,6 @@ def test_stale_status_change_is_refused(product, editor):
         services.record_set_status(
             record=hazard, status=Status.APPROVED, by=editor, expected_version=1
         )
-
-
-# --- policy -------------------------------------------------------------------------------
-
-
-def policy_fields(**changes):
-    data = risk.PolicyData.default()
-    fields = {name: copy.deepcopy(getattr(data, name)) for name in risk.PolicyData.POLICY_FIELDS}
-    fields.update(changes)
-    return fields
-
-
-@pytest.fixture
-def own_policy(product, editor):
-    policy = services.policy_create(by=editor, name="Insulin pump plan RMP-7", **policy_fields())
-    product.risk_policy = policy
-    product.save()
-    return policy
-
-
-def test_default_policy_from_the_migration_is_the_default_data(db):
-    policy = RiskPolicy.objects.get(name__startswith="Default risk policy")
-    assert policy.data == risk.PolicyData.default()
-    assert policy.history.count() == 1
-
-
-def test_policy_update_re_evaluates_the_hazards_that_use_it(
-    product, other_product, editor, own_policy
-):
-    serious_occasional = safety(product, editor, severity=3, p1=3, p2=3)  # P = 3 → investigate
-    minor_improbable = safety(product, editor, severity=2, p1=1, p2=1)  # acceptable
-    elsewhere = safety(other_product, editor, severity=3, p1=3, p2=3)  # default policy
-    assert serious_occasional.initial_acceptability == "investigate"
-
-    matrix = copy.deepcopy(own_policy.safety_matrix)
-    matrix[2][2] = "unacceptable"  # Serious × Occasional
-    policy = services.policy_update(
-        policy=own_policy, by=editor, reason="Stricter after PMS review", safety_matrix=matrix,
-        expected_version=1,
-    )  # fmt: skip
-    assert policy.version == 2
-
-    changed = reload(serious_occasional)
-    assert changed.initial_acceptability == "unacceptable"
-    assert changed.version == 2
-    row = changed.history.first()
-    assert row.history_user == editor
-    assert "Insulin pump plan RMP-7" in row.history_change_reason
-    assert "v2" in row.history_change_reason
-    assert minor_improbable.history.count() == 1
-    assert reload(minor_improbable).version == 1
-    assert reload(elsewhere).initial_acceptability == "investigate"
-    assert elsewhere.history.count() == 1
-
-
-def test_policy_update_re_evaluates_residual_risk_too(product, editor, own_policy):
-    hazard = safety(
-        product, editor, severity=4, p1=5, p2=5, residual_severity=1, residual_p1=1, residual_p2=1
-    )
-    matrix = copy.deepcopy(own_policy.safety_matrix)
-    matrix[0][0] = "investigate"
-    services.policy_update(policy=own_policy, by=editor, reason="x", safety_matrix=matrix)
-    assert reload(hazard).residual_acceptability == "investigate"
-
-
-def test_changing_the_mapping_changes_the_derived_probability(product, editor, own_policy):
-    hazard = safety(product, editor, severity=3, p1=3, p2=3)  # mapped to 2
-    mapping = copy.deepcopy(own_policy.probability_mapping)
-    mapping[2][2] = 3
-    services.policy_update(policy=own_policy, by=editor, reason="x", probability_mapping=mapping)
-    current = reload(hazard)
-    assert (current.probability, current.initial_acceptability) == (3, "investigate")
-
-
-@pytest.mark.parametrize(
-    ("changes", "field"),
-    [
-        ({"safety_matrix": [["acceptable"] * 5] * 4}, "safety_matrix"),
-        ({"probability_mapping": [[1] * 5] * 4 + [[1, 2, 3, 4, 6]]}, "probability_mapping"),
-        ({"severity_levels": [{"value": 1, "name": "Only"}]}, "safety_matrix"),
-    ],
-)
-def test_invalid_policy_is_refused_naming_the_field(product, editor, own_policy, changes, field):
-    hazard = safety(product, editor, severity=3, p1=4, p2=3)
-    with pytest.raises(ValidationError) as excinfo:
-        services.policy_update(policy=own_policy, by=editor, reason="x", **changes)
-    assert field in excinfo.value.message_dict
-    assert reload(own_policy).version == 1
-    assert reload(own_policy).data == risk.PolicyData.default()
-    assert hazard.history.count() == 1
-
-
-def test_invalid_new_policy_is_refused(editor):
-    with pytest.raises(ValidationError) as excinfo:
-        services.policy_create(by=editor, name="Broken", **policy_fields(privacy_matrix=[]))
-    assert "privacy_matrix" in excinfo.value.message_dict
-    assert not RiskPolicy.objects.filter(name="Broken").exists()
-
-
-def test_editing_the_approved_default_policy_needs_a_reason(editor):
-    policy = RiskPolicy.objects.get(name__startswith="Default risk policy")
-    with pytest.raises(ValidationError) as excinfo:
-        services.policy_update(policy=policy, by=editor, description="changed")
-    assert "change_reason" in excinfo.value.message_dict
-
-
-def test_shrinking_a_scale_leaves_off_scale_rows_not_estimated(product, editor, own_policy):
-    catastrophic = safety(product, editor, severity=5, p1=4, p2=4)
-    serious = safety(product, editor, severity=3, p1=4, p2=4)
-    fields = policy_fields()
-    services.policy_update(
-        policy=own_policy, by=editor, reason="Four severity levels",
-        severity_levels=fields["severity_levels"][:4], safety_matrix=fields["safety_matrix"][:4],
-        security_matrix=fields["security_matrix"][:4],
-    )  # fmt: skip
-    off_scale = reload(catastrophic)
-    assert off_scale.initial_acceptability == ""
-    assert off_scale.initial_risk_index is None
-    assert "Re-evaluated" in off_scale.history.first().history_change_reason
-    assert reload(serious).initial_acceptability == "unacceptable"
-    assert serious.history.count() == 1  # unchanged
-
-
-def test_switching_a_product_to_another_policy_re_evaluates_its_hazards(
-    product, editor, own_policy
-):
-    hazard = safety(product, editor, severity=3, p1=3, p2=3)  # investigate
-    matrix = [["unacceptable"] * 5 for _ in range(5)]
-    strict = services.policy_create(
-        by=editor, name="Zero tolerance", **policy_fields(safety_matrix=matrix)
-    )
-    services.product_update(product=product, by=editor, reason="New plan", risk_policy=strict)
-    current = reload(hazard)
-    assert current.initial_acceptability == "unacceptable"
-    assert "Zero tolerance" in current.history.first().history_change_reason
 
 
 # --- links ----------------------------------------------------------------------------------

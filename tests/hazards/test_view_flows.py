@@ -167,22 +167,25 @@ def test_hazard_edit_puts_a_service_error_on_its_field(editor_client, product, e
 
 
 def test_policy_edit_saves_and_says_so(editor_client, product):
-    policy = product.risk_policy
-    url = reverse("hazards:policy_edit", args=[policy.pk])
+    url = reverse("hazards:product_policy_edit", args=[product.slug])
     data = initial_post(editor_client, url)
     response = editor_client.post(
         url, {**data, "description": "Plan rev. C", "change_reason": "Plan rev. C"}
     )
     assert response.status_code == 302, response.context["form"].errors
-    assert response.url == reverse("hazards:policy_detail", args=[policy.pk])
+    assert response.url == reverse("hazards:product_policy", args=[product.slug])
     assert messages_of(response) == [
-        ("success", "Risk policy saved; hazards re-evaluated against it.")
+        (
+            "success",
+            "Risk policy saved. Risks are evaluated against it once this version is approved "
+            "with a signature.",
+        )
     ]
 
 
 def test_policy_edit_from_a_stale_page_shows_what_changed(editor_client, product, editor):
     policy = product.risk_policy
-    url = reverse("hazards:policy_edit", args=[policy.pk])
+    url = reverse("hazards:product_policy_edit", args=[product.slug])
     data = initial_post(editor_client, url)
     services.policy_update(
         policy=policy, by=editor, reason="Rev. B", description="Changed meanwhile"

@@ -156,7 +156,9 @@ def test_dashboard_query_count_does_not_grow(editor_client, product, count_queri
     assert small.count == large.count, large.dump()
 
 
-def test_policy_edit_changes_matrix_and_reevaluates_hazards(editor_client, product, hazard):
+def test_policy_edit_changes_the_working_matrix_and_evaluation_only_once_approved(
+    editor_client, product, hazard
+):
     from hazards.forms import RiskPolicyForm
 
     policy = product.risk_policy
@@ -188,17 +190,33 @@ def test_policy_edit_changes_matrix_and_reevaluates_hazards(editor_client, produ
             for c, cell in enumerate(row):
                 data[f"{name}_{r}_{c}"] = cell
     data["safety_matrix_3_4"] = "investigate"
-    response = editor_client.post(reverse("hazards:policy_edit", args=[policy.pk]), data)
+    response = editor_client.post(reverse("hazards:product_policy_edit", args=[product.slug]), data)
     assert response.status_code == 302, response.context["form"].errors
     hazard.refresh_from_db()
+    assert hazard.initial_acceptability == "unacceptable"  # the approved criteria still rule
+    policy.refresh_from_db()
+    assert (policy.status, policy.version, policy.approved_version) == ("in_review", 2, 1)
+
+    response = editor_client.post(
+        reverse("core:sign", args=["policy", policy.pk]),
+        {
+            "meaning": "approved",
+            "username": "editor",
+            "password": "correct-horse-battery",
+            "expected_version": 2,
+        },
+    )
+    assert response.status_code == 302
+    hazard.refresh_from_db()
     assert hazard.initial_acceptability == "investigate"
-    assert hazard.history.first().history_change_reason.startswith("Re-evaluated under")
+    reason = hazard.history.first().history_change_reason
+    assert reason.startswith("Re-evaluated under") and "v2 (approved)" in reason
 
 
 def test_policy_edit_rejects_bad_json_naming_the_field(editor_client, product):
     policy = product.risk_policy
     response = editor_client.post(
-        reverse("hazards:policy_edit", args=[policy.pk]),
+        reverse("hazards:product_policy_edit", args=[product.slug]),
         {"name": policy.name, "severity_levels": "[{", "version": policy.version},
     )
     assert response.status_code == 200

@@ -129,14 +129,32 @@ def test_reqif_commands_round_trip(full_product, tmp_path):
         run("import_reqif", "fresh", str(path))
 
 
-def test_product_commands_round_trip(full_product, tmp_path):
+def test_product_commands_round_trip(full_product, tmp_path, admin_user):
     path = tmp_path / "product.json"
     run("export_product", full_product.slug, "-o", str(path))
+    as_admin = ("--user", admin_user.username)
     with pytest.raises(CommandError, match="exists already"):
-        run("import_product", str(path))
-    out = run("import_product", str(path), "--slug", "copy", "--name", "Copy")
+        run("import_product", str(path), *as_admin)
+    out = run("import_product", str(path), "--slug", "copy", "--name", "Copy", *as_admin)
     assert "Imported copy" in out
-    assert Product.objects.get(slug="copy").name == "Copy"
+    assert "members: not imported" in out
+    copy = Product.objects.get(slug="copy")
+    assert copy.name == "Copy"
+    assert copy.risk_policy.template is None and copy.risk_policy.status == "draft"
+    template = factories.default_policy()
+    run("import_product", str(path), "--slug", "copy2", "--policy", template.name, *as_admin)
+    assert Product.objects.get(slug="copy2").risk_policy.template == template
+
+
+def test_import_product_is_refused_to_a_quality_engineer(full_product, tmp_path, editor):
+    path = tmp_path / "product.json"
+    run("export_product", full_product.slug, "-o", str(path))
+    before = db_counts()
+    with pytest.raises(CommandError, match="Only administrators"):
+        run("import_product", str(path), "--slug", "copy")  # RISKBENCH_USER=editor
+    with pytest.raises(CommandError, match="No risk policy template 'Nope'"):
+        run("import_product", str(path), "--slug", "copy", "--policy", "Nope")
+    assert db_counts() == before
 
 
 def test_a_change_needs_an_author(product, csv_file, monkeypatch):

@@ -105,12 +105,12 @@ def test_rows_changing_different_fields_are_each_written_in_full(product, editor
             assert getattr(latest, f.attname) == getattr(hazard, f.attname), (code, f.name)
 
 
-def test_a_product_json_import_is_chained(full_product, editor):
+def test_a_product_json_import_is_chained(full_product, admin_user):
     result = product_json.import_product(
-        data=product_json.export_product_json(full_product), by=editor, slug="copy"
+        data=product_json.export_product_json(full_product), by=admin_user, slug="copy"
     )
     assert verify_audit_exit_code() == 0
     entries = AuditChainEntry.objects.filter(chain=f"product:{result.product.pk}")
     labels = set(entries.values_list("model_label", flat=True))
     assert {"hazards.product", "hazards.hazard", "hazards.hazardcontrol", "traceability.testrun",
-            "traceability.controlrequirement", "hazards.membership"} <= labels  # fmt: skip
+            "traceability.controlrequirement", "hazards.riskpolicy"} <= labels  # fmt: skip

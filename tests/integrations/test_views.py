@@ -12,13 +12,13 @@ from traceability.integrations import product_json, reqif
 from traceability.integrations.models import ImportMapping, StagedUpload
 from traceability.models import Requirement, SoftwareItem, TestRun
 
-READ_PAGES = ["index", "hazards_import", "junit_import", "sbom_import", "reqif_import",
-              "product_import"]  # fmt: skip
+READ_PAGES = ["index", "hazards_import", "junit_import", "sbom_import", "reqif_import"]
 DOWNLOADS = ["hazards_export", "matrix_export", "reqif_export", "product_export"]
 PREVIEWS = ["hazards_preview", "sbom_preview", "reqif_preview"]
 WRITES = ["hazards_import", "hazards_preview", "junit_import", "sbom_import", "sbom_preview",
           "reqif_import", "reqif_preview", "product_import"]  # fmt: skip
 ALL = sorted(set(READ_PAGES + DOWNLOADS + PREVIEWS + WRITES))
+ADMIN_ONLY = ["product_import"]  # creates a product: administrators only
 
 CSV = b"ID,Title,Sev,Prob\nHAZ-001,Over-delivery,4,2\n"
 SBOM = json.dumps({
@@ -231,18 +231,52 @@ def test_reqif_export_and_import_pages(editor_client, full_product, editor):
     )
 
 
-def test_product_export_and_import_pages(editor_client, full_product, editor):
-    data = editor_client.get(url("product_export", full_product)).content
+@pytest.mark.parametrize("name", ADMIN_ONLY)
+def test_members_who_are_not_administrators_get_403_on_product_import(
+    editor_client, auditor_client, full_product, name
+):
+    data = product_json.export_product_json(full_product)
+    before = db_counts()
+    for client in (editor_client, auditor_client):
+        assert client.get(url(name, full_product)).status_code == 403
+        response = client.post(
+            url(name, full_product), {"file": upload("p.json", data), "slug": "copy"}
+        )
+        assert response.status_code == 403
+    assert db_counts() == before
+    assert not Product.objects.filter(slug="copy").exists()
+
+
+def test_product_export_and_import_pages(client, admin_user, full_product, editor):
+    client.force_login(admin_user)
+    data = client.get(url("product_export", full_product)).content
     assert json.loads(data)["format"] == product_json.FORMAT
-    response = editor_client.post(
+    assert client.get(url("product_import", full_product)).status_code == 200
+    response = client.post(
         url("product_import", full_product),
         {"file": upload("p.json", data), "slug": "copy", "name": ""},
     )
     assert response.status_code == 302
     copy = Product.objects.get(slug="copy")
-    assert copy.memberships.filter(user=editor).exists()
-    taken = editor_client.post(
+    assert not copy.memberships.exists()  # access is given by an administrator, not a file
+    policy = copy.risk_policy
+    assert policy.pk != full_product.risk_policy.pk and policy.status == "draft"
+    assert not policy.is_approved
+    taken = client.post(
         url("product_import", full_product),
         {"file": upload("p.json", data), "slug": "copy", "name": ""},
     )
     assert "exists already" in taken.content.decode()
+
+
+def test_product_import_page_can_copy_a_chosen_template(client, admin_user, full_product):
+    client.force_login(admin_user)
+    template = factories.default_policy()
+    data = product_json.export_product_json(full_product)
+    response = client.post(
+        url("product_import", full_product),
+        {"file": upload("p.json", data), "slug": "copy", "template": template.pk},
+    )
+    assert response.status_code == 302
+    policy = Product.objects.get(slug="copy").risk_policy
+    assert policy.template == template and policy.product.slug == "copy"

@@ -67,15 +67,25 @@ def test_links_and_test_runs_join_the_chain_of_their_product(product, other_prod
     assert entries[("hazards.hazardcontrol", str(link.pk))].object_repr == str(link)
     assert ("traceability.testrun", str(run.pk)) in entries
     others = AuditChainEntry.objects.filter(chain=f"product:{other_product.pk}")
-    assert set(others.values_list("model_label", flat=True)) == {"hazards.product"}
+    assert set(others.values_list("model_label", flat=True)) == {
+        "hazards.product",
+        "hazards.riskpolicy",  # its own policy
+    }
 
 
-def test_risk_policies_shared_by_products_form_the_global_chain(product, editor):
-    policy = RiskPolicy.objects.get()
-    services.policy_update(policy=policy, by=editor, reason="Wording", description="Revised")
-    entry = AuditChainEntry.objects.filter(model_label="hazards.riskpolicy").order_by("seq").last()
+def test_a_products_policy_joins_its_products_chain_and_templates_the_global_chain(
+    product, editor, admin_user
+):
+    services.policy_update(
+        policy=product.risk_policy, by=editor, reason="Wording", description="Revised"
+    )
+    entry = AuditChainEntry.objects.filter(model_label="hazards.riskpolicy").order_by("id").last()
+    assert entry.chain == f"product:{product.pk}" and entry.product_id == product.pk
+    template = RiskPolicy.objects.get(product__isnull=True)
+    services.policy_update(policy=template, by=admin_user, reason="Wording", description="Rev")
+    entry = AuditChainEntry.objects.filter(model_label="hazards.riskpolicy").order_by("id").last()
     assert entry.chain == audit.GLOBAL_CHAIN and entry.product_id is None
-    # The seeded policy was written by a data migration and chained after `migrate`.
+    # The seeded template was written by a data migration and chained after `migrate`.
     first = AuditChainEntry.objects.get(chain=audit.GLOBAL_CHAIN, seq=1)
     assert first.backfilled and first.model_label == "hazards.riskpolicy"
 
@@ -224,13 +234,7 @@ def test_concurrent_writers_never_fork_a_chain():
     chain head's): one gapless chain. Run on PostgreSQL, where writers really interleave."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers itself; row locks are exercised on PostgreSQL.")
-    from hazards import risk
-
-    policy = RiskPolicy.objects.first() or RiskPolicy.objects.create(
-        name="Concurrency policy",
-        **{n: getattr(risk.PolicyData.default(), n) for n in risk.PolicyData.POLICY_FIELDS},
-    )
-    product = factories.ProductFactory(risk_policy=policy)
+    product = factories.ProductFactory()
     user = factories.UserFactory()
     hazards = [_hazard(product, user, title=f"Writer {n}") for n in range(2)]
     errors = []

@@ -281,7 +281,7 @@ def test_controls_requirements_and_policies_are_approved_with_a_signature(kind, 
     elif kind == "requirement":
         record = factories.RequirementFactory(product=product)
     else:
-        record = RiskPolicy.objects.get()  # seeded approved
+        record = product.risk_policy  # the product's own, approved
     services.record_set_status(record=record, status=Status.IN_REVIEW, by=editor, reason="r")
     record.refresh_from_db()
     sign(record, editor)
@@ -292,12 +292,18 @@ def test_controls_requirements_and_policies_are_approved_with_a_signature(kind, 
     assert states(record) == [("approved", "valid")]
 
 
-def test_a_policy_is_signed_by_an_editor_of_a_product_that_uses_it(product, editor, outsider):
-    policy = RiskPolicy.objects.get()
+def test_a_policy_is_signed_only_by_editors_of_the_product_that_owns_it(
+    product, editor, auditor, outsider, admin_user
+):
+    policy = product.risk_policy
     assert signatures.can_sign(editor, policy)
-    assert signatures.can_sign(outsider, policy)  # their product uses the same policy
+    assert not signatures.can_sign(outsider, policy)  # a quality engineer of another product
+    assert not signatures.can_sign(auditor, policy)
     stranger = factories.UserFactory(username="stranger", role="Quality engineer")
     assert not signatures.can_sign(stranger, policy)
+    template = RiskPolicy.objects.get(product__isnull=True)
+    assert not signatures.can_sign(editor, template)  # templates: administrators only
+    assert signatures.can_sign(admin_user, template)
 
 
 def test_signatures_join_the_audit_chain_and_the_access_log(product, editor):

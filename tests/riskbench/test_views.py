@@ -125,7 +125,7 @@ def test_the_signatures_include_renders_on_any_page(rf, editor, hazard):
         .render({"record": hazard}, request)
     )
     assert "Electronic signatures" in html and "Sign this record" in html
-    policy = RiskPolicy.objects.get()
+    policy = hazard.product.risk_policy
     html = (
         engines["django"]
         .from_string('{% include "riskbench/_signatures.html" with record=record %}')
@@ -134,10 +134,13 @@ def test_the_signatures_include_renders_on_any_page(rf, editor, hazard):
     assert reverse("core:sign", args=["policy", policy.pk]) in html
 
 
-def test_a_policy_signatures_page_is_open_to_any_member(auditor_client):
-    policy = RiskPolicy.objects.get()
-    url = reverse("core:record_signatures", args=["policy", policy.pk])
+def test_a_policy_signatures_page_is_open_to_the_products_members_only(
+    auditor_client, product, other_product
+):
+    url = reverse("core:record_signatures", args=["policy", product.risk_policy.pk])
     assert auditor_client.get(url).status_code == 200
+    theirs = reverse("core:record_signatures", args=["policy", other_product.risk_policy.pk])
+    assert auditor_client.get(theirs).status_code == 404
 
 
 # --- Audit trail ---------------------------------------------------------------------------
@@ -269,6 +272,7 @@ def test_a_draft_is_not_offered_for_approval(editor_client, editor, product):
 def test_an_approved_record_without_a_matching_approval_signature_is_flagged(
     editor_client, editor, product
 ):
-    policy = RiskPolicy.objects.get()  # seeded "approved" by a data migration, never signed
+    # The seeded template: "approved" by a data migration, never signed.
+    policy = RiskPolicy.objects.get(product__isnull=True)
     page = editor_client.get(reverse("core:record_signatures", args=["policy", policy.pk]))
     assert "no “Approved” signature matches" in page.content.decode()

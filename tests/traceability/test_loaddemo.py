@@ -2,6 +2,10 @@
 risk policy, show real traceability gaps on two products and none on the pacemaker, and the
 demo logins exist only when enabled.
 
+The module loads the demo as `make run` does — with the demo logins, so the demo user approves
+each product's own risk policy with a signature and its risks are evaluated. Without demo logins
+nobody can sign: tests/traceability/test_loaddemo_unsigned.py covers that load.
+
 Loading the demo writes ~1 200 history rows, so the read-only checks share one load per module
 (inside a transaction rolled back at the end of the module); each test still runs in its own
 savepoint, so nothing leaks into other tests.
@@ -16,6 +20,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 
 from hazards import risk, services
 from hazards.models import (
@@ -39,7 +44,8 @@ SLUGS = [m.PRODUCT["slug"] for m in PRODUCTS]
 
 def load() -> str:
     out = StringIO()
-    call_command("loaddemo", stdout=out)
+    with override_settings(DEMO_LOGIN_ENABLED=True):
+        call_command("loaddemo", stdout=out)
     return out.getvalue()
 
 
@@ -125,7 +131,8 @@ def test_every_estimate_fits_the_policy(products):
             "cvss_base_score",
         )
         before = [getattr(hazard, name) for name in derived]
-        services.apply_estimates(hazard, hazard.product.risk_policy.data)
+        assert hazard.product.risk_policy.is_approved
+        services.apply_estimates(hazard, hazard.product.risk_policy.evaluation_data)
         assert [getattr(hazard, name) for name in derived] == before, hazard.code
         assert hazard.initial_acceptability, (hazard.product.slug, hazard.code)
         if hazard.status != Status.DRAFT:
@@ -168,8 +175,21 @@ def test_privacy_rows_name_hipaa_identifiers_and_a_linddun_threat(products):
 
 
 def test_history_rows_name_the_author_and_a_reason(products):
-    author = User.objects.get(username=SYSTEM_USERNAME)
-    assert not author.has_usable_password()
+    admin = User.objects.get(username=SYSTEM_USERNAME)
+    assert not admin.has_usable_password() and not admin.is_active and admin.is_superuser
+    author = User.objects.get(username="demo")
+    for product in products.values():
+        # Opened, and access given, by the demo's administrator; the policy approved by the
+        # demo user's signature, which re-evaluated nothing (no hazard existed yet).
+        assert product.history.get().history_user == admin
+        assert {m.history.get().history_user for m in product.memberships.all()} == {admin}
+        policy = product.risk_policy
+        assert policy.is_approved and policy.template is not None
+        reasons = list(
+            policy.history.order_by("history_id").values_list("history_change_reason", flat=True)
+        )
+        assert reasons[0].startswith("Copied from template Default risk policy")
+        assert reasons[-1] == "Approved with electronic signature of demo"
     for hazard in Hazard.objects.filter(product__in=products.values()):
         rows = list(hazard.history.order_by("history_id"))
         assert rows[0].history_type == "+"
@@ -271,12 +291,6 @@ def test_a_second_run_changes_nothing(products):
         assert f"{slug}: already loaded, nothing changed" in out
 
 
-def test_no_demo_login_when_disabled(products, demo, settings):
-    assert settings.DEMO_LOGIN_ENABLED is False
-    assert "login" not in demo.lower()
-    assert not User.objects.filter(username__in=["demo", "auditor"]).exists()
-
-
 def test_demo_logins_when_enabled_are_printed_on_every_run(products, settings):
     settings.DEMO_LOGIN_ENABLED = True
     first = load()
@@ -301,6 +315,9 @@ def test_demo_logins_when_enabled_are_printed_on_every_run(products, settings):
 
 def test_demo_password_is_restored_but_a_foreign_account_is_left_alone(products, settings):
     settings.DEMO_LOGIN_ENABLED = True
+    ours = User.objects.get(username="auditor")
+    ours.username = "auditor-before"  # make room for someone else's "auditor"
+    ours.save()
     foreign = User.objects.create_user("auditor", "someone@example.org", "their-own-secret-9")
     load()
     demo_user = User.objects.get(username="demo")

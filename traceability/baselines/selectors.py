@@ -57,7 +57,7 @@ LINK_BOOKKEEPING = BOOKKEEPING | {
 }
 EXCLUDED = {
     "product": BOOKKEEPING,
-    "policy": BOOKKEEPING,
+    "policy": BOOKKEEPING | {"approved_version", "template_version"},
     "hazards": BOOKKEEPING | {"product"},
     "controls": BOOKKEEPING | {"product"},
     "software_items": BOOKKEEPING | {"product"},
@@ -95,6 +95,14 @@ def _record(obj, exclude: set[str], refs: dict) -> dict[str, Any]:
     return data
 
 
+def _policy_names(policy) -> dict:
+    """Natural keys of the policies a snapshot refers to: the product's own and its template."""
+    names = {policy.pk: policy.name}
+    if policy.template_id:
+        names[policy.template_id] = f"template {policy.template.name}"
+    return names
+
+
 def _unique_key(section: dict, key: str) -> str:
     if key not in section:
         return key
@@ -106,7 +114,7 @@ def _unique_key(section: dict, key: str) -> str:
 
 def snapshot(product: Product) -> dict:
     """The product's whole risk file as canonical JSON data (see the module docstring)."""
-    product = Product.objects.select_related("risk_policy").get(pk=product.pk)
+    product = Product.objects.select_related("risk_policy__template").get(pk=product.pk)
     hazards = list(Hazard.objects.filter(product=product).order_by("code"))
     controls = list(RiskControl.objects.filter(product=product).order_by("code"))
     items = list(SoftwareItem.objects.filter(product=product).order_by("code"))
@@ -138,7 +146,7 @@ def snapshot(product: Product) -> dict:
         **codes,
         User: usernames,
         Product: {product.pk: product.slug},
-        type(product.risk_policy): {product.risk_policy_id: product.risk_policy.name},
+        type(product.risk_policy): _policy_names(product.risk_policy),
     }
 
     data: dict[str, Any] = {
@@ -258,7 +266,7 @@ def field_label(section: str, name: str) -> str:
     """The field's verbose name where the section maps to one model."""
     model = next((m for s, _, m in SECTIONS if s == section), None)
     if section == "policy":
-        model = Product._meta.get_field("risk_policy").related_model
+        model = Product._meta.get_field("risk_policy").related_model  # the reverse one-to-one
     if model is None:
         return name.replace("_", " ")
     try:

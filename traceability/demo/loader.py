@@ -12,6 +12,13 @@ and status changes are applied only to items created in the same run. A second r
 writes nothing (no new history rows, signatures or baselines) and never overwrites what a user
 changed in a demo product.
 
+Products are opened and their teams given access by an administrator (`admin`: the system account
+``riskbench-demo``, a superuser that cannot log in), as every route requires. Each product gets its
+own copy of the default risk policy template; with a signer, the demo login submits it for review
+and approves it with its signature first, so the product's risks are evaluated. Without a signer
+nobody can approve a policy: the demo's risks are then estimated but not evaluated, and hazards
+meant to be approved stay in review (their approval check needs an evaluated risk).
+
 Approvals carry electronic signatures when the load has a `DemoSigner` — the demo login, whose
 password `loaddemo` knows (21 CFR 11.50, 11.70): the first approval of the run goes through
 `riskbench.signatures.record_sign`, which checks user ID and password; the following ones are
@@ -149,7 +156,8 @@ class DemoSigner:
 
     def approve(self, record, *, reason: str) -> None:
         """Approve `record` (in review) with an "approved" signature, as the signature page
-        does; the approval check of `record_set_status` still applies."""
+        does; the approval check of `record_set_status` still applies (and a risk policy's
+        approval, which needs the signature, re-evaluates the product's hazards)."""
         if not self.checked:
             signatures.record_sign(
                 record=record,
@@ -161,15 +169,17 @@ class DemoSigner:
             )
             self.checked = True
             return
-        current = services.record_set_status(
-            record=record,
-            status=Status.APPROVED,
-            by=self.user,
-            reason=f"Approved with electronic signature of {self.user.get_username()}",
-        )
-        signatures.signature_create(
-            record=current, by=self.user, meaning=SignatureMeaning.APPROVED, reason=reason
-        )
+        with transaction.atomic():
+            current = services.record_set_status(
+                record=record,
+                status=Status.APPROVED,
+                by=self.user,
+                reason=f"Approved with electronic signature of {self.user.get_username()}",
+                signed=True,  # signed right below, in this transaction
+            )
+            signatures.signature_create(
+                record=current, by=self.user, meaning=SignatureMeaning.APPROVED, reason=reason
+            )
 
     def sign(self, record, *, reason: str) -> None:
         """Sign a record that needs no status change (a baseline) in the same session."""
@@ -183,22 +193,13 @@ class DemoSigner:
         )
 
 
-def default_policy() -> RiskPolicy:
-    policy = (
-        RiskPolicy.objects.filter(name__startswith="Default risk policy").order_by("pk").first()
-        or RiskPolicy.objects.order_by("pk").first()
-    )
-    if policy is None:
-        raise RuntimeError("No risk policy exists: run `manage.py migrate` first.")
-    return policy
-
-
 class ProductLoader:
     """Loads one demo product module (see `traceability.demo` for the shape of the data)."""
 
-    def __init__(self, module, *, by, members=(), signer: DemoSigner | None = None):
+    def __init__(self, module, *, by, admin=None, members=(), signer: DemoSigner | None = None):
         self.m = module
         self.by = signer.user if signer else by
+        self.admin = admin or by  # opens the product and gives access: an administrator
         self.signer = signer
         self.members = list(members)
         self.doc = module.PRODUCT["document_number"]
@@ -212,9 +213,9 @@ class ProductLoader:
             self.result = LoadResult(product)
             if product is None:
                 product = self.result.product = services.product_create(
-                    by=self.by,
+                    by=self.admin,
                     reason=f"Risk management file {self.doc} opened (ISO 14971 4.5)",
-                    risk_policy=default_policy(),
+                    template=services.default_template(),
                     **self.m.PRODUCT,
                 )
                 self.result.count("products")
@@ -222,6 +223,7 @@ class ProductLoader:
             if self.signer:
                 self.signer.start(product)
                 self.by = self.signer.user
+            self.approve_policy(product)
             controls = self.controls(product)
             hazards = self.hazards(product, controls)
             self.traceability(product, controls, hazards)
@@ -241,6 +243,12 @@ class ProductLoader:
                 by=self.by,
                 reason=f"Submitted for review: {what} complete ({self.doc})",
             )
+        if (
+            target == Status.APPROVED
+            and isinstance(record, Hazard)
+            and not Product.objects.get(pk=record.product_id).risk_policy.is_approved
+        ):
+            return  # not evaluated without an approved policy: stays in review
         if target == Status.APPROVED:
             reason = f"Approved at risk review board, {self.doc}"
             if self.signer:
@@ -286,11 +294,31 @@ class ProductLoader:
     def memberships(self, product: Product) -> None:
         for user in self.members:
             if not Membership.objects.filter(product=product, user=user).exists():
-                membership = Membership(product=product, user=user)
-                membership._history_user = self.by
-                membership._change_reason = "Demo login given access to the demo product"
-                membership.save()
+                services.membership_add(
+                    product=product,
+                    user=user,
+                    by=self.admin,
+                    reason="Demo login given access to the demo product",
+                )
                 self.result.count("memberships")
+
+    def approve_policy(self, product: Product) -> None:
+        """The product's own copy of the template, approved by the demo login's signature
+        (ISO 14971 4.4 d; 21 CFR 11.50) in the run that created the product; without a signer
+        it stays a draft and risks are not evaluated."""
+        if not (self.signer and self.result.created.get("products")):
+            return
+        policy = RiskPolicy.objects.get(product=product)
+        policy = services.record_set_status(
+            record=policy,
+            status=Status.IN_REVIEW,
+            by=self.by,
+            reason=f"Acceptability criteria submitted for review ({self.doc})",
+        )
+        self.signer.approve(
+            policy, reason=f"Risk management plan {self.doc}: acceptability criteria approved"
+        )
+        self.result.count("policy_approvals")
 
     def controls(self, product: Product) -> dict[str, RiskControl]:
         controls = {c.code: c for c in product.controls.all()}
@@ -530,6 +558,8 @@ class ProductLoader:
         self.result.count("baselines")
 
 
-def load_product(module, *, by, members=(), signer: DemoSigner | None = None) -> LoadResult:
+def load_product(
+    module, *, by, admin=None, members=(), signer: DemoSigner | None = None
+) -> LoadResult:
     """Load one demo product module; see `ProductLoader`."""
-    return ProductLoader(module, by=by, members=members, signer=signer).load()
+    return ProductLoader(module, by=by, admin=admin, members=members, signer=signer).load()

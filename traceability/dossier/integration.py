@@ -50,7 +50,7 @@ def record_signatures(product, versions: dict[tuple[str, int], int]) -> tuple[d.
             | Q(
                 content_type__app_label="hazards",
                 content_type__model="riskpolicy",
-                object_id=product.risk_policy_id,
+                object_id=product.risk_policy.pk,
             )
         )
         .exclude(content_type__app_label="baselines")

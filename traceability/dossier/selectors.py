@@ -112,7 +112,9 @@ def _levels(levels) -> tuple[d.Level, ...]:
 
 
 def policy_info(policy: RiskPolicy) -> d.PolicyInfo:
-    data = policy.data
+    """The criteria in force: the approved ones (a working copy not yet approved evaluates
+    nothing, so the file does not print it as the plan's criteria)."""
+    data = policy.approved_data or policy.data
     scales = (
         d.Scale(
             "severity", "Severity of harm (safety and security)", _levels(data.severity_levels)
@@ -160,8 +162,12 @@ def policy_info(policy: RiskPolicy) -> d.PolicyInfo:
         )
     return d.PolicyInfo(
         name=policy.name,
-        version=policy.version,
-        status=STATUS_LABELS.get(policy.status, policy.status),
+        version=policy.approved_version or policy.version,
+        status=(
+            str(STATUS_LABELS.get("approved", "approved"))
+            if policy.is_approved
+            else "not approved — risks not evaluated"
+        ),
         description=_text(policy.description),
         scales=scales,
         probability_mapping=tuple(tuple(int(v) for v in row) for row in data.probability_mapping),
@@ -241,7 +247,7 @@ def _audit_sources(product: Product) -> list[_AuditSource]:
     return [
         _AuditSource(Product, "Product", lambda: Q(id=product.pk), lambda r, c: r["name"]),
         _AuditSource(
-            RiskPolicy, "Risk policy", lambda: Q(id=product.risk_policy_id), lambda r, c: r["name"]
+            RiskPolicy, "Risk policy", lambda: Q(product_id=product.pk), lambda r, c: r["name"]
         ),
         _AuditSource(
             Membership,

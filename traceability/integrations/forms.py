@@ -3,6 +3,7 @@
 from django import forms
 from django.core.validators import validate_slug
 
+from hazards.models import RiskPolicy
 from traceability.integrations import hazard_table
 from traceability.integrations.uploads import UploadError, read_upload
 
@@ -51,6 +52,20 @@ class ProductImportForm(UploadForm):
         max_length=80, validators=[validate_slug], help_text="A new, unused slug for the copy."
     )
     name = forms.CharField(max_length=200, required=False, help_text="Leave empty to keep it.")
+    template = forms.ModelChoiceField(
+        queryset=RiskPolicy.objects.none(),
+        required=False,
+        label="Risk policy",
+        empty_label="A new draft policy with the file's criteria",
+        help_text="Or a copy of a template. Either way the new product's policy is its own, "
+        "approved by its team with a signature before risks are evaluated.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = RiskPolicy.objects.filter(product__isnull=True).order_by(
+            "name", "pk"
+        )
 
 
 class MappingForm(forms.Form):

@@ -550,7 +550,7 @@ class _Context:
 
 def _load_context(product: Product) -> _Context:
     """Everything a plan needs, in a fixed number of queries whatever the file size."""
-    policy = product.risk_policy.data
+    policy = product.risk_policy.evaluation_data
     existing = {h.code: h for h in Hazard.objects.filter(product=product)}
     controls = {c.code: c for c in RiskControl.objects.filter(product=product)}
     requirements = {r.code: r for r in Requirement.objects.filter(product=product)}
@@ -934,7 +934,11 @@ def import_hazards(
     first so codes cannot be drawn twice by concurrent imports (PostgreSQL; SQLite serialises
     writers anyway).
     """
-    product = Product.objects.select_related("risk_policy").select_for_update().get(pk=product.pk)
+    product = (
+        Product.objects.select_related("risk_policy")
+        .select_for_update(of=("self",))
+        .get(pk=product.pk)
+    )
     plan = plan_import(product, table, mapping)
     if dry_run:
         return plan

@@ -7,13 +7,18 @@ the versions each link recorded, who created and reviewed it). Records refer to 
 code and to users by user name, never by database id, so the file moves between databases.
 Fields are read from the models' metadata, so a field added later is exported too.
 
-Import: into a new product (the slug must be free), in one transaction, as a clearly marked
-bulk restore path: every record gets one history row "Imported from product export <sha>" with
-the importing user (21 CFR 11.10(e)); versions and link versions are restored as they were, so
-suspect links stay suspect. Exporting the imported product gives the same JSON (apart from a
-changed slug or name). Timestamps of creation and last change are not carried: the new
-database's history starts with the import. Evidence files are embedded (base64) and their
-SHA-256 checked on import (21 CFR 11.10(b)).
+Import: administrators only (it creates a product), into a new product (the slug must be free),
+in one transaction, as a clearly marked bulk restore path. The product gets its own risk policy:
+a NEW draft policy with the file's criteria, or a copy of a template the administrator chose —
+never a link to an existing policy — so risks are evaluated only once the product's team
+approves it with a signature. Memberships are never taken from the file (granting access is an
+administrator's act, not a file's claim): the file's member names come back as a warning.
+Every record gets one history row "Imported from product export <sha>" with the importing user
+(21 CFR 11.10(e)); versions and link versions are restored as they were, so suspect links stay
+suspect. Exporting the imported product gives the same records (apart from a changed slug or
+name, the members and the policy's approval). Timestamps of creation and last change are not
+carried: the new database's history starts with the import. Evidence files are embedded
+(base64) and their SHA-256 checked on import (21 CFR 11.10(b)).
 """
 
 from __future__ import annotations
@@ -40,13 +45,12 @@ from hazards.models import (
     Hazard,
     HazardControl,
     HazardTransfer,
-    Membership,
     Product,
     RiskControl,
     RiskPolicy,
 )
-from hazards.services import apply_estimates
-from riskbench import audit
+from hazards.services import apply_estimates, policy_for_new_product
+from riskbench import audit, roles
 from traceability.integrations.uploads import JSON, UploadError, check_size, parse_json, sniff
 from traceability.models import (
     ControlEffectivenessTest,
@@ -122,8 +126,11 @@ def export_product(product: Product) -> dict:
         if f.name not in PRODUCT_FIELDS_SKIP
     }
     doc["product"]["slug"] = product.slug
-    policy = product.risk_policy
-    doc["risk_policy"] = {f.name: _plain(f, getattr(policy, f.name)) for f in _fields(RiskPolicy)}
+    policy = RiskPolicy.objects.select_related("template").get(product=product)
+    doc["risk_policy"] = {
+        f.name: _plain(f, getattr(policy, f.name)) for f in _fields(RiskPolicy) if not f.is_relation
+    }
+    doc["risk_policy"]["template"] = policy.template.name if policy.template_id else None
     doc["members"] = sorted(
         m.user.get_username() for m in product.memberships.select_related("user")
     )
@@ -293,24 +300,26 @@ def _depth_order(rows: list[dict]) -> list[list[dict]]:
     return [levels[d] for d in sorted(levels)]
 
 
-def _policy_for(doc: dict, loader: _Loader) -> RiskPolicy:
+def _policy_criteria(doc: dict) -> dict:
+    """The file's acceptability criteria, checked before anything is written."""
     raw = doc.get("risk_policy")
     if not isinstance(raw, dict) or "name" not in raw:
         raise UploadError("The file has no risk_policy.")
-    wanted = {name: raw.get(name) for name in risk.PolicyData.POLICY_FIELDS}
-    existing = RiskPolicy.objects.filter(name=raw["name"]).first()
-    if existing is not None:
-        if all(getattr(existing, name) == value for name, value in wanted.items()):
-            return existing
-        raw = {**raw, "name": f"{raw['name']} (imported)"[:200]}
-        existing = RiskPolicy.objects.filter(name=raw["name"]).first()
-        if existing is not None:
-            return existing
-    errors = risk.validate_policy(risk.PolicyData(**wanted))
+    missing = [name for name in risk.PolicyData.POLICY_FIELDS if name not in raw]
+    if missing:
+        raise UploadError(f"risk_policy: missing {', '.join(missing)}.", field=missing[0])
+    wanted = {name: raw[name] for name in risk.PolicyData.POLICY_FIELDS}
+    try:
+        errors = risk.validate_policy(risk.PolicyData(**wanted))
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise UploadError(f"risk_policy: malformed criteria ({exc}).") from exc
     if errors:
         raise UploadError(f"risk_policy: {errors[0][0]}: {errors[0][1]}")
-    policy = loader.build(RiskPolicy, raw, "risk_policy")
-    return loader.create(RiskPolicy, [policy])[0]
+    return {
+        "name": str(raw.get("name") or "Imported risk policy")[:200],
+        "description": str(raw.get("description") or ""),
+        **wanted,
+    }
 
 
 def parse_document(data: bytes) -> dict:
@@ -330,9 +339,17 @@ def parse_document(data: bytes) -> dict:
 
 @transaction.atomic
 def import_product(
-    *, data: bytes, by, slug: str | None = None, name: str | None = None
+    *,
+    data: bytes,
+    by,
+    slug: str | None = None,
+    name: str | None = None,
+    template: RiskPolicy | None = None,
 ) -> ProductImportResult:
-    """Create a new product from an export. All or nothing."""
+    """Create a new product from an export. All or nothing; administrators only.
+
+    Its risk policy is a new draft with the file's criteria, or a copy of `template`."""
+    roles.require_administrator(by)
     doc = parse_document(data)
     sha = hashlib.sha256(data).hexdigest()
     loader = _Loader(doc, by, f"Imported from product export {sha[:12]}")
@@ -346,27 +363,31 @@ def import_product(
         raise UploadError(
             f"A product with the slug {slug!r} exists already; import under another slug."
         )
-    policy = _policy_for(doc, loader)
+    criteria = None if template is not None else _policy_criteria(doc)
     product = loader.build(
         Product,
         {**raw_product, **({"name": name} if name else {})},
         "product",
         slug=slug,
-        risk_policy=policy,
     )
-    product.full_clean(exclude=["risk_policy"])
+    product.full_clean()
     product = loader.create(Product, [product])[0]
     counts = {"products": 1}
+    try:
+        policy = policy_for_new_product(product, by=by, template=template, criteria=criteria)
+    except ValidationError as exc:
+        raise UploadError(f"risk_policy: {'; '.join(exc.messages)}") from exc
 
-    members = []
-    for username in doc.get("members") or []:
-        user = loader.user(username, "members")
-        if user is not None:
-            members.append(Membership(product=product, user=user))
-    loader.create(Membership, members)
-    counts["members"] = len(members)
+    listed = doc.get("members") or []
+    if listed:
+        names = ", ".join(str(n) for n in listed) if isinstance(listed, list) else str(listed)
+        loader.warnings.append(
+            f"members: not imported ({names}); an administrator gives people access to the "
+            "new product."
+        )
+    counts["members"] = 0
 
-    policy_data = policy.data
+    policy_data = policy.evaluation_data
     for key, model in RECORDS:
         rows = doc.get(key) or []
         if not isinstance(rows, list):

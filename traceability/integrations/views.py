@@ -113,6 +113,7 @@ def index(request, slug):
         {
             "product": product,
             "can_edit": roles.can_edit(request.user, product),
+            "can_create_products": roles.is_administrator(request.user),
             "mappings": product.import_mappings.all(),
         },
     )
@@ -437,11 +438,12 @@ def product_export(request, slug):
 
 
 def product_import(request, slug):
-    """Create a new product from an export (for example a copy of this one)."""
+    """Create a new product from an export (for example a copy of this one). Administrators
+    only, on GET as on POST: creating a product and choosing its people are theirs to do."""
     product = product_for(request, slug)
+    roles.require_administrator(request.user)
     form = ProductImportForm()
     if request.method == "POST":
-        roles.require_editor(request.user, product)
         form = ProductImportForm(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -450,17 +452,18 @@ def product_import(request, slug):
                     by=request.user,
                     slug=form.cleaned_data["slug"],
                     name=form.cleaned_data["name"] or None,
+                    template=form.cleaned_data["template"],
                 )
             except UploadError as exc:
                 form.add_error("file", str(exc))
             else:
                 new = result.product
-                if not new.memberships.filter(user=request.user).exists():
-                    new.memberships.create(user=request.user)
                 for warning in result.warnings:
                     messages.warning(request, warning)
                 messages.success(request, f"Product {new.slug} imported.")
-                return redirect("hazards:dashboard", slug=new.slug)
+                if roles.is_member(request.user, new):
+                    return redirect("hazards:dashboard", slug=new.slug)
+                return redirect("hazards:product_list")
     return render(
         request,
         "integrations/upload.html",

@@ -14,9 +14,13 @@ The documented password is (re)set on each run only for accounts that loaddemo c
 (marked by an e-mail address at ``demo.riskbench.invalid``); an account of the same name made by
 someone else keeps its password. Both lines are printed on every run, because `make run` shows
 them to the developer. The demo login also signs the demo's approvals and a "Design freeze"
-baseline per product (21 CFR 11.50), with the password set here. Without demo logins, the demo
-data are authored by the system user ``riskbench-demo``, which has no usable password and so
-signs nothing: its approvals are status changes only.
+baseline per product (21 CFR 11.50), with the password set here — first each product's own risk
+policy, so its risks are evaluated. Without demo logins, the demo data are authored by the system
+user ``riskbench-demo``, which has no usable password and so signs nothing: its approvals are
+status changes only, and no product's risk policy is approved (risks estimated, not evaluated).
+
+Products are opened and their members given access by ``riskbench-demo`` in both cases: the
+administrator of the demo (a superuser that cannot log in: inactive, no usable password).
 
 It stands on the common command base (riskbench.commands) but takes no ``--user``: the author of
 the demo is the demo account it creates itself (or the system user above), never a real person.
@@ -69,14 +73,25 @@ def ensure_login(username, password, group_name, first_name, last_name):
 
 
 def ensure_system_user():
+    """The demo's administrator and, without demo logins, its author: inactive with no usable
+    password, so nobody can log in as it; a superuser, since only administrators create
+    products and give access to them."""
     User = get_user_model()
     user, created = User.objects.get_or_create(
         username=SYSTEM_USERNAME,
-        defaults={"first_name": "RiskBench", "last_name": "demo loader", "is_active": False},
+        defaults={
+            "first_name": "RiskBench",
+            "last_name": "demo loader",
+            "is_active": False,
+            "is_superuser": True,
+        },
     )
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
+    elif not user.is_superuser and not user.has_usable_password() and not user.is_active:
+        user.is_superuser = True
+        user.save(update_fields=["is_superuser"])
     return user
 
 
@@ -86,6 +101,7 @@ class Command(RiskBenchCommand):
     def handle(self, *args, **options):
         logins = []
         signer = None
+        admin = ensure_system_user()
         if settings.DEMO_LOGIN_ENABLED:
             for username, password, group, first, last, label in DEMO_LOGINS:
                 user, shown = ensure_login(username, password, group, first, last)
@@ -95,11 +111,11 @@ class Command(RiskBenchCommand):
             if password:  # an account loaddemo did not create keeps a password we do not know
                 signer = DemoSigner(author, password)
         else:
-            author = ensure_system_user()
+            author = admin
             members = []
 
         for module in PRODUCTS:
-            result = load_product(module, by=author, members=members, signer=signer)
+            result = load_product(module, by=author, admin=admin, members=members, signer=signer)
             if result.total:
                 details = ", ".join(f"{n} {kind}" for kind, n in result.created.items())
                 self.stdout.write(f"{result.product.slug}: created {details}")
