@@ -98,18 +98,14 @@ def setup_database(env: dict) -> None:
 
     call_command("migrate", verbosity=0)
     from hazards import services as hazard_services
-    from hazards.models import RiskPolicy
     from riskbench import roles
     from traceability import services as trace_services
 
     user = User.objects.create_user("bench", password="bench-password-123")  # noqa: S106
     user.groups.add(Group.objects.get(name=roles.QUALITY_ENGINEER))
+    admin = User.objects.create_superuser("bench-admin", password="bench-password-123")  # noqa: S106
     product = hazard_services.product_create(
-        by=user,
-        name="Bench pump",
-        slug="bench-pump",
-        risk_policy=RiskPolicy.objects.order_by("pk").first(),
-        members=[user],
+        by=admin, name="Bench pump", slug="bench-pump", members=[user]
     )
     for i in range(SOUP):
         pkg = i * (PACKAGES // SOUP) + i % 5

@@ -297,10 +297,14 @@ def _reestimate(record, hazard, by, signer) -> Hazard:
     from hazards.models import ControlIntroducedHazard, HazardControl, HazardTransfer
     from traceability.models import SoftwareItemHazard
 
+    was_approved = hazard.status == Status.APPROVED
     hazard = services.field_record_reestimate(
         record=record, hazard=hazard, by=by, p1=5, note="occlusions more frequent"
     )
-    if hazard.status == Status.IN_REVIEW:
+    # Re-approved as it was before, where approval is possible: not while the product's policy
+    # is unapproved (then risks are not evaluated and the demo loader leaves hazards in review).
+    policy_in_force = Product.objects.get(pk=hazard.product_id).risk_policy.is_approved
+    if was_approved and policy_in_force and hazard.status == Status.IN_REVIEW:
         reason = f"Re-approved after the re-estimation from {record.code}"
         if signer is not None:
             signer.approve(hazard, reason=reason)

@@ -167,7 +167,7 @@ def hazard_trends(
     if hazard_code:
         links = links.filter(hazard__code=hazard_code)
     exposure = product.field_exposures.order_by("-period_end", "-id").first()
-    policy = product.risk_policy.data
+    policy = product.risk_policy.evaluation_data
     grouped: dict[int, dict] = {}
     for link in links:
         entry = grouped.setdefault(

@@ -7,8 +7,6 @@ import threading
 import pytest
 from django.db import connection
 
-from hazards import risk
-from hazards.models import RiskPolicy
 from postmarket import feeds, vulncheck
 from postmarket.models import Vulnerability
 from tests import factories
@@ -19,11 +17,7 @@ from tests.postmarket.conftest import OSV_DIR, SOUP
 def test_concurrent_checks_record_each_match_once():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers itself; row locks are exercised on PostgreSQL.")
-    policy = RiskPolicy.objects.first() or RiskPolicy.objects.create(
-        name="Concurrency policy",
-        **{n: getattr(risk.PolicyData.default(), n) for n in risk.PolicyData.POLICY_FIELDS},
-    )
-    product = factories.ProductFactory(risk_policy=policy)
+    product = factories.ProductFactory()  # its own policy, from the (re-made) template
     user = factories.UserFactory()
     for code, name, purl, version in SOUP:
         factories.SoftwareItemFactory(
