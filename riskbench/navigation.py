@@ -14,6 +14,9 @@ PRODUCT_NAV = [
     ("Tests", "traceability:test_case_list"),
     ("Traceability matrix", "traceability:matrix"),
     ("Coverage", "traceability:coverage"),
+    ("Problem reports", "postmarket:problem_report_list"),
+    ("Vulnerabilities", "postmarket:vulnerability_list"),
+    ("Field information", "postmarket:field_record_list"),
     ("Baselines", "baselines:list"),
     ("Dossier", "dossier:list"),
     ("Import / export", "integrations:index"),
@@ -31,12 +34,14 @@ GLOBAL_NAV = [
 DASHBOARD_PANELS = [
     "traceability.selectors.dashboard_panel",
     "traceability.dossier.views.dashboard_panel",
+    "postmarket.views.field.dashboard_panel",
 ]
 
 # Dotted paths of callables `(product, query) -> list[SearchHit]` (see hazards.selectors).
 SEARCH_PROVIDERS = [
     "hazards.selectors.search_register",
     "traceability.selectors.search_traceability",
+    "postmarket.selectors.search_postmarket",
 ]
 
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "traceability.dossier",
     "traceability.baselines",
     "traceability.integrations",
+    "postmarket",
     "api",
 ]
 

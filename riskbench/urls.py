@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("traceability.urls")),
     path("", include("traceability.dossier.urls")),
     path("", include("traceability.integrations.urls")),
+    path("", include("postmarket.urls")),
 ]
