@@ -16,6 +16,9 @@ PRODUCT_NAV = [
     ("Coverage", "traceability:coverage"),
     ("Impact", "traceability:impact_start"),
     ("Suspect links", "traceability:suspect_links"),
+    ("Problem reports", "postmarket:problem_report_list"),
+    ("Vulnerabilities", "postmarket:vulnerability_list"),
+    ("Field information", "postmarket:field_record_list"),
     ("Baselines", "baselines:list"),
     ("Dossier", "dossier:list"),
     ("Import / export", "integrations:index"),
@@ -33,12 +36,14 @@ GLOBAL_NAV = [
 DASHBOARD_PANELS = [
     "traceability.selectors.dashboard_panel",
     "traceability.dossier.views.dashboard_panel",
+    "postmarket.views.field.dashboard_panel",
 ]
 
 # Dotted paths of callables `(product, query) -> list[SearchHit]` (see hazards.selectors).
 SEARCH_PROVIDERS = [
     "hazards.selectors.search_register",
     "traceability.selectors.search_traceability",
+    "postmarket.selectors.search_postmarket",
 ]
 
 # Dotted path of a callable `(product) -> obj` with `.hazards` and `.controls` (pk → "verified" |

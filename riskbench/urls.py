@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("traceability.urls")),
     path("", include("traceability.dossier.urls")),
     path("", include("traceability.integrations.urls")),
+    path("", include("postmarket.urls")),
 ]
 
 handler403 = "riskbench.views.permission_denied"

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from hazards.models import ControlIntroducedHazard, HazardTransfer
 from tests import factories
+from tests.postmarket.samples import postmarket_kwargs, postmarket_world
 from traceability.dossier.models import DossierExport
 
 SKIPPED_PREFIXES = ("admin:", "login", "logout", "password_")
@@ -78,7 +79,7 @@ def world(product, editor, auditor, outsider):
     from traceability.baselines.services import baseline_create
 
     baseline = baseline_create(product=product, name="Release 1", by=None, sign=False)
-    return {
+    world = {
         "dossier_export": dossier_export,
         "baseline": baseline,
         "product": product,
@@ -93,6 +94,8 @@ def world(product, editor, auditor, outsider):
         "links": links,
         "policy": product.risk_policy,
     }
+    world.update(postmarket_world(product, editor, world))
+    return world
 
 
 def sample_kwargs(name: str, params: list[str], world) -> dict | None:
@@ -147,6 +150,8 @@ def sample_kwargs(name: str, params: list[str], world) -> dict | None:
     )
     if name in specific:
         return specific[name]
+    if name.startswith("postmarket:"):
+        return postmarket_kwargs(name, params, world)
     if name.startswith("api:") and "pk" in params:
         record = api_link_for(name, world)
         if record is None:

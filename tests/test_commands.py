@@ -20,6 +20,7 @@ from riskbench.commands import RiskBenchCommand
 from tests import factories
 from tests.cli import run_command
 from tests.integrations.helpers import JUNIT_PASS_FAIL
+from tests.postmarket.conftest import OSV_DIR
 
 MISSING = "no-such-product"
 
@@ -95,6 +96,8 @@ PRODUCT_COMMANDS = {
     "import_junit": (_junit, {0}),
     "import_sbom": (_sbom, {0}),
     "import_reqif": (_reqif, {0}),
+    "vulncheck": (lambda tmp, p: ["--osv", str(OSV_DIR)], {0, 1}),
+    "export_sbom": (lambda tmp, p: ["-o", str(tmp / "sbom.json")], {0}),
 }
 # Commands without a PRODUCT argument: how to run them correctly.
 OTHER_COMMANDS = {

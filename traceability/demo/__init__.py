@@ -22,3 +22,8 @@ are listed in its module docstring.
 from traceability.demo import infusion_pump, insulin_pump, pacemaker
 
 PRODUCTS = (insulin_pump, infusion_pump, pacemaker)
+
+# Demo data of apps above traceability, registered from their AppConfig.ready(): callables
+# `load(*, by, signer) -> {kind: count created}` that `loaddemo` runs after the products, each
+# idempotent like the products (an empty dict on a second run).
+EXTENSIONS: list = []

@@ -43,10 +43,14 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(ISO_14971, "8", "Evaluation of overall residual risk", ("residual", "evaluation")),
     Clause(ISO_14971, "9", "Risk management review", ("residual", "document_control")),
     Clause(
-        ISO_14971, "10", "Production and post-production activities", ("plan", "changes", "audit")
+        ISO_14971,
+        "10",
+        "Production and post-production activities",
+        ("plan", "extensions", "changes", "audit"),
     ),
     Clause(IEC_62304, "4.3", "Software safety classification", ("safety_class",)),
     Clause(IEC_62304, "5.3.3", "Functional and performance requirements of SOUP items", ("soup",)),
+    Clause(IEC_62304, "5.8.2", "Known residual anomalies of a release", ("extensions",)),
     Clause(
         IEC_62304,
         "7.1",
@@ -67,4 +71,5 @@ CLAUSES: tuple[Clause, ...] = (
     ),
     Clause(IEC_62304, "7.4", "Risk management of software changes", ("changes", "audit")),
     Clause(IEC_62304, "8.1.2", "Identify SOUP (title, manufacturer, version)", ("soup",)),
+    Clause(IEC_62304, "9", "Software problem resolution", ("extensions",)),
 )

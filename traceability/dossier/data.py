@@ -292,6 +292,19 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class ExtraSection:
+    """A section registered by an app above traceability (`extensions`): plain strings only."""
+
+    title: str
+    clause: str
+    note: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    empty: str = "Nothing recorded."
+    weights: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
 class DossierData:
     """Everything printed in one dossier. `as_of` is the latest change in the data and serves as
     the document date, so the same data always yields the same document."""
@@ -316,6 +329,7 @@ class DossierData:
     changes: tuple[Change, ...] | None  # None: there is no previous baseline
     audit_since: dt.datetime | None
     audit: tuple[AuditEntry, ...]
+    extensions: tuple[ExtraSection, ...] = ()  # registered by apps above (`extensions`)
 
     def hazards_in(self, category: str) -> tuple[Hazard, ...]:
         return tuple(h for h in self.hazards if h.category == category)

@@ -92,6 +92,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("trace", "Traceability matrix"),
     ("coverage", "Coverage and open gaps"),
     ("soup", "SOUP list"),
+    ("extensions", "Post-release records"),
     ("residual", "Residual risk, benefit-risk and review conclusions"),
     ("changes", "Changes since the previous baseline"),
     ("evidence", "Evidence manifest"),
@@ -445,12 +446,13 @@ class DossierRenderer:
             ("trace", self.traceability),
             ("coverage", self.coverage),
             ("soup", self.soup),
+            ("extensions", self.extensions),
             ("residual", self.residual),
             ("changes", self.changes),
             ("evidence", self.evidence),
             ("audit", self.audit),
         ]
-        landscape_sections = {"hazards", "controls", "soup", "audit"}
+        landscape_sections = {"hazards", "controls", "soup", "extensions", "audit"}
         weights = self._section_weights()
         done = 0.0
         total = sum(weights.values()) or 1.0
@@ -1470,6 +1472,23 @@ class DossierRenderer:
                 orientation="landscape",
             )
         )  # fmt: skip
+        return story
+
+    def extensions(self) -> list[Flowable]:
+        """Sections registered by apps above traceability (`extensions`), printed alike."""
+        story = self.section("extensions")
+        if not self.data.extensions:
+            story.append(self.text("", "No post-release records are kept in this file."))
+        for index, extra in enumerate(self.data.extensions, 1):
+            story += self.sub("extensions", index, f"{extra.title} ({extra.clause})")
+            if extra.note:
+                story.append(self.para(esc(extra.note), self.note))
+            if not extra.rows:
+                story.append(self.text("", extra.empty))
+                continue
+            rows = [[self.cell.plain(value or "—") for value in row] for row in extra.rows]
+            weights = list(extra.weights) or [1.0] * len(extra.header)
+            story.append(self.table(list(extra.header), rows, weights, orientation="landscape"))
         return story
 
     # -- residual risk, changes, evidence, audit ------------------------------------------

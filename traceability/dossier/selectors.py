@@ -5,8 +5,9 @@ number of queries whatever the size of the product: the trace graph (`traceabili
 links, verification states, gaps and coverage the dossier prints, so the dossier and the coverage
 page never disagree), one `values()` query per table for the text the graph does not carry, one
 per historied table for the audit-trail extract, and the signatures and baselines
-(`integration`). `tests/dossier/test_selectors.py` holds the count: 40 queries, 57 once the
-product has a baseline, for 10 hazards as for 200.
+(`integration`), and the sections registered by apps above (`extensions`).
+`tests/dossier/test_selectors.py` holds the count: 45 queries with postmarket's sections, 62
+once the product has a baseline, for 10 hazards as for 200.
 
 Everything comes out sorted (natural code order, then primary key) so that the same data always
 gives the same dossier, byte for byte.
@@ -42,7 +43,7 @@ from hazards.models import (
 from riskbench.models import Status
 from traceability import graph as tg
 from traceability.dossier import data as d
-from traceability.dossier import integration
+from traceability.dossier import extensions, integration
 from traceability.models import (
     CauseType,
     ControlEffectivenessTest,
@@ -740,4 +741,5 @@ def gather(product: Product | int) -> d.DossierData:
         changes=release.changes,
         audit_since=audit_since,
         audit=tuple(audit),
+        extensions=extensions.gather(product),
     )

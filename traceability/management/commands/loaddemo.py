@@ -34,7 +34,7 @@ from django.core.exceptions import ValidationError
 
 from riskbench import roles
 from riskbench.commands import CannotRun, RiskBenchCommand
-from traceability.demo import PRODUCTS
+from traceability.demo import EXTENSIONS, PRODUCTS
 from traceability.demo.loader import DemoSigner, load_product
 
 DEMO_EMAIL_DOMAIN = "demo.riskbench.invalid"
@@ -121,6 +121,15 @@ class Command(RiskBenchCommand):
                 self.stdout.write(f"{result.product.slug}: created {details}")
             else:
                 self.stdout.write(f"{result.product.slug}: already loaded, nothing changed")
+
+        for extend in EXTENSIONS:
+            created = extend(by=author, signer=signer)
+            name = extend.__module__
+            if created:
+                details = ", ".join(f"{n} {kind}" for kind, n in created.items())
+                self.stdout.write(f"{name}: created {details}")
+            else:
+                self.stdout.write(f"{name}: already loaded, nothing changed")
 
         for label, user, shown in logins:
             if shown is None:

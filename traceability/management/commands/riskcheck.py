@@ -7,15 +7,16 @@ any, 0 when the file is complete (ISO 14971 9: review before release), 2 when it
 
 from hazards.models import Product
 from riskbench.commands import Findings, RiskBenchCommand
+from traceability import gate
 from traceability import graph as tg
 
 
-def report(product: Product, analysis: tg.Analysis) -> dict:
-    """The JSON document: stable keys, gaps in report order."""
+def report(product: Product, analysis: tg.Analysis, extra: list[tg.Gap] = ()) -> dict:
+    """The JSON document: stable keys, gaps in report order (registered checks last)."""
     return {
         "product": {"id": product.pk, "slug": product.slug, "name": str(product)},
-        "ok": not analysis.gaps,
-        "gap_count": len(analysis.gaps),
+        "ok": not analysis.gaps and not extra,
+        "gap_count": len(analysis.gaps) + len(extra),
         "coverage": [
             {
                 "kind": row.kind,
@@ -37,6 +38,17 @@ def report(product: Product, analysis: tg.Analysis) -> dict:
                 "message": gap.message,
             }
             for gap in analysis.gaps
+        ]
+        + [
+            {
+                "kind": gap.kind,
+                "label": gate.label(gap.kind),
+                "clause": gate.clause(gap.kind),
+                "node": {"kind": gap.node[0], "id": gap.node[1]},
+                "code": gap.code,
+                "message": gap.message,
+            }
+            for gap in extra
         ],
     }
 
@@ -51,14 +63,16 @@ class Command(RiskBenchCommand):
 
     def handle(self, *args, product, **options):
         analysis = tg.analyse(tg.build_graph(product))
+        extra = gate.registered_gaps(product)
         if options["format"] == "json":
-            self.json(report(product, analysis))
+            self.json(report(product, analysis, extra))
         else:
-            self.write_text(product, analysis)
-        if analysis.gaps:
-            raise Findings(f"FAIL: {len(analysis.gaps)} gap(s) in the risk file of {product.slug}.")
+            self.write_text(product, analysis, extra)
+        total = len(analysis.gaps) + len(extra)
+        if total:
+            raise Findings(f"FAIL: {total} gap(s) in the risk file of {product.slug}.")
 
-    def write_text(self, product: Product, analysis: tg.Analysis) -> None:
+    def write_text(self, product: Product, analysis: tg.Analysis, extra=()) -> None:
         out = self.stdout
         out.write(f"Risk check of {product} ({product.slug})")
         by_kind: dict[str, list[tg.Gap]] = {}
@@ -72,8 +86,16 @@ class Command(RiskBenchCommand):
             )
             for gap in by_kind.get(row.kind, ()):
                 out.write(f"  - {gap.message}")
+        registered: dict[str, list[tg.Gap]] = {}
+        for gap in extra:
+            registered.setdefault(gap.kind, []).append(gap)
+        for kind, gaps in registered.items():
+            out.write(f"\n{gate.label(kind)} ({gate.clause(kind)}): {len(gaps)} gap(s)")
+            for gap in gaps:
+                out.write(f"  - {gap.message}")
         out.write("")
-        if analysis.gaps:
-            out.write(self.style.ERROR(f"FAIL: {len(analysis.gaps)} gap(s) in the risk file."))
+        total = len(analysis.gaps) + len(extra)
+        if total:
+            out.write(self.style.ERROR(f"FAIL: {total} gap(s) in the risk file."))
         else:
             out.write(self.style.SUCCESS("OK: no gaps, the risk management file is complete."))
