@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench setup migrate demo lint format clean
+.PHONY: run test check bench setup migrate demo lint format clean screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,19 @@ demo: migrate
 run: demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+CHROMIUM ?= /usr/bin/chromium
+
 test: setup
+	@if [ -x $(CHROMIUM) ]; then echo "Browser tests: $(CHROMIUM) found, tests/browser runs too (-m browser)."; \
+	else echo "Browser tests SKIPPED: $(CHROMIUM) not found (apt-get install chromium to run tests/browser)."; fi
 	$(PY) -m pytest
+
+# PNGs of the main pages for the README, taken by the browser suite (needs chromium; a dossier
+# page needs pdftoppm from poppler-utils).
+screenshots: setup
+	RISKBENCH_SCREENSHOTS=1 $(PY) -m pytest -p no:cacheprovider -q tests/browser/test_flows.py \
+		-k "readme_screenshots or dossier_generation"
+	@ls -l docs/screenshots/
 
 lint: setup
 	$(VENV)/bin/ruff check .

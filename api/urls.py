@@ -6,8 +6,13 @@ trace links. The OpenAPI schema is at /api/schema/, Swagger UI at /api/docs/, Re
 /api/redoc/ — all served locally (drf-spectacular-sidecar), no CDN.
 """
 
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
@@ -84,11 +89,22 @@ urlpatterns = [
         ),
         name="schema",
     ),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_viewer), name="docs"),
+    path(
+        "docs/",
+        # Init script served from ?script (no inline script: the site's CSP holds as is).
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html", **_viewer
+        ),
+        name="docs",
+    ),
     path(
         "redoc/",
-        SpectacularRedocView.as_view(
-            url_name="api:schema", template_name="api/redoc.html", **_viewer
+        # Redoc's bundle injects its styles at run time (styled-components, no nonce support):
+        # this page alone allows inline styles; scripts stay same-origin only.
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})(
+            SpectacularRedocView.as_view(
+                url_name="api:schema", template_name="api/redoc.html", **_viewer
+            )
         ),
         name="redoc",
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import slug_re
@@ -31,14 +33,17 @@ from hazards.models import (
     Acceptability,
     Category,
     ControlIntroducedHazard,
+    ControlOption,
     Hazard,
     HazardControl,
     HazardTransfer,
+    ImplementationStatus,
     RiskControl,
     RiskPolicy,
+    SecurityControlCategory,
 )
-from riskbench import navigation, roles
-from riskbench.filters import paginate, read_filters
+from riskbench import lists, navigation, roles
+from riskbench.filters import read_filters
 from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
@@ -176,19 +181,141 @@ def search(request, slug):
 
 # --- Hazard log -----------------------------------------------------------------------------------
 
+NO_STATES = SimpleNamespace(hazards={}, controls={})
+
+
+def verification_states(product):
+    """Verification state of the product's hazards and controls (contributed by traceability
+    through `navigation.VERIFICATION_STATES`; empty when it is not installed)."""
+    try:
+        provider = import_string(navigation.VERIFICATION_STATES)
+    except ImportError:
+        return NO_STATES
+    return provider(product)
+
+
+def _verification_filter(states: dict, wanted: str):
+    """The pks in the wanted verification state, or None when not filtering by it."""
+    if wanted not in VERIFICATION_LABELS:
+        return None
+    return [pk for pk, state in states.items() if state == wanted]
+
+
+VERIFICATION_LABELS = {
+    "verified": "Verified",
+    "partly": "Partly verified",
+    "failed": "Failed",
+    "none": "Not verified",
+}
+
+
+def _level_label(levels: list[dict], value: str) -> str:
+    for level in levels:
+        if str(level["value"]) == value:
+            return f"{value} {level['name']}"
+    return value
+
+
+def _cell_filters(filters: dict, policy, category: str) -> list[dict]:
+    """The risk-matrix cell filters (a heat-map drill-down) as words, each with the URL
+    parameter to drop, so the log says exactly which hazards it shows."""
+    scales = {
+        "severity": ("Initial", policy.severity_scale(category or "safety")),
+        "probability": ("Initial", policy.likelihood_scale(category or "safety")),
+        "residual_severity": ("Residual", policy.severity_scale(category or "safety")),
+        "residual_probability": ("Residual", policy.likelihood_scale(category or "safety")),
+    }
+    axes = risk.AXIS_NAMES[risk.Category(category or "safety")]
+    shown = []
+    for name, (when, scale) in scales.items():
+        if name == "severity" or not filters.get(name):
+            continue  # the initial severity has its own select in the toolbar
+        axis = axes[0] if name.endswith("severity") else axes[1]
+        shown.append(
+            {
+                "name": name,
+                "label": f"{when} {axis.lower()}: {_level_label(scale, filters[name])}",
+            }
+        )
+    return shown
+
+
+HAZARD_EXPORT_HEADERS = [
+    "Code",
+    "Category",
+    "Title",
+    "Hazard",
+    "Sequence of events",
+    "Hazardous situation",
+    "Harm",
+    "Severity / impact",
+    "Probability / exploitability / likelihood",
+    "Initial risk",
+    "Risk controls",
+    "Residual severity",
+    "Residual likelihood",
+    "Residual risk",
+    "Verification",
+    "Status",
+    "Owner",
+]
+
+
+def _risk_label(category: str, acceptability: str, index) -> str:
+    if not acceptability:
+        return "Not estimated"
+    label = risk.ACCEPTABILITY_LABELS[risk.Category(category)][risk.Acceptability(acceptability)]
+    return f"{label} ({index})" if index else label
+
+
+def _hazard_export_rows(hazards, states):
+    for h in hazards:
+        yield [
+            h.code,
+            h.get_category_display(),
+            h.title,
+            h.hazard,
+            h.sequence_of_events,
+            h.hazardous_situation,
+            h.harm,
+            h.severity,
+            h.probability,
+            _risk_label(h.category, h.initial_acceptability, h.initial_risk_index),
+            ", ".join(link.control.code for link in h.control_links.all()),
+            h.residual_severity,
+            h.residual_probability,
+            _risk_label(h.category, h.residual_acceptability, h.residual_risk_index),
+            VERIFICATION_LABELS.get(states.get(h.pk, "none"), ""),
+            h.get_status_display(),
+            h.owner.username if h.owner else "",
+        ]
+
 
 @require_GET
 def hazard_list(request, slug):
     product = selectors.product_for(request, slug)
     policy = product.risk_policy.evaluation_data
     filters = read_filters(request, HazardLogFilters, policy=policy)
-    hazards = selectors.hazard_log(product, filters)
-    page = paginate(request, hazards, 200)
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = request.GET.copy()
-    sort_query.pop("sort", None)
-    sort_query.pop("page", None)
+    states = verification_states(product)
+    hazards = selectors.hazard_log(
+        product,
+        filters,
+        verification_pks=_verification_filter(states.hazards, filters["verification"]),
+    )
+    fmt = lists.export_format(request)
+    if fmt:
+        return lists.export_response(
+            request,
+            fmt,
+            name=f"{slug}-hazard-log",
+            title="Hazard log",
+            headers=HAZARD_EXPORT_HEADERS,
+            rows=_hazard_export_rows(hazards, states.hazards),
+            product=product,
+        )
+    page, query = lists.paginate(request, hazards)
+    for hazard in page.object_list:
+        hazard.verification = states.hazards.get(hazard.pk, "none")
     owners = product.members.order_by("username").values_list("username", flat=True).distinct()
     return render(
         request,
@@ -197,13 +324,16 @@ def hazard_list(request, slug):
             "product": product,
             "page": page,
             "filters": filters,
-            "query": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
+            "filtered": any(v for k, v in filters.items() if k != "sort"),
+            "cell_filters": _cell_filters(filters, policy, filters["category"]),
+            "query": query,
             "categories": Category.choices,
             "statuses": Status.choices,
-            "acceptabilities": Acceptability.choices,
-            "severities": policy.severity_levels,
+            "acceptabilities": [*Acceptability.choices, (selectors.NOT_ESTIMATED, "Not estimated")],
+            "verifications": list(VERIFICATION_LABELS.items()),
+            "severities": policy.severity_scale(filters["category"] or "safety"),
             "owners": owners,
+            "default_sort": "code",
         },
     )
 
@@ -256,8 +386,12 @@ def hazard_detail(request, slug, code):
         "approval": services.hazard_approval_check(hazard),
         "needs_benefit_risk": risk.requires_benefit_risk(hazard.residual_estimate),
         "link_form": LinkControlForm(product=product, exclude=linked),
-        "introduced_form": LinkControlForm(product=product),
-        "transfer_form": LinkHazardForm(queryset=product.hazards.filter(category=Category.SAFETY))
+        "introduced_form": LinkControlForm(product=product, auto_id="introduced_%s"),
+        "transfer_form": LinkHazardForm(
+            queryset=product.hazards.filter(category=Category.SAFETY),
+            product=product,
+            kind="safety_hazard",
+        )
         if category == Category.SECURITY
         else None,
         "status_form": StatusForm(initial={"version": hazard.version}),
@@ -474,23 +608,74 @@ def model_ends(model) -> tuple[str, str]:
 # --- Risk controls --------------------------------------------------------------------------------
 
 
+CONTROL_EXPORT_HEADERS = [
+    "Code",
+    "Title",
+    "Description",
+    "Option (ISO 14971 7.1)",
+    "Security category",
+    "Implementation",
+    "Verification",
+    "Status",
+    "Reduces hazards",
+]
+
+
+def _control_export_rows(controls, states):
+    for c in controls:
+        yield [
+            c.code,
+            c.title,
+            c.description,
+            c.get_option_display(),
+            c.get_security_category_display() if c.security_category else "",
+            c.get_implementation_status_display(),
+            VERIFICATION_LABELS.get(states.get(c.pk, "none"), ""),
+            c.get_status_display(),
+            ", ".join(link.hazard.code for link in c.hazard_links.all()),
+        ]
+
+
 @require_GET
 def control_list(request, slug):
+    """The risk controls with the hazard log's filters, sorting, pagination and exports."""
     product = selectors.product_for(request, slug)
-    controls = product.controls.prefetch_related(
-        Prefetch("hazard_links", HazardControl.objects.select_related("hazard"))
-    ).order_by("code")
-    option = read_filters(request, ControlListFilters)["option"]
-    if option:
-        controls = controls.filter(option=option)
+    filters = read_filters(request, ControlListFilters)
+    states = verification_states(product)
+    controls = selectors.control_list(
+        product,
+        filters,
+        verification_pks=_verification_filter(states.controls, filters["verification"]),
+    )
+    fmt = lists.export_format(request)
+    if fmt:
+        return lists.export_response(
+            request,
+            fmt,
+            name=f"{slug}-risk-controls",
+            title="Risk controls",
+            headers=CONTROL_EXPORT_HEADERS,
+            rows=_control_export_rows(controls, states.controls),
+            product=product,
+        )
+    page, query = lists.paginate(request, controls)
+    for control in page.object_list:
+        control.verification = states.controls.get(control.pk, "none")
     return render(
         request,
         "hazards/control_list.html",
         {
             "product": product,
-            "controls": controls,
-            "option": option,
-            "options": RiskControl._meta.get_field("option").choices,
+            "page": page,
+            "filters": filters,
+            "filtered": any(v for k, v in filters.items() if k != "sort"),
+            "query": query,
+            "options": ControlOption.choices,
+            "security_categories": SecurityControlCategory.choices,
+            "implementations": ImplementationStatus.choices,
+            "statuses": Status.choices,
+            "verifications": list(VERIFICATION_LABELS.items()),
+            "default_sort": "code",
         },
     )
 
@@ -517,7 +702,9 @@ def control_detail(request, slug, code):
         {
             "product": product,
             "control": control,
-            "link_form": LinkHazardForm(queryset=product.hazards.exclude(pk__in=linked)),
+            "link_form": LinkHazardForm(
+                queryset=product.hazards.exclude(pk__in=linked), product=product
+            ),
             "status_form": StatusForm(initial={"version": control.version}),
             "versions": versions(control, limit=5),
         },
@@ -704,6 +891,15 @@ def policy_edit(request, pk):
 
 
 def _policy_edit(request, policy, product):
+    action = request.POST.get("policy_action", "") if request.method == "POST" else ""
+    if action:
+        # "Add a level" / "Remove level n": show the resized scales and grids, save nothing.
+        form = RiskPolicyForm.after_level_change(request.POST, instance=policy, action=action)
+        return render(
+            request,
+            "hazards/policy_form.html",
+            {"policy": policy, "form": form, "product": product},
+        )
     form = RiskPolicyForm(request.POST or None, instance=policy)
     submitted = submit_versioned_form(
         request,

@@ -20,6 +20,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 
+from riskbench.history import labelled_changes
 from riskbench.services import StaleEditError
 
 STALE_MESSAGE = "Not saved: the record changed while you were editing it."
@@ -63,12 +64,21 @@ def submit_versioned_form(
     except StaleEditError as exc:
         form.add_error(None, str(exc))  # says who changed it and which version is current
         messages.error(request, STALE_MESSAGE)
-        return Submission(stale_changes=exc.changes)
+        return Submission(stale_changes=_readable_changes(exc))
     except ValidationError as exc:
         add_service_errors(form, exc)
         return Submission()
     messages.success(request, success(record) if callable(success) else success)
     return Submission(saved=True, record=record)
+
+
+def _readable_changes(exc: StaleEditError) -> list[tuple[str, str, str]]:
+    """What the other user changed, with labels and local times (not stored values)."""
+    history = getattr(exc.instance, "history", None)
+    loaded = history.filter(version=exc.expected_version).first() if history else None
+    if loaded is None:
+        return exc.changes
+    return labelled_changes(loaded, exc.instance)
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:

@@ -4,6 +4,8 @@ value)."""
 
 from dataclasses import dataclass
 
+from riskbench.display import show_value
+
 
 @dataclass(frozen=True)
 class FieldChange:
@@ -45,36 +47,69 @@ def changed_fields(old, new):
             yield field, before, after
 
 
+def _related_label(obj) -> str:
+    if hasattr(obj, "code"):
+        return obj.code
+    if hasattr(obj, "get_username"):
+        return obj.get_full_name() or obj.get_username()
+    return str(obj)
+
+
+class _Related:
+    """Labels of the records foreign keys point to, one query per related model for a whole
+    history (a diff shows "RC-003" or "Dana Demo", not "risk control #12")."""
+
+    def __init__(self, pairs):
+        wanted: dict = {}
+        for field, value in pairs:
+            if field.is_relation and value is not None:
+                wanted.setdefault(field.related_model, set()).add(value)
+        self.labels = {
+            model: {obj.pk: _related_label(obj) for obj in model._base_manager.filter(pk__in=ids)}
+            for model, ids in wanted.items()
+        }
+
+    def show(self, field, value) -> str:
+        if field.is_relation:
+            if value is None:
+                return "—"
+            label = self.labels.get(field.related_model, {}).get(value)
+            return label or f"{field.related_model._meta.verbose_name} #{value} (deleted)"
+        return show_value(field, value)
+
+
 def _display(field, value) -> str:
-    """A value as a person reads it: choice labels, "—" for empty, related records by key."""
-    if value in (None, "", []):
-        return "—"
+    """A value as a person reads it: choice labels, local times, "—" for empty."""
     if field.is_relation:
-        return f"{field.related_model._meta.verbose_name} #{value}"
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    return str(value)
+        return "—" if value is None else f"{field.related_model._meta.verbose_name} #{value}"
+    return show_value(field, value)
 
 
-def _changed_fields(previous, row) -> list[FieldChange]:
+def labelled_changes(old, new) -> list[tuple[str, str, str]]:
+    """(field, before, after) as a person reads them, e.g. for the stale-edit message."""
+    diffs = list(changed_fields(old, new))
+    related = _Related((f, v) for f, before, after in diffs for v in (before, after))
     return [
-        FieldChange(str(field.verbose_name), _display(field, before), _display(field, after))
-        for field, before, after in changed_fields(previous, row)
+        (str(f.verbose_name), related.show(f, before), related.show(f, after))
+        for f, before, after in diffs
     ]
 
 
 def versions(record, limit: int | None = None) -> list[Version]:
     """All history rows of `record`, newest first, each diffed against its predecessor.
 
-    One query for the rows (with their users); diffs are computed in memory.
+    One query for the rows (with their users), one per kind of related record a changed
+    foreign key points to; diffs are computed in memory.
     """
     rows = list(
         record.history.select_related("history_user").order_by("history_date", "history_id")
     )
+    diffs = [list(changed_fields(rows[i - 1], row)) if i else [] for i, row in enumerate(rows)]
+    related = _Related(
+        (f, v) for changes in diffs for f, before, after in changes for v in (before, after)
+    )
     result = []
-    previous = None
-    for row in rows:
-        changes = _changed_fields(previous, row) if previous is not None else []
+    for row, changes in zip(rows, diffs, strict=True):
         user = row.history_user
         result.append(
             Version(
@@ -84,9 +119,13 @@ def versions(record, limit: int | None = None) -> list[Version]:
                 date=row.history_date,
                 reason=row.history_change_reason or "",
                 action=ACTIONS.get(row.history_type, row.history_type),
-                changes=changes,
+                changes=[
+                    FieldChange(
+                        str(f.verbose_name), related.show(f, before), related.show(f, after)
+                    )
+                    for f, before, after in changes
+                ],
             )
         )
-        previous = row
     result.reverse()
     return result[:limit] if limit else result

@@ -14,6 +14,8 @@ PRODUCT_NAV = [
     ("Tests", "traceability:test_case_list"),
     ("Traceability matrix", "traceability:matrix"),
     ("Coverage", "traceability:coverage"),
+    ("Impact", "traceability:impact_start"),
+    ("Suspect links", "traceability:suspect_links"),
     ("Problem reports", "postmarket:problem_report_list"),
     ("Vulnerabilities", "postmarket:vulnerability_list"),
     ("Field information", "postmarket:field_record_list"),
@@ -43,6 +45,10 @@ SEARCH_PROVIDERS = [
     "traceability.selectors.search_traceability",
     "postmarket.selectors.search_postmarket",
 ]
+
+# Dotted path of a callable `(product) -> obj` with `.hazards` and `.controls` (pk → "verified" |
+# "partly" | "failed" | "none"): the verification column of the hazard log and controls list.
+VERIFICATION_STATES = "traceability.verification.product_states"
 
 
 def safe_next_url(request, candidate) -> str | None:

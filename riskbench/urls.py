@@ -30,3 +30,7 @@ urlpatterns = [
     path("", include("traceability.integrations.urls")),
     path("", include("postmarket.urls")),
 ]
+
+handler403 = "riskbench.views.permission_denied"
+handler404 = "riskbench.views.page_not_found"
+handler500 = "riskbench.views.server_error"

@@ -237,3 +237,25 @@ def open_record(request, label, object_id):
         with contextlib.suppress(AttributeError, NoReverseMatch):
             url = record.get_absolute_url()
     return redirect(url)
+
+
+# --- Error pages ---------------------------------------------------------------------------------
+# Styled, saying why and where to go. The 404 page never repeats the exception's text, so a
+# product that exists but is not yours looks exactly like one that does not exist.
+
+
+def permission_denied(request, exception=None):
+    reason = str(exception) if exception is not None and str(exception) else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", {"path": request.path}, status=404)
+
+
+def server_error(request):
+    """No context processors, no database: the page must render whatever broke."""
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    return HttpResponseServerError(loader.get_template("500.html").render())

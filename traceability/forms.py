@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from hazards.forms import (
+    CodePickerField,
     ReasonForm,  # noqa: F401 - one reason form for both apps
     VersionedForm,
 )
@@ -136,31 +137,38 @@ class _ProductChoiceForm(forms.Form):
 
 
 class LinkRequirementForm(_ProductChoiceForm):
-    requirement = forms.ModelChoiceField(queryset=Requirement.objects.none())
+    requirement = CodePickerField(
+        queryset=Requirement.objects.none(), label="Requirement", kind="requirement"
+    )
 
     def __init__(self, *args, product: Product, exclude=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["requirement"].queryset = product.requirements.exclude(pk__in=exclude).order_by(
             "code"
         )
+        self.fields["requirement"].for_product(product)
 
 
 class LinkTestForm(_ProductChoiceForm):
-    test_case = forms.ModelChoiceField(queryset=TestCase.objects.none(), label="Test case")
+    test_case = CodePickerField(queryset=TestCase.objects.none(), label="Test case", kind="test")
 
     def __init__(self, *args, product: Product, exclude=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["test_case"].queryset = product.test_cases.exclude(pk__in=exclude).order_by(
             "code"
         )
+        self.fields["test_case"].for_product(product)
 
 
 class LinkControlForm(_ProductChoiceForm):
-    control = forms.ModelChoiceField(queryset=RiskControl.objects.none(), label="Risk control")
+    control = CodePickerField(
+        queryset=RiskControl.objects.none(), label="Risk control", kind="control"
+    )
 
     def __init__(self, *args, product: Product, exclude=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["control"].queryset = product.controls.exclude(pk__in=exclude).order_by("code")
+        self.fields["control"].for_product(product)
 
 
 # What a control ↔ test link verifies (ISO 14971 7.2: two separate pieces of evidence).
@@ -185,13 +193,14 @@ class TestControlLinkForm(LinkTestForm):
 
 
 class ItemHazardForm(_ProductChoiceForm):
-    hazard = forms.ModelChoiceField(queryset=Hazard.objects.none())
+    hazard = CodePickerField(queryset=Hazard.objects.none(), label="Hazard", kind="hazard")
     cause_type = forms.ChoiceField(choices=CauseType.choices, label="Cause (IEC 62304 7.1.2)")
     cause = forms.CharField(required=False, max_length=500, label="Cause in words")
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["hazard"].queryset = product.hazards.order_by("code")
+        self.fields["hazard"].for_product(product)
 
 
 class ReviewForm(forms.Form):

@@ -81,6 +81,8 @@ urlpatterns = [
         name="control_link_requirement",
     ),
     path(f"{P}trace/controls/<str:code>/tests/", views.control_link_test, name="control_link_test"),
+    # Type-ahead link pickers (JSON)
+    path(f"{P}pick/", views.picker, name="picker"),
     # Links
     path(f"{P}trace/links/<str:kind>/<int:link_id>/delete/", views.link_delete, name="link_delete"),
     path(f"{P}suspect-links/", views.suspect_link_list, name="suspect_links"),

@@ -4,12 +4,12 @@ write; non-members get 404."""
 
 from __future__ import annotations
 
-import csv
-import io
+import mimetypes
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -18,8 +18,8 @@ from hazards.forms import StatusForm
 from hazards.models import Category, RiskControl
 from hazards.selectors import product_for
 from hazards.views import change_status
-from riskbench import roles
-from riskbench.filters import paginate, read_filters
+from riskbench import lists, roles
+from riskbench.filters import read_filters
 from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
@@ -101,6 +101,48 @@ def _link_from_form(request, form, link, *, invalid: str) -> None:
 # --- Software items and SOUP (IEC 62304 4.3, 5.3, 8.1.2) ----------------------------------------
 
 
+SOFTWARE_EXPORT_HEADERS = [
+    "Code",
+    "Name",
+    "Parent",
+    "Recorded safety class",
+    "Required safety class",
+    "Requirements",
+    "SOUP",
+    "Manufacturer",
+    "SOUP version",
+    "Package URL",
+    "Licence",
+    "Anomalies reviewed",
+    "Support",
+    "End of support",
+    "Findings",
+]
+
+
+def _software_export_rows(rows):
+    codes = {r["item"].pk: r["item"].code for r in rows}
+    for r in rows:
+        item = r["item"]
+        yield [
+            item.code,
+            item.name,
+            codes.get(item.parent_id, ""),
+            item.safety_class,
+            r["required"],
+            item.requirement_count,
+            "yes" if item.is_soup else "",
+            item.manufacturer,
+            item.soup_version,
+            item.purl,
+            item.licence,
+            item.anomalies_reviewed_at.strftime("%Y-%m-%d") if item.anomalies_reviewed_at else "",
+            item.get_support_status_display() if item.is_soup else "",
+            item.end_of_support.strftime("%Y-%m-%d") if item.end_of_support else "",
+            "; ".join(g.message for g in r["gaps"]),
+        ]
+
+
 @require_GET
 def software_item_list(request, slug):
     product = product_for(request, slug)
@@ -125,6 +167,17 @@ def software_item_list(request, slug):
         for row in tree
     ]
     soup = [r for r in rows if r["item"].is_soup]
+    fmt = lists.export_format(request)
+    if fmt:
+        return lists.export_response(
+            request,
+            fmt,
+            name=f"{slug}-software-items",
+            title="Software items",
+            headers=SOFTWARE_EXPORT_HEADERS,
+            rows=_software_export_rows(rows),
+            product=product,
+        )
     return render(
         request,
         "traceability/software_item_list.html",
@@ -256,14 +309,51 @@ def software_item_history(request, slug, code):
 # --- Requirements (IEC 62304 5.2, 7.2) ---------------------------------------------------------
 
 
+REQUIREMENT_EXPORT_HEADERS = [
+    "Code",
+    "Level",
+    "Title",
+    "Text",
+    "Rationale",
+    "Status",
+    "Software item",
+    "Implements risk controls",
+    "Verified by tests",
+]
+
+
+def _requirement_export_rows(requirements):
+    for r in requirements:
+        yield [
+            r.code,
+            r.get_level_display(),
+            r.title,
+            r.text,
+            r.rationale,
+            r.get_status_display(),
+            r.software_item.code if r.software_item else "",
+            ", ".join(link.control.code for link in r.control_links.all()),
+            ", ".join(link.test_case.code for link in r.test_links.all()),
+        ]
+
+
 @require_GET
 def requirement_list(request, slug):
     product = product_for(request, slug)
     filters = read_filters(request, RequirementListFilters)
     requirements = selectors.requirement_list(product, filters)
-    page = paginate(request, requirements, 200)
-    query = request.GET.copy()
-    query.pop("page", None)
+    fmt = lists.export_format(request)
+    if fmt:
+        return lists.export_response(
+            request,
+            fmt,
+            name=f"{slug}-requirements",
+            title="Requirements",
+            headers=REQUIREMENT_EXPORT_HEADERS,
+            rows=_requirement_export_rows(requirements),
+            product=product,
+        )
+    page, query = lists.paginate(request, requirements)
     return render(
         request,
         "traceability/requirement_list.html",
@@ -271,7 +361,7 @@ def requirement_list(request, slug):
             "product": product,
             "page": page,
             "filters": filters,
-            "query": query.urlencode(),
+            "query": query,
             "levels": RequirementLevel.choices,
             "statuses": Status.choices,
         },
@@ -443,14 +533,53 @@ def requirement_history(request, slug, code):
 # --- Tests and their runs (IEC 62304 5.5–5.7, 7.3.1) -------------------------------------------
 
 
+TEST_EXPORT_HEADERS = [
+    "Code",
+    "Title",
+    "Method",
+    "Level",
+    "Latest result",
+    "Latest run (UTC)",
+    "Runs",
+    "Verifies requirements",
+    "Verifies implementation of",
+    "Verifies effectiveness of",
+]
+
+
+def _test_export_rows(tests):
+    for t in tests:
+        yield [
+            t.code,
+            t.title,
+            t.get_method_display(),
+            t.get_level_display(),
+            _label(TestResult.choices, t.latest_result) or "never run",
+            t.latest_run_at.strftime("%Y-%m-%d %H:%M") if t.latest_run_at else "",
+            t.run_count,
+            ", ".join(link.requirement.code for link in t.requirement_links.all()),
+            ", ".join(link.control.code for link in t.implementation_control_links.all()),
+            ", ".join(link.control.code for link in t.effectiveness_control_links.all()),
+        ]
+
+
 @require_GET
 def test_case_list(request, slug):
     product = product_for(request, slug)
     filters = read_filters(request, TestCaseListFilters)
     tests = selectors.test_case_list(product, filters)
-    page = paginate(request, tests, 200)
-    query = request.GET.copy()
-    query.pop("page", None)
+    fmt = lists.export_format(request)
+    if fmt:
+        return lists.export_response(
+            request,
+            fmt,
+            name=f"{slug}-tests",
+            title="Test cases",
+            headers=TEST_EXPORT_HEADERS,
+            rows=_test_export_rows(tests),
+            product=product,
+        )
+    page, query = lists.paginate(request, tests)
     return render(
         request,
         "traceability/test_case_list.html",
@@ -458,7 +587,7 @@ def test_case_list(request, slug):
             "product": product,
             "page": page,
             "filters": filters,
-            "query": query.urlencode(),
+            "query": query,
             "levels": TestLevel.choices,
             "methods": TestMethod.choices,
             "results": [*TestResult.choices, ("none", "Never run")],
@@ -656,6 +785,13 @@ def test_run_create(request, slug, code):
     )
 
 
+# Python's own table only (the same on every server, whatever /etc/mime.types says), plus the
+# plain-text files test evidence often is.
+EVIDENCE_TYPES = mimetypes.MimeTypes(filenames=())
+for _ext in (".log", ".out", ".md", ".csv"):
+    EVIDENCE_TYPES.add_type("text/csv" if _ext == ".csv" else "text/plain", _ext)
+
+
 @require_GET
 def evidence_download(request, slug, code, run_id):
     """Serve a run's evidence as an attachment, only to members (never as inline HTML)."""
@@ -663,11 +799,19 @@ def evidence_download(request, slug, code, run_id):
     run = get_object_or_404(TestRun, pk=run_id, test_case__product=product, test_case__code=code)
     if not run.evidence:
         raise Http404("This run has no evidence file.")
+    filename = run.evidence_name or "evidence"
+    # The real type, from the name stored at upload (a PDF opens as a PDF, a log as text), yet
+    # always as an attachment with nosniff: the browser never renders it inside RiskBench.
+    content_type, encoding = EVIDENCE_TYPES.guess_type(filename, strict=False)
+    if not content_type or encoding:
+        content_type = "application/octet-stream"
+    elif content_type.startswith("text/"):
+        content_type += "; charset=utf-8"
     response = FileResponse(
         run.evidence.open("rb"),
         as_attachment=True,
-        filename=run.evidence_name or "evidence",
-        content_type="application/octet-stream",
+        filename=filename,
+        content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -683,6 +827,41 @@ def test_case_history(request, slug, code):
         "hazards/history.html",
         {"product": product, "record": test_case, "versions": versions(test_case)},
     )
+
+
+# --- Type-ahead link pickers ----------------------------------------------------------------------
+
+PICKER_LIMIT = 20
+
+
+def _picker_queryset(product, kind: str):
+    """The records of `kind` a link picker may offer, and the field that names them."""
+    querysets = {
+        "hazard": (product.hazards.all(), "title"),
+        "safety_hazard": (product.hazards.filter(category=Category.SAFETY), "title"),
+        "control": (product.controls.all(), "title"),
+        "requirement": (product.requirements.all(), "title"),
+        "test": (product.test_cases.all(), "title"),
+        "software_item": (product.software_items.all(), "name"),
+    }
+    return querysets.get(kind, (None, ""))
+
+
+@require_GET
+def picker(request, slug):
+    """JSON for a link picker: up to 20 records of one kind of this product whose code or
+    title contains `q` (`?kind=hazard|safety_hazard|control|requirement|test|software_item`).
+    Members only (404 otherwise), like every page of the product."""
+    product = product_for(request, slug)
+    kind = request.GET.get("kind", "hazard")
+    qs, title = _picker_queryset(product, kind)
+    if qs is None:
+        return JsonResponse({"error": f"kind: unknown kind of record {kind[:40]!r}."}, status=400)
+    text = request.GET.get("q", "").strip()[:100]
+    if text:
+        qs = qs.filter(Q(code__icontains=text) | Q(**{f"{title}__icontains": text}))
+    rows = qs.order_by("code").values_list("code", title)[:PICKER_LIMIT]
+    return JsonResponse({"results": [{"code": code, "title": name} for code, name in rows]})
 
 
 # --- Links from a control's page (the control page belongs to `hazards`) ------------------------
@@ -827,7 +1006,10 @@ def _matrix(request, product):
 def matrix(request, slug):
     product = product_for(request, slug)
     filters, analysis, rows = _matrix(request, product)
-    page = paginate(request, rows, MATRIX_PAGE_ROWS)
+    fmt = lists.export_format(request)
+    if fmt:
+        return _matrix_export(request, product, rows, fmt)
+    page, query = lists.paginate(request, rows, MATRIX_PAGE_ROWS)
     linker = selectors.Linker(slug)
     labels = tg.GAP_KINDS
     shown = [
@@ -843,8 +1025,6 @@ def matrix(request, slug):
         }
         for row in page.object_list
     ]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "traceability/matrix.html",
@@ -855,7 +1035,7 @@ def matrix(request, slug):
             "row_count": len(rows),
             "gap_row_count": sum(1 for r in rows if r.gaps),
             "filters": filters,
-            "query": query.urlencode(),
+            "query": query,
             "categories": Category.choices,
             "statuses": Status.choices,
             "verifications": tg.HAZARD_STATES,
@@ -886,15 +1066,30 @@ EXPORT_HEADER = [
 ]
 
 
+def _label(choices, value) -> str:
+    return str(dict(choices).get(value, value or ""))
+
+
+def _risk_words(category: str, acceptability: str) -> str:
+    from hazards import risk
+
+    if not acceptability:
+        return "Not estimated"
+    try:
+        return risk.ACCEPTABILITY_LABELS[risk.Category(category)][risk.Acceptability(acceptability)]
+    except ValueError:
+        return acceptability
+
+
 def _export_rows(rows):
     for row in rows:
         yield [
             row.hazard_code,
             row.hazard_title,
-            row.category,
-            row.hazard_status,
-            row.initial_acceptability or "not estimated",
-            row.residual_acceptability or "not estimated",
+            _label(Category.choices, row.category),
+            _label(Status.choices, row.hazard_status),
+            _risk_words(row.category, row.initial_acceptability),
+            _risk_words(row.category, row.residual_acceptability),
             row.hazard_verification,
             row.control_code,
             row.control_title,
@@ -904,72 +1099,37 @@ def _export_rows(rows):
             row.requirement_title,
             row.test_code,
             row.test_title,
-            row.latest_result or ("never run" if row.test else ""),
+            _label(TestResult.choices, row.latest_result) or ("never run" if row.test else ""),
             row.latest_run_at.strftime("%Y-%m-%d %H:%M") if row.latest_run_at else "",
             "yes" if row.suspect else "",
             "; ".join(tg.GAP_KINDS[g] for g in row.gaps),
         ]
 
 
-def _cell(value):
-    """Neutralise spreadsheet formulas in user text (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @require_GET
 def matrix_csv(request, slug):
     product = product_for(request, slug)
     _filters, _analysis, rows = _matrix(request, product)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_HEADER)
-    for values in _export_rows(rows):
-        writer.writerow([_cell(v) for v in values])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{slug}-traceability-matrix.csv"'
-    return response
+    return _matrix_export(request, product, rows, lists.CSV)
 
 
 @require_GET
 def matrix_xlsx(request, slug):
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-
     product = product_for(request, slug)
     _filters, _analysis, rows = _matrix(request, product)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Traceability matrix")
-    sheet.freeze_panes = "B2"
-    bold = Font(bold=True)
-    header = []
-    for title in EXPORT_HEADER:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    gap_fill = PatternFill("solid", fgColor="FFF1F0")
-    for row, values in zip(rows, _export_rows(rows), strict=True):
-        if row.gaps:
-            cells = []
-            for value in values:
-                cell = WriteOnlyCell(sheet, value=_cell(value))
-                cell.fill = gap_fill
-                cells.append(cell)
-            sheet.append(cells)
-        else:
-            sheet.append([_cell(v) for v in values])
-    sheet.auto_filter.ref = f"A1:S{len(rows) + 1}"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return _matrix_export(request, product, rows, lists.XLSX)
+
+
+def _matrix_export(request, product, rows, fmt):
+    return lists.export_response(
+        request,
+        fmt,
+        name=f"{product.slug}-traceability-matrix",
+        title="Traceability matrix",
+        headers=EXPORT_HEADER,
+        rows=_export_rows(rows),
+        product=product,
     )
-    response["Content-Disposition"] = f'attachment; filename="{slug}-traceability-matrix.xlsx"'
-    return response
 
 
 # --- Coverage, impact, trace picture ------------------------------------------------------------
@@ -1010,20 +1170,47 @@ def _find_node(analysis: tg.Analysis, kind: str, code: str):
     raise Http404(f"No {kind} {code} in this product.")
 
 
+IMPACT_SEARCH_LIMIT = 100
+
+
 @require_GET
 def impact_start(request, slug):
-    """Pick an item by code; redirect to its impact analysis."""
+    """Find the item to analyse by code or words (any kind); an exact code goes straight to
+    its impact analysis."""
     product = product_for(request, slug)
-    code = request.GET.get("code", "").strip().upper()
-    if code:
+    text = (request.GET.get("q") or request.GET.get("code") or "").strip()
+    matches = []
+    if text:
         analysis = selectors.product_analysis(product)
-        for node in analysis.graph.nodes:
-            if analysis.graph.nodes[node].get("code", "").upper() == code:
-                return redirect(
-                    "traceability:impact", slug, node[0], analysis.graph.nodes[node]["code"]
+        graph = analysis.graph
+        linker = selectors.Linker(slug)
+        needle = text.lower()
+        for node in analysis.index.sort(graph.nodes):
+            attrs = graph.nodes[node]
+            code = attrs.get("code", "")
+            if code.lower() == needle:
+                return redirect("traceability:impact", slug, node[0], code)
+            if needle in code.lower() or needle in attrs.get("title", "").lower():
+                matches.append(
+                    {
+                        "kind": tg.NODE_KIND_LABELS[node[0]],
+                        "code": code,
+                        "title": attrs.get("title", ""),
+                        "url": reverse("traceability:impact", args=[slug, node[0], code]),
+                        "page": linker.node(graph, node),
+                    }
                 )
-        messages.error(request, f"No item {code} in this product.")
-    return render(request, "traceability/impact_start.html", {"product": product, "code": code})
+    return render(
+        request,
+        "traceability/impact_start.html",
+        {
+            "product": product,
+            "q": text,
+            "matches": matches[:IMPACT_SEARCH_LIMIT],
+            "match_count": len(matches),
+            "limit": IMPACT_SEARCH_LIMIT,
+        },
+    )
 
 
 @require_GET

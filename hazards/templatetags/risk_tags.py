@@ -44,5 +44,7 @@ def result_chip(result, label=None):
 
 
 @register.inclusion_tag("hazards/_heatmap.html")
-def heat_map(grid, caption=""):
-    return {"grid": grid, "caption": caption}
+def heat_map(grid, caption="", link="", prefix=""):
+    """A heat map; with `link` (the hazard log's URL) each counted cell links to the log
+    filtered to exactly its hazards (`prefix` "residual_" for the residual map)."""
+    return {"grid": grid, "caption": caption, "link": link, "prefix": prefix}

@@ -74,7 +74,7 @@ def test_approve_with_signature_edit_back_to_review_and_see_it_in_the_baseline_d
     assert changed == {
         "harm": ("—", "Severe hypoglycaemia, coma"),
         "revision": ("1", "2"),
-        "status": ("approved", "in_review"),
+        "status": ("Approved", "In review"),  # labels, not stored values
     }
 
     # 5. The whole story is in the tamper-evident audit trail.

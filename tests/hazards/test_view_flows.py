@@ -3,11 +3,13 @@ where they go, and a stale edit refused with who changed what (no lost update, 2
 
 These pin the behaviour the edit views share, so the shared flow can change shape safely."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
 from hazards import services
-from hazards.forms import MatrixWidget
+from hazards.forms import MatrixWidget, ScaleWidget
 
 STALE_MESSAGE = ("error", "Not saved: the record changed while you were editing it.")
 
@@ -26,6 +28,10 @@ def initial_post(client, url) -> dict:
             for r, row in enumerate(value):
                 for c, cell in enumerate(row):
                     data[f"{name}_{r}_{c}"] = cell
+        elif isinstance(field.widget, ScaleWidget):
+            extra = field.widget.extra[0] if field.widget.extra else None
+            levels = json.loads(value) if isinstance(value, str) else value
+            data.update(ScaleWidget.post_data(name, levels, extra))
         elif value not in (None, False):
             data[name] = value
     return data

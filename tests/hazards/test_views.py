@@ -175,7 +175,6 @@ def test_policy_edit_changes_the_working_matrix_and_evaluation_only_once_approve
         "probability_levels",
         "p1_levels",
         "p2_levels",
-        "probability_mapping",
         "exploitability_levels",
         "privacy_impact_levels",
         "privacy_likelihood_levels",
@@ -185,7 +184,7 @@ def test_policy_edit_changes_the_working_matrix_and_evaluation_only_once_approve
             if isinstance(form[name].value(), str)
             else form.fields[name].prepare_value(getattr(policy, name))
         )
-    for name in ("safety_matrix", "security_matrix", "privacy_matrix"):
+    for name in ("probability_mapping", "safety_matrix", "security_matrix", "privacy_matrix"):
         for r, row in enumerate(getattr(policy, name)):
             for c, cell in enumerate(row):
                 data[f"{name}_{r}_{c}"] = cell

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import importlib.util
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -262,9 +263,40 @@ def test_evidence_is_served_as_an_attachment(auditor_client, world):
         "traceability:evidence_download", args=[world["product"].slug, "TC-001", world["run"].pk]
     )
     response = auditor_client.get(url)
-    assert response["Content-Type"] == "application/octet-stream"
+    # Its real type (from the stored name), but never rendered inside RiskBench: an
+    # attachment, not sniffed, and sandboxed should a browser open it anyway.
+    assert response["Content-Type"] == "text/html; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
     assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("report.pdf", "application/pdf"),
+        ("junit.xml", "text/xml; charset=utf-8"),
+        ("run.log", "text/plain; charset=utf-8"),
+        ("photo.PNG", "image/png"),
+        ("bundle.tar.gz", "application/octet-stream"),  # compressed: not its inner type
+        ("evidence", "application/octet-stream"),
+    ],
+)
+def test_evidence_is_served_with_its_real_content_type(
+    auditor_client, world, editor, name, content_type
+):
+    run = services.test_run_record(
+        test_case=world["test_case"],
+        by=editor,
+        result="pass",
+        evidence=SimpleUploadedFile(name, b"evidence bytes"),
+    )
+    url = reverse("traceability:evidence_download", args=[world["product"].slug, "TC-001", run.pk])
+    response = auditor_client.get(url)
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_evidence_of_another_product_is_404(editor_client, world, other_product, editor):
@@ -356,11 +388,15 @@ def test_matrix_shows_the_chain_and_filters_stay_in_the_url(auditor_client, worl
 
 def test_matrix_csv_export(auditor_client, world):
     response = auditor_client.get(reverse("traceability:matrix_csv", args=[world["product"].slug]))
-    assert response["Content-Disposition"].endswith('traceability-matrix.csv"')
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert re.search(
+        r'filename="insulin-pump-traceability-matrix-\d{8}T\d{6}Z\.csv"$',
+        response["Content-Disposition"],
+    )
+    assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads accents
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][0] == "Hazard" and rows[1][0] == "HAZ-001"
     assert rows[1][13] == "TC-001" and rows[1][14] == "'=HYPERLINK(evil)"  # no formula
-    assert rows[1][15] == "pass"
+    assert rows[1][15] == "Pass"
     assert "Risk controls without verified effectiveness" in rows[1][18]
 
 
@@ -487,3 +523,22 @@ def test_matrix_paginates_and_shows_real_rows(editor_client, sized):
         reverse("traceability:matrix", args=[product.slug]) + "?page=2"
     ).content.decode()
     assert "HAZ-100" in html
+
+
+def test_impact_start_finds_items_of_any_kind_by_words(auditor_client, world):
+    slug = world["product"].slug
+    url = reverse("traceability:impact_start", args=[slug])
+    response = auditor_client.get(url, {"q": world["hazard"].title[:6]})
+    assert response.status_code == 200
+    codes = [m["code"] for m in response.context["matches"]]
+    assert world["hazard"].code in codes
+    assert reverse("traceability:impact", args=[slug, "hazard", world["hazard"].code]) in (
+        response.content.decode()
+    )
+
+
+def test_impact_start_says_when_nothing_matches(auditor_client, world):
+    url = reverse("traceability:impact_start", args=[world["product"].slug])
+    response = auditor_client.get(url, {"q": "zzz-no-such-thing"})
+    assert response.context["matches"] == []
+    assert "No item of" in response.content.decode()

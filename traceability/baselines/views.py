@@ -4,21 +4,22 @@ writes in `services`."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from hazards.models import Product
 from hazards.selectors import product_for
 from riskbench import roles, signatures
 from riskbench.accesslog import record_access
+from riskbench.display import show_value
 from riskbench.models import AccessAction, Signature
 from traceability.baselines import selectors, services
 from traceability.baselines.forms import BaselineForm, DiffForm
@@ -164,12 +165,26 @@ class ItemRow:
     fields: list[FieldRow] = field(default_factory=list)
 
 
-def _show(value) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+def _field(section: str, name: str):
+    """The model field a snapshot value comes from (for its label and type), if any."""
+    model = next((m for s, _, m in selectors.SECTIONS if s == section), None)
+    if section == "policy":
+        model = Product._meta.get_field("risk_policy").related_model
+    if model is None or name is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _show(value, section: str = "", name: str | None = None) -> str:
+    """A snapshot value as a person reads it: choice labels, local times, "—" (a foreign key
+    is already its natural key, e.g. a code)."""
+    field = _field(section, name)
+    if field is not None and field.is_relation:
+        field = None
+    return show_value(field, value)
 
 
 def _url(slug, section, key) -> str | None:
@@ -197,14 +212,14 @@ def diff_rows(product, changes) -> list[tuple[str, list[ItemRow]]]:
             item.fields.append(
                 FieldRow(
                     selectors.field_label(change.section, change.field),
-                    _show(change.before),
-                    _show(change.after),
+                    _show(change.before, change.section, change.field),
+                    _show(change.after, change.section, change.field),
                 )
             )
         else:
             record = change.after if change.kind == "added" else change.before
             for name in sorted(record or {}):
-                value = _show(record[name])
+                value = _show(record[name], change.section, name)
                 item.fields.append(
                     FieldRow(
                         selectors.field_label(change.section, name),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -55,7 +56,9 @@ def dossier_generate(request, slug):
     export.refresh_from_db()
     if export.status == ExportStatus.DONE:
         messages.success(
-            request, f"Dossier generated: {export.page_count} pages, SHA-256 {export.sha256}."
+            request,
+            f"Dossier generated: {export.page_count} page{pluralize(export.page_count)}, "
+            f"SHA-256 {export.sha256}.",
         )
     elif export.status == ExportStatus.FAILED:
         messages.error(request, f"The dossier could not be generated: {export.error}")

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import get_valid_filename
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from hazards.selectors import product_for
@@ -269,10 +270,12 @@ def junit_import(request, slug):
             except UploadError as exc:
                 form.add_error("file", str(exc))
             else:
+                runs, unmatched = len(result.created_runs), len(result.unmatched)
                 messages.success(
                     request,
-                    f"{len(result.created_runs)} test run(s) recorded; "
-                    f"{len(result.unmatched)} JUnit case(s) unmatched.",
+                    ngettext("%d test run recorded; ", "%d test runs recorded; ", runs) % runs
+                    + ngettext("%d JUnit case unmatched.", "%d JUnit cases unmatched.", unmatched)
+                    % unmatched,
                 )
     return render(
         request,
