@@ -26,7 +26,7 @@ from postmarket.models import (
     RunRole,
     Vulnerability,
 )
-from traceability.graph import Gap
+from traceability.graph import Gap, code_key
 from traceability.models import SoftwareItem, TestCase, TestResult, TestRun
 
 TEST = "test"
@@ -97,7 +97,7 @@ def failed_runs_without_report(product) -> list[Gap]:
     ):
         runs.setdefault(test_id, []).append((run_id, result))
     gaps = []
-    for test_id, code in sorted(failing.items(), key=lambda kv: _natural(kv[1])):
+    for test_id, code in sorted(failing.items(), key=lambda kv: code_key(kv[1])):
         streak = []
         for run_id, result in runs.get(test_id, ()):
             if result != TestResult.FAIL:
@@ -130,7 +130,7 @@ def problem_reports(product) -> list[Gap]:
     ):
         links.setdefault(link.problem_report_id, []).append(link)
     gaps = []
-    for report in sorted(reports, key=lambda r: _natural(r.code)):
+    for report in sorted(reports, key=lambda r: code_key(r.code)):
         node = (PROBLEM_REPORT, report.pk)
         if report.safety_related:
             mine = links.get(report.pk, [])
@@ -176,7 +176,7 @@ def vulnerabilities(product) -> list[Gap]:
         .order_by()
     )
     gaps = []
-    for v in sorted(rows, key=lambda v: (not v.in_kev, _natural(v.code))):
+    for v in sorted(rows, key=lambda v: (not v.in_kev, code_key(v.code))):
         kev = " (CISA KEV)" if v.in_kev else ""
         where = f"{v.advisory_id}{kev} in {v.software_item.code} {v.software_item.name}"
         if v.needs_assessment:
@@ -222,8 +222,3 @@ CHECKS = (failed_runs_without_report, problem_reports, vulnerabilities)
 def postmarket_gaps(product) -> list[Gap]:
     """Every post-market gap of the product, in report order."""
     return [gap for check in CHECKS for gap in check(product)]
-
-
-def _natural(code: str):
-    head, _, number = code.rpartition("-")
-    return (head, int(number)) if number.isdigit() else (code, 0)

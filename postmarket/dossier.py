@@ -16,11 +16,7 @@ from postmarket.models import (
     Vulnerability,
 )
 from traceability.dossier.data import ExtraSection
-
-
-def _natural(code: str):
-    head, _, number = code.rpartition("-")
-    return (head, int(number)) if number.isdigit() else (code, 0)
+from traceability.graph import code_key
 
 
 def _yes_no(value) -> str:
@@ -47,10 +43,10 @@ def known_anomalies(product) -> ExtraSection:
             r.get_status_display(),
             r.product_versions,
             _yes_no(r.safety_related),
-            ", ".join(sorted(hazards[r.pk], key=_natural)),
+            ", ".join(sorted(hazards[r.pk], key=code_key)),
             r.anomaly_evaluation or "NOT EVALUATED",
         )
-        for r in sorted(reports, key=lambda r: _natural(r.code))
+        for r in sorted(reports, key=lambda r: code_key(r.code))
     )
     return ExtraSection(
         title="Known residual anomalies",
@@ -70,7 +66,7 @@ def vulnerabilities(product) -> ExtraSection:
     records = Vulnerability.objects.filter(product=product, withdrawn=False).select_related(
         "software_item", "hazard", "problem_report"
     )
-    for v in sorted(records, key=lambda v: (not v.in_kev, _natural(v.code))):
+    for v in sorted(records, key=lambda v: (not v.in_kev, code_key(v.code))):
         handled = " ".join(
             code
             for code in (v.hazard and v.hazard.code, v.problem_report and v.problem_report.code)
@@ -118,13 +114,13 @@ def field_information(product) -> ExtraSection:
             r.get_kind_display(),
             r.title,
             str(r.event_count),
-            ", ".join(sorted(hazards[r.pk], key=_natural)),
+            ", ".join(sorted(hazards[r.pk], key=code_key)),
             "Not reviewed" if r.safety_relevant is None else _yes_no(r.safety_relevant),
             (r.get_decision_display() or "—")
             + (f" → {r.problem_report.code}" if r.problem_report_id else ""),
             r.review_notes,
         )
-        for r in sorted(records, key=lambda r: _natural(r.code))
+        for r in sorted(records, key=lambda r: code_key(r.code))
     )
     return ExtraSection(
         title="Production and post-production information",

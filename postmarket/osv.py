@@ -480,9 +480,3 @@ def evaluate(affected: Affected, *versions: str) -> Match:
     if decided_not:
         return Match(Verdict.NOT_AFFECTED, "outside every affected range", described)
     return Match(Verdict.NOT_COMPARABLE, "the advisory lists no versions or ranges", described)
-
-
-def code_key(code: str) -> tuple:
-    """Natural order of codes (VUL-2 before VUL-10)."""
-    head, _, number = code.rpartition("-")
-    return (head, int(number)) if number.isdigit() else (code, 0)

@@ -33,6 +33,7 @@ from django.db.models import Q
 from hazards.models import Product
 from postmarket import feeds, osv, services
 from postmarket.models import AnalysisState, Vulnerability
+from traceability.graph import code_key
 from traceability.models import SoftwareItem
 
 RANK = {osv.Verdict.AFFECTED: 2, osv.Verdict.NOT_COMPARABLE: 1, osv.Verdict.NOT_AFFECTED: 0}
@@ -342,5 +343,5 @@ def outstanding(product: Product) -> list[Vulnerability]:
 def sort_for_report(rows) -> list[Vulnerability]:
     return sorted(
         rows,
-        key=lambda v: (not v.in_kev, -(v.cvss_score or Decimal(-1)), osv.code_key(v.code)),
+        key=lambda v: (not v.in_kev, -(v.cvss_score or Decimal(-1)), code_key(v.code)),
     )

@@ -60,7 +60,7 @@ def resolve_product(ref):
     Product = apps.get_model(PRODUCT_MODEL)
     ref = str(ref).strip()
     product = Product.objects.filter(slug=ref).first()
-    if product is None and ref.isdigit():
+    if product is None and ref.isascii() and ref.isdigit():
         product = Product.objects.filter(pk=int(ref)).first()
     if product is None:
         raise CannotRun(f"No product with id or slug {ref!r}.")

@@ -128,7 +128,7 @@ def code_key(code: str) -> tuple:
     """Natural order of item codes, so HAZ-1000 sorts after HAZ-999."""
     code = code or ""
     prefix, dash, number = code.rpartition("-")
-    if dash and number.isdigit():  # the usual "PREFIX-123": no regex needed
+    if dash and number.isdecimal():  # the usual "PREFIX-123": no regex needed
         return (prefix + dash, int(number), code)
     match = _CODE_RE.match(code)
     if match:

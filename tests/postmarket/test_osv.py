@@ -6,6 +6,7 @@ import pytest
 
 from postmarket import osv
 from tests.postmarket.conftest import OSV_DIR
+from traceability.graph import code_key
 
 V = osv.Verdict
 
@@ -185,8 +186,9 @@ def test_malformed_advisories_are_refused_naming_the_field(document):
         osv.parse_advisory(document)
 
 
-def test_code_key_orders_codes_naturally():
-    assert sorted(["VUL-10", "VUL-2", "VUL-1"], key=osv.code_key) == ["VUL-1", "VUL-2", "VUL-10"]
+def test_code_key_orders_codes_naturally_and_survives_odd_digits():
+    assert sorted(["VUL-10", "VUL-2", "VUL-1"], key=code_key) == ["VUL-1", "VUL-2", "VUL-10"]
+    assert sorted(["HAZ-²", "HAZ-1"], key=code_key)[0] == "HAZ-1"  # "²".isdigit() is True
 
 
 def test_prefilter_never_drops_an_advisory_that_names_a_soup_package():

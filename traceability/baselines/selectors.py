@@ -225,7 +225,7 @@ def _natural(key: str) -> tuple:
     """Sort HAZ-2 before HAZ-10."""
     parts = []
     for chunk in key.replace("-", " - ").split():
-        parts.append((0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk))
+        parts.append((0, int(chunk), "") if chunk.isdecimal() else (1, 0, chunk))
     return tuple(parts)
 
 

@@ -29,7 +29,7 @@ class Command(RiskBenchCommand):
         super().add_arguments(parser)
 
     def _resolve(self, ref: str) -> tuple[str, dict]:
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit():
             baseline = Baseline.objects.filter(pk=int(ref)).first()
             if baseline is None:
                 raise CannotRun(f"No baseline with id {ref}.")
