@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from riskbench.cache import cached_analysis
 from traceability import graph as tg
 
 VERIFIED = "verified"
@@ -79,7 +78,8 @@ def states_from_graph(graph) -> VerificationStates:
 
 def product_states(product) -> VerificationStates:
     """The states of `product`'s hazards and controls, computed once per change of the product
-    (riskbench.cache): the list pages need these few thousand words, not the whole graph."""
-    return cached_analysis(
-        "verification", product.pk, lambda: states_from_graph(tg.build_graph(product))
-    )
+    with its other analyses (traceability.summary): the list pages need these few thousand
+    words, not the whole graph."""
+    from traceability.summary import product_summary
+
+    return product_summary(product).states

@@ -53,6 +53,7 @@ from traceability.models import (
     TestResult,
     TestRun,
 )
+from traceability.summary import product_summary
 from traceability.svg import render_trace_svg
 
 
@@ -146,7 +147,7 @@ def _software_export_rows(rows):
 @require_GET
 def software_item_list(request, slug):
     product = product_for(request, slug)
-    analysis = selectors.product_analysis(product)
+    analysis = product_summary(product)
     required = {node[1]: cls for node, cls in analysis.required_classes.items()}
     gaps = tg.gaps_by_node(analysis.gaps)
     tree = selectors.software_tree(product)
@@ -215,7 +216,7 @@ def software_item_detail(request, slug, code):
     product = product_for(request, slug)
     item = selectors.software_item_detail(product, code)
     item.product = product
-    analysis = selectors.product_analysis(product)
+    analysis = product_summary(product)
     node = (tg.SOFTWARE_ITEM, item.pk)
     return render(
         request,
@@ -937,12 +938,20 @@ def link_delete(request, slug, kind, link_id):
 @require_GET
 def suspect_link_list(request, slug):
     product = product_for(request, slug)
-    analysis = selectors.product_analysis(product)
-    links = selectors.suspect_links(product, analysis)
+    gaps = product_summary(product).gaps_of("suspect_link")
+    page, query = lists.paginate(request, gaps)
+    links = selectors.suspect_links(product, page.object_list)
     return render(
         request,
         "traceability/suspect_links.html",
-        {"product": product, "links": links, "review_form": ReviewForm()},
+        {
+            "product": product,
+            "links": links,
+            "page": page,
+            "query": query,
+            "count": len(gaps),
+            "review_form": ReviewForm(),
+        },
     )
 
 
@@ -1139,15 +1148,35 @@ def _matrix_export(request, product, rows, fmt):
 def coverage(request, slug):
     """Counts and percentages per gap kind, each gap a link to the item to fix."""
     product = product_for(request, slug)
-    analysis = selectors.product_analysis(product)
+    analysis = product_summary(product)
     linker = selectors.Linker(slug)
-    graph = analysis.graph
     suspect_url = reverse("traceability:suspect_links", args=[slug])
-    groups = {row.kind: [] for row in analysis.coverage}
+    kinds = {row.kind for row in analysis.coverage}
+    shown = request.GET.get("kind", "")
+    shown = shown if shown in kinds else ""
+    groups = {kind: [] for kind in kinds}
     for gap in analysis.gaps:
-        url = suspect_url if gap.kind == "suspect_link" else linker.node(graph, gap.node)
-        groups[gap.kind].append({"gap": gap, "url": url})
-    sections = [{"row": row, "gaps": groups[row.kind]} for row in analysis.coverage]
+        groups[gap.kind].append(gap)
+    sections, page, query = [], None, ""
+    for row in analysis.coverage:
+        if shown and row.kind != shown:
+            continue
+        gaps = groups[row.kind]
+        if shown:  # one kind, every gap, page by page
+            page, query = lists.paginate(request, gaps)
+            gaps = page.object_list
+        else:  # the overview: the first gaps of each kind, a link to the rest
+            gaps = gaps[:COVERAGE_PREVIEW]
+        items = [
+            {
+                "gap": gap,
+                "url": suspect_url
+                if gap.kind == "suspect_link"
+                else linker.url(gap.node[0], gap.code),
+            }
+            for gap in gaps
+        ]
+        sections.append({"row": row, "gaps": items, "more": row.gaps - len(items)})
     return render(
         request,
         "traceability/coverage.html",
@@ -1156,8 +1185,14 @@ def coverage(request, slug):
             "coverage": analysis.coverage,
             "sections": sections,
             "gap_count": len(analysis.gaps),
+            "shown_kind": shown,
+            "page": page,
+            "query": query,
         },
     )
+
+
+COVERAGE_PREVIEW = 20  # gaps of each kind on the overview; ?kind= pages through all of them
 
 
 def _find_node(analysis: tg.Analysis, kind: str, code: str):
