@@ -9,9 +9,9 @@ Prints, for N in (1000, 5000):
 - load_rps_n<N>, load_p50_ms_n<N>, load_p95_ms_n<N>, load_errors_n<N> — 8 readers browsing a
   mix of pages while 1 editor saves hazards through the API (with the version it loaded; a 409
   is a refused stale edit, not an error) for LOAD_SECONDS (default 30) seconds;
-- load_stale_n<N> — after each save the editor opens the traceability matrix filtered by the
-  title it just saved (the matrix selects rows from the cached product analysis): a save the
-  page does not show yet is a stale analysis. Must be 0.
+- load_stale_n<N> — after each round of saves the editor opens the coverage report (the cached
+  product analysis) where the hazard it just added must be listed among the hazards without a
+  risk control: a save the page does not show yet is a stale analysis. Must be 0.
 
 Bounded: it talks only to 127.0.0.1, stops by itself, and always stops gunicorn. Skips (exit 0,
 one line saying why) when PostgreSQL does not answer on 127.0.0.1:5432. BENCH_LOAD_REUSE=1 keeps
@@ -143,40 +143,55 @@ def load_figures(app, n, slug, codes, token):
                 errors[0] += status >= 500
 
     def editor():
+        """Each round: edit a hazard's title (with the version it loaded), add a hazard, then
+        open the last page of the coverage report's "hazard without a risk control" gaps: the
+        new hazard must be there (a missing one is a stale analysis)."""
         rng = random.Random(99)
         api = ApiClient(app.url, token)
         pages_client = PageClient(app.url, "editor", PASSWORD)
+        collection = f"/api/products/{slug}/hazards/"
+        headers = {"X-Change-Reason": "Bench edit"}
         while time.monotonic() < stop:
             code = rng.choice(codes)
-            path = f"/api/products/{slug}/hazards/{code}/"
+            path = f"{collection}{code}/"
             mark = f"edit{rng.randrange(10**9):09d}"
-            started = time.perf_counter()
+            timings, statuses, new_code = [], [], None
             try:
+                started = time.perf_counter()
                 current = api.get(path)
                 payload = {"version": current.json()["version"], "title": f"Edited {mark}"}
-                status = api.patch(path, payload, reason="Bench edit").status_code
+                statuses.append(api.patch(path, payload, reason="Bench edit").status_code)
+                timings.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                created = api.http.post(
+                    app.url + collection,
+                    json={"category": "safety", "title": f"Added {mark}"},
+                    headers=headers,
+                    timeout=120,
+                )
+                timings.append((time.perf_counter() - started) * 1000)
+                statuses.append(created.status_code)
+                new_code = created.json().get("code") if created.status_code == 201 else None
             except Exception:
-                status = 599
-            elapsed = (time.perf_counter() - started) * 1000
-            check_status, shown, check_ms = 0, True, 0.0
-            if status == 200:
-                # The saved title must be in the analysis the matrix selects its rows from.
+                statuses.append(599)
+            shown = True
+            if new_code:
                 started = time.perf_counter()
                 try:
-                    check = pages_client.get(f"/p/{slug}/matrix/?q={mark}")
-                    check_status, shown = check.status_code, f">{code}<" in check.text
+                    check = pages_client.get(
+                        f"/p/{slug}/coverage/?kind=hazard_without_control&page=999999"
+                    )
+                    statuses.append(check.status_code)
+                    shown = check.status_code == 200 and f">{new_code}<" in check.text
                 except Exception:
-                    check_status = 599
-                check_ms = (time.perf_counter() - started) * 1000
+                    statuses.append(599)
+                timings.append((time.perf_counter() - started) * 1000)
             with lock:
-                latencies.append(elapsed)
-                errors[0] += status >= 500
-                refused[0] += status == 409
-                saved[0] += status == 200
-                if check_status:
-                    latencies.append(check_ms)
-                    errors[0] += check_status >= 500
-                    stale[0] += check_status == 200 and not shown
+                latencies.extend(timings)
+                errors[0] += sum(1 for status in statuses if status >= 500)
+                refused[0] += statuses.count(409)
+                saved[0] += statuses.count(200) + statuses.count(201) - (1 if new_code else 0)
+                stale[0] += not shown
 
     threads = [threading.Thread(target=reader, args=(i,)) for i in range(READERS)]
     threads.append(threading.Thread(target=editor))

@@ -140,7 +140,7 @@ def matrix_rows(product, hazards: list[tg.Node]) -> tuple[nx.DiGraph, tg.Analysi
     """The chains of `hazards` (one page of the matrix): their controls, what implements and
     verifies those controls, and the tests of those requirements, analysed on their own. Each
     row-level check reads only links going out of the row's items, all loaded here."""
-    controls = linked(hazards, incoming=False, tables=_tables("HazardControl"))
+    controls = linked(hazards, incoming=False, tables=tables("HazardControl"))
     after_controls = linked(controls, incoming=False)
     requirements = {n for n in after_controls if n[0] == tg.REQUIREMENT}
     tests = linked(requirements, incoming=False)
@@ -148,5 +148,6 @@ def matrix_rows(product, hazards: list[tg.Node]) -> tuple[nx.DiGraph, tg.Analysi
     return graph, tg.analyse(graph)
 
 
-def _tables(*names: str) -> list[type]:
+def tables(*names: str) -> list[type]:
+    """The link models named (for `linked(..., tables=…)`)."""
     return [t[0] for t in _link_tables() if t[0].__name__ in names]

@@ -83,3 +83,25 @@ def product_states(product) -> VerificationStates:
     from traceability.summary import product_summary
 
     return product_summary(product).states
+
+
+def states_for(product, *, hazards=(), controls=()) -> VerificationStates:
+    """The states of some hazards and controls (one page of a list) from their neighbourhood:
+    the controls that reduce the hazards and the tests that verify those controls, a bounded
+    number of queries whatever the product's size. Same answer as `product_states` for them."""
+    from traceability import neighbourhood as nb
+
+    hazard_nodes = {(tg.HAZARD, pk) for pk in hazards}
+    control_nodes = {(tg.CONTROL, pk) for pk in controls}
+    control_nodes |= nb.linked(hazard_nodes, incoming=False, tables=nb.tables("HazardControl"))
+    tests = nb.linked(
+        control_nodes,
+        incoming=False,
+        tables=nb.tables("ControlImplementationTest", "ControlEffectivenessTest"),
+    )
+    states = states_from_graph(nb.load(product, hazard_nodes | control_nodes | tests))
+    wanted_hazards, wanted_controls = set(hazards), set(controls)
+    return VerificationStates(
+        {pk: state for pk, state in states.hazards.items() if pk in wanted_hazards},
+        {pk: state for pk, state in states.controls.items() if pk in wanted_controls},
+    )

@@ -107,3 +107,32 @@ def test_item_pages_cost_the_same_in_a_small_and_a_larger_product(
     # the change counter and the cached summary for the hazards' verification state).
     assert counts[10][0] == counts[60][0], counts[60][1].dump()
     assert counts[60][0] <= 40, counts[60][1].dump()
+
+
+def test_page_verification_states_equal_the_products(sized):
+    from traceability.verification import product_states, states_for
+
+    product = sized[60]
+    whole = product_states(product)
+    hazards, controls = list(whole.hazards)[:30], list(whole.controls)[:30]
+    page = states_for(product, hazards=hazards, controls=controls)
+    assert page.hazards == {pk: whole.hazards[pk] for pk in hazards}
+    assert page.controls == {pk: whole.controls[pk] for pk in controls}
+
+
+@pytest.mark.parametrize("name", ["hazards:hazard_list", "hazards:control_list"])
+def test_list_pages_cost_the_same_in_a_small_and_a_larger_product(
+    editor_client, sized, count_queries, name
+):
+    counts = {}
+    for n, product in sized.items():
+        url = reverse(name, args=[product.slug]) + "?q=900"
+        editor_client.get(url)
+        with count_queries() as q:
+            response = editor_client.get(url)
+        assert response.status_code == 200
+        assert "900" in response.content.decode()
+        counts[n] = (q.count, q)
+    # One row (code 900) in both products: the page's rows, their verification state from
+    # their neighbourhood (walk + load, skipping empty tables), the shared middleware.
+    assert counts[10][0] == counts[60][0], counts[60][1].dump()
