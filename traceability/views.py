@@ -180,10 +180,18 @@ def software_item_list(request, slug):
             rows=_software_export_rows(rows),
             product=product,
         )
+    page, query = lists.paginate(request, rows)
     return render(
         request,
         "traceability/software_item_list.html",
-        {"product": product, "rows": rows, "soup": soup},
+        {
+            "product": product,
+            "rows": page.object_list,
+            "item_count": len(rows),
+            "page": page,
+            "query": query,
+            "soup": soup,
+        },
     )
 
 
