@@ -190,3 +190,66 @@ def test_after_a_committed_change_no_page_shows_a_stale_analysis(
 def test_the_database_cache_table_exists_after_migrate():
     cache.set("probe", 42)
     assert cache.get("probe") == 42
+
+
+@pytest.mark.django_db
+def test_a_new_value_replaces_the_previous_one_in_the_shared_cache(product):
+    populated(product)
+    rb_cache.cached_analysis("probe", product.pk, lambda: "first")
+    first_key = rb_cache.analysis_key("probe", product.pk)
+    assert cache.get(first_key) is not None
+    factories.HazardFactory(product=product)
+    assert rb_cache.cached_analysis("probe", product.pk, lambda: "second") == "second"
+    assert cache.get(first_key) is None  # nobody can ask for it again
+
+
+def test_cache_url_selects_redis_else_the_database_cache():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django.conf, riskbench.settings as s; "
+        "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("CACHE_URL", "REDIS_URL")}
+    plain = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert plain.stdout.split() == [
+        "django.core.cache.backends.db.DatabaseCache",
+        "riskbench_cache",
+    ]
+    env["REDIS_URL"] = "redis://127.0.0.1:6379/7"
+    redis = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert redis.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6379/7",
+    ]
+
+
+@pytest.mark.django_db
+def test_analyses_are_shared_through_redis_when_configured(product, settings):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/7", socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/7",
+            "KEY_PREFIX": f"riskbench-test-{product.pk}-{id(product)}",
+            "TIMEOUT": 60,  # a test's keys expire by themselves (clear() would flush the db)
+        }
+    }
+    populated(product)
+    calls = []
+    compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert rb_cache.cached_analysis("probe", product.pk, compute) == 1
+    rb_cache.forget_local()  # another app server
+    assert rb_cache.cached_analysis("probe", product.pk, compute) == 1
+    factories.HazardFactory(product=product)
+    assert rb_cache.cached_analysis("probe", product.pk, compute) == 2
