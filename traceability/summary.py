@@ -41,7 +41,7 @@ def summarise(analysis: tg.Analysis) -> Summary:
         mismatches=analysis.mismatches,
         gaps=analysis.gaps,
         coverage=analysis.coverage,
-        states=verification.states_from_graph(analysis.graph),
+        states=verification.states_from_analysis(analysis),
     )
 
 

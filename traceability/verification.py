@@ -67,7 +67,15 @@ class VerificationStates:
 
 def states_from_graph(graph) -> VerificationStates:
     ix = tg.TraceIndex(graph)
-    cv = tg.control_verification(graph, index=ix)
+    return _states(ix, tg.control_verification(graph, index=ix))
+
+
+def states_from_analysis(analysis: tg.Analysis) -> VerificationStates:
+    """The same states from an analysis already run (its index and control verification)."""
+    return _states(analysis.index, analysis.controls)
+
+
+def _states(ix: tg.TraceIndex, cv: dict) -> VerificationStates:
     controls = {node: control_state(state) for node, state in cv.items()}
     hazards = {
         node[1]: hazard_state([controls[c] for c in ix.succ(node, tg.REDUCES)])
