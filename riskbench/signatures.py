@@ -334,6 +334,7 @@ def signature_create(*, record, by, meaning: str, reason: str = "", request=None
         object_repr=f"{signature.get_meaning_display()} signature on {signature.record_label}",
         at=signature.signed_at,
         user_id=by.pk,
+        user_name=by.get_username(),
         reason=reason,
     )
     record_access(
