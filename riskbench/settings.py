@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "traceability.dossier",
     "traceability.baselines",
     "traceability.integrations",
+    "traceability.report",
     "postmarket",
     "api",
 ]
