@@ -77,6 +77,9 @@ class ProductInfo:
     post_production_plan: str
     review_conclusion: str
     version: int
+    responsibilities_and_authorities: str = ""  # plan 4.4 b
+    review_requirements: str = ""  # plan 4.4 c
+    plan_approval: str = ""  # who approved the plan's current content with a signature
 
 
 @dataclass(frozen=True)

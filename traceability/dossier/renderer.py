@@ -799,6 +799,11 @@ class DossierRenderer:
                         "The risk is evaluated on severity alone, at the worst likelihood of the "
                         "scale.",
                     ),
+                    ("Approval of the plan", p.plan_approval),
+                    ("Responsibilities and authorities (4.4 b)",
+                     p.responsibilities_and_authorities),
+                    ("Requirements for review of risk management activities (4.4 c)",
+                     p.review_requirements),
                     ("Verification of risk controls (4.4 e)", p.verification_plan),
                     ("Overall residual risk: method and criteria (4.4 f)",
                      p.overall_residual_risk_method),
