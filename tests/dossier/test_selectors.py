@@ -26,7 +26,8 @@ def test_query_count_does_not_grow_with_the_product(db, count_queries, editor, w
         data_small = selectors.gather(small)
     with count_queries() as q_large:
         data_large = selectors.gather(large)
-    # 1 product + policy, +1 the signatures on the plan (who approved it, ISO 14971 4.4); 13 graph (5 node tables, 8 link tables); software causes, hazards,
+    # 1 product + policy, +1 the signatures on the plan (who approved it, ISO 14971 4.4);
+    # 13 graph (5 node tables, 8 link tables); software causes, hazards,
     # controls, requirements, software items, evidence (6); record signatures, baselines (2);
     # membership names (1); one history query per historied table for the audit extract (17).
     # With a baseline: its signatures (1), the current snapshot (15: baselines.selectors),
