@@ -48,7 +48,7 @@ from riskbench.models import (
     SigningGuard,
     Status,
 )
-from riskbench.services import lock_for_edit
+from riskbench.services import lock_current, lock_for_edit
 
 # URL kind → model. Only these records can be signed.
 SIGNABLE = {
@@ -374,8 +374,10 @@ def record_sign(
         user=by, username=username, password=password, request=request, product=product
     )
     with transaction.atomic():
-        if hasattr(record, "version"):
+        if hasattr(record, "version") and expected_version is not None:
             current = lock_for_edit(record, expected_version)
+        elif hasattr(record, "version"):
+            current = lock_current(record)
         else:
             current = type(record)._base_manager.select_for_update().get(pk=record.pk)
         if (
@@ -391,6 +393,7 @@ def record_sign(
                 by=by,
                 reason=f"Approved with electronic signature of {by.get_username()}",
                 signed=True,
+                expected_version=current.version,
             )
         return signature_create(
             record=current, by=by, meaning=meaning, reason=reason, request=request

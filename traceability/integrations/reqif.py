@@ -641,7 +641,11 @@ def import_reqif(
                 result.updated.append(obj.code)
                 if not dry_run:
                     requirements[obj.code] = trace_services.requirement_update(
-                        requirement=existing, by=by, reason=reason, **changed
+                        requirement=existing,
+                        by=by,
+                        reason=reason,
+                        expected_version=existing.version,
+                        **changed,
                     )
             else:
                 result.unchanged.append(obj.code)

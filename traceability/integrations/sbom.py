@@ -315,6 +315,7 @@ def import_sbom(
             change.item = trace_services.software_item_update(
                 item=change.item,
                 by=by,
+                expected_version=change.item.version,
                 reason=(
                     f"{source}: version {change.old_version or '—'} → "
                     f"{change.component.version or '—'}"
@@ -325,6 +326,7 @@ def import_sbom(
             change.item = trace_services.software_item_update(
                 item=change.item,
                 by=by,
+                expected_version=change.item.version,
                 reason=f"{source}: {', '.join(sorted(change.fields))} updated"[:100],
                 **change.fields,
             )
