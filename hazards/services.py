@@ -26,6 +26,7 @@ from hazards.models import (
 from riskbench import audit, roles
 from riskbench.models import Status
 from riskbench.services import (
+    claim_next_versions,
     delete_record,
     link_create,
     lock_current,
@@ -667,6 +668,7 @@ def reevaluate_hazards(hazards, policy: RiskPolicy, *, by) -> int:
             changed.append(hazard)
             touched |= {f for f in ESTIMATE_FIELDS if getattr(hazard, f) != before[f]}
     if changed:
+        claim_next_versions(Hazard, changed)
         # Only the columns that moved: a bulk UPDATE's size grows with rows × columns.
         bulk_update_with_history(
             changed,

@@ -89,6 +89,32 @@ def lock_for_edit(instance, expected_version: int):
     return current
 
 
+class VersionClashError(StaleEditError):
+    """A write would give a history row a version another row of the record already carries
+    (two writers from one stored version): refused, as a stale edit (no lost update)."""
+
+
+def claim_next_versions(model, records) -> None:
+    """Guard of every content write: each record about to be saved at version n+1 must be
+    stored at version n right now (re-read under a row lock, one query for all). Then no two
+    history rows of a record can carry the same content version, whatever path writes — the
+    services through `save_record`, the bulk paths (imports, re-evaluation) directly.
+    Raises VersionClashError on the first record that moved."""
+    records = [r for r in records if r.pk is not None]
+    if not records:
+        return
+    stored = dict(
+        model._base_manager.filter(pk__in=[r.pk for r in records])
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "version")
+    )
+    for record in records:
+        if stored.get(record.pk) != record.version - 1:
+            current = model._base_manager.filter(pk=record.pk).first() or record
+            raise VersionClashError(current, record.version - 1, [])
+
+
 def save_record(
     instance,
     *,
@@ -108,6 +134,7 @@ def save_record(
     reason = (reason or "").strip()  # a blank reason is no reason
     if not creating and content_changed:
         instance.version += 1
+        claim_next_versions(type(instance), [instance])
         if getattr(instance, "status", None) == Status.APPROVED and not getattr(
             instance, "_approving", False
         ):

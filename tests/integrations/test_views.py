@@ -106,6 +106,7 @@ def test_hazard_import_flow(editor_client, product, editor):
     staged = preview.context["staged"]
     form = preview.context["form"]
     data = {"upload": staged.pk, "action": "confirm", "save_as": "Supplier log"}
+    data["planned_versions"] = preview.context["planned_versions"]
     data.update({k: v for k, v in form.initial.items()})
     response = editor_client.post(url("hazards_preview", product), data, follow=True)
     assert Hazard.objects.get().severity == 4

@@ -187,7 +187,14 @@ def hazards_preview(request, slug):
                 defaults={"columns": mapping, "created_by": request.user},
             )
             messages.success(request, f"Mapping “{form.cleaned_data['save_as']}” saved.")
-        if request.POST.get("action") == "confirm":
+        planned = hazard_table.decode_versions(request.POST.get("planned_versions"))
+        if request.POST.get("action") == "confirm" and planned is None:
+            messages.error(
+                request,
+                "Nothing was imported: the confirmation does not say which versions of the "
+                "records the preview showed. Check the preview below and confirm again.",
+            )
+        elif request.POST.get("action") == "confirm":
             try:
                 plan = hazard_table.import_hazards(
                     product=product,
@@ -195,6 +202,7 @@ def hazards_preview(request, slug):
                     mapping=mapping,
                     by=request.user,
                     reason=f"Imported from {staged.filename}",
+                    expected_versions=planned,
                 )
             except UploadError as exc:
                 messages.error(request, f"Nothing was imported. {exc}")
@@ -228,6 +236,9 @@ def hazards_preview(request, slug):
             "mapping_error": mapping_error,
             "can_edit": roles.can_edit(request.user, product),
             "shown_rows": [r for r in plan.rows if r.action != "unchanged"][:500] if plan else [],
+            "planned_versions": hazard_table.encode_versions(plan.planned_versions())
+            if plan
+            else "",
         },
     )
 
