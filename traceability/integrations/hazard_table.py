@@ -33,7 +33,6 @@ import copy
 import csv
 import datetime as dt
 import io
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -63,6 +62,11 @@ from hazards.services import HAZARD_PREFIX, apply_estimates
 from riskbench import audit
 from riskbench.models import Status
 from riskbench.services import CODE_RE, claim_next_versions
+from traceability.integrations.confirm import (  # noqa: F401 - ImportConflict re-exported
+    ImportConflict,
+    lock_rows,
+    refuse_if_moved,
+)
 from traceability.integrations.uploads import (
     CSV,
     XLSX,
@@ -497,58 +501,6 @@ class ImportRefused(UploadError):
         self.plan = plan
 
 
-class ImportConflict(UploadError):
-    """Records the file touches changed since the plan the user confirmed: nothing was written.
-    `changed` lists (code, version planned, version now — None when gone or not yet there)."""
-
-    def __init__(self, changed: list[tuple[str, int | None, int | None]]):
-        def version(v):
-            return "new" if v is None else f"v{v}"
-
-        names = ", ".join(
-            f"{code} ({version(planned)} planned, {'deleted' if now is None else version(now)} now)"
-            for code, planned, now in changed[:20]
-        )
-        more = f" and {len(changed) - 20} more" if len(changed) > 20 else ""
-        super().__init__(
-            f"{len(changed)} record(s) changed since the preview, nothing was imported: "
-            f"{names}{more}. Preview the file again to see the current values."
-        )
-        self.changed = changed
-
-
-def version_conflicts(
-    plan: ImportPlan, expected: dict[str, int]
-) -> list[tuple[str, int | None, int | None]]:
-    """(code, planned, now) for each row whose stored version differs from the one the
-    confirmed preview recorded — or that the preview did not show at all."""
-    now = plan.planned_versions()
-    return [
-        (code, expected.get(code), version)
-        for code, version in sorted(now.items())
-        if expected.get(code) != version
-    ] + [(code, v, None) for code, v in sorted(expected.items()) if code not in now]
-
-
-def encode_versions(versions: dict[str, int]) -> str:
-    return json.dumps(versions, separators=(",", ":"), sort_keys=True)
-
-
-def decode_versions(text: str | None) -> dict[str, int] | None:
-    """The versions a confirmation form carries, or None when absent or malformed."""
-    if not text:
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and type(v) is int for k, v in data.items()
-    ):
-        return None
-    return data
-
-
 def _choice_lookup(choices) -> dict[str, str]:
     lookup = {}
     for value, label in choices.choices:
@@ -969,12 +921,7 @@ def _lock_named_hazards(product: Product, table: Table, mapping: dict[str, str])
     i = table.headers.index(header)
     codes = {str(cells[i]).strip() for _, cells in table.rows if i < len(cells)} - {""}
     if codes:
-        list(
-            Hazard.objects.filter(product=product, code__in=codes)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", flat=True)
-        )
+        lock_rows(Hazard.objects.filter(product=product, code__in=codes))
 
 
 def table_codes(plan: ImportPlan) -> list[str]:
@@ -1029,10 +976,7 @@ def import_hazards(
         return plan
     if not plan.ok:
         raise ImportRefused(plan)
-    if expected_versions is not None:
-        conflicts = version_conflicts(plan, expected_versions)
-        if conflicts:
-            raise ImportConflict(conflicts)
+    refuse_if_moved(plan.planned_versions(), expected_versions)
     reason = (reason or "Imported from spreadsheet")[:100]
     now = timezone.now()
     # Codes of deleted hazards stay bound to them in the audit trail: never hand one out again.
