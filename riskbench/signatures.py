@@ -314,8 +314,18 @@ def signature_create(*, record, by, meaning: str, reason: str = "", request=None
     if meaning not in SignatureMeaning.values:
         raise SignatureRefused(f"Unknown meaning {meaning!r}.")
     product = record_product(record)
+    content_type = ContentType.objects.get_for_model(record, for_concrete_model=False)
+    content_sha256 = record_content_sha256(record)
+    # Idempotent under the record's lock: the same signer, meaning and content sign once
+    # (a double-submitted form, two tabs). The unique constraint backs this up.
+    same = Signature.objects.filter(
+        content_type=content_type, object_id=record.pk, signer=by, meaning=meaning,
+        content_sha256=content_sha256,
+    ).first()  # fmt: skip
+    if same is not None:
+        return same
     signature = Signature(
-        content_type=ContentType.objects.get_for_model(record, for_concrete_model=False),
+        content_type=content_type,
         object_id=record.pk,
         record_label=record_label(record),
         record_version=getattr(record, "version", 1),
@@ -324,7 +334,7 @@ def signature_create(*, record, by, meaning: str, reason: str = "", request=None
         printed_name=(by.get_full_name() or by.get_username())[:300],
         signed_at=timezone.now(),
         meaning=meaning,
-        content_sha256=record_content_sha256(record),
+        content_sha256=content_sha256,
         reason=reason,
     )
     signature.save()
