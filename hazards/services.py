@@ -440,6 +440,14 @@ def membership_add(*, product: Product, user, by, reason: str = "") -> Membershi
     return membership
 
 
+@transaction.atomic
+def membership_remove(*, membership: Membership, by, reason: str) -> None:
+    """Withdraw a user's access to a product's risk file (administrators only); the history
+    keeps who had access when, who withdrew it and why."""
+    roles.require_administrator(by)
+    delete_record(membership, by=by, reason=reason or "Access withdrawn")
+
+
 # --- Risk policy (ISO 14971 4.4 d) ----------------------------------------------------------
 
 
