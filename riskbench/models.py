@@ -185,6 +185,14 @@ class Signature(AppendOnlyModel):
     class Meta(AppendOnlyModel.Meta):
         ordering = ["signed_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
+        constraints = [
+            # A double-submitted form signs once (issue 9 §1): the service returns the
+            # existing signature; this is the last line of defence.
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "signer", "meaning", "content_sha256"],
+                name="one_signature_per_signer_meaning_content",
+            )
+        ]
 
     def __str__(self):
         return self.manifestation
