@@ -255,6 +255,39 @@ class PolicyData:
         }[Category(category)]
 
 
+# Regions whose residual risks a plan may allow to be accepted through a benefit-risk analysis
+# (ISO 14971 4.4 d, 7.4). The default plan allows it only in the middle region: a risk in the
+# unacceptable region must be reduced further.
+BENEFIT_RISK_REGION_CHOICES = [
+    (Acceptability.INVESTIGATE.value, "Investigate further risk control"),
+    (Acceptability.UNACCEPTABLE.value, "Unacceptable"),
+]
+
+
+def default_benefit_risk_regions() -> list[str]:
+    return [Acceptability.INVESTIGATE.value]
+
+
+def validate_benefit_risk_regions(regions) -> list[tuple[str, str]]:
+    allowed = {value for value, _ in BENEFIT_RISK_REGION_CHOICES}
+    if not isinstance(regions, list) or any(
+        not isinstance(r, str) or r not in allowed for r in regions
+    ):
+        return [
+            (
+                "benefit_risk_regions",
+                "List the regions a benefit-risk analysis may accept: 'investigate' and/or "
+                "'unacceptable'.",
+            )
+        ]
+    return []
+
+
+def benefit_risk_may_accept(regions, acceptability: str | None) -> bool:
+    """Whether the plan lets a benefit-risk analysis accept a residual risk in this region."""
+    return bool(acceptability) and acceptability in (regions or ())
+
+
 class RiskError(ValueError):
     """An estimate that does not fit the policy; `field` names the offending input."""
 

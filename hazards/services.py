@@ -536,11 +536,12 @@ def policy_create(*, by, reason: str = "", **fields) -> RiskPolicy:
 
 def _validate_policy(policy: RiskPolicy) -> None:
     errors = risk.validate_policy(policy.data)
+    errors += risk.validate_benefit_risk_regions(policy.benefit_risk_regions)
     if errors:
         raise ValidationError({f: m for f, m in errors})
 
 
-POLICY_EDITABLE = {"name", "description", *risk.PolicyData.POLICY_FIELDS}
+POLICY_EDITABLE = {"name", "description", "benefit_risk_regions", *risk.PolicyData.POLICY_FIELDS}
 
 
 @transaction.atomic

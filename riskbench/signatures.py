@@ -55,6 +55,9 @@ SIGNABLE = {
     "hazard": "hazards.Hazard",
     "control": "hazards.RiskControl",
     "requirement": "traceability.Requirement",
+    "test_case": "traceability.TestCase",
+    "software_item": "traceability.SoftwareItem",
+    "product": "hazards.Product",
     "policy": "hazards.RiskPolicy",
     "baseline": "baselines.Baseline",
 }

@@ -32,8 +32,10 @@ def test_query_count_does_not_grow_with_the_product(db, count_queries, editor, w
     # With a baseline: its signatures (1), the current snapshot (15: baselines.selectors),
     # the stored snapshot it is compared with (1).
     # Registered sections (traceability.dossier.extensions): postmarket's known anomalies (2),
-    # vulnerabilities (1) and field information (2).
-    expected = 40 + 5 + (17 if with_baseline else 0)
+    # vulnerabilities (1) and field information (2). The open-gaps section runs the release
+    # gate (traceability.gate): record checks (6: policy, plan signature, hazards, test case
+    # and software item states, SOUP) and the registered post-market checks (6).
+    expected = 40 + 5 + 12 + (17 if with_baseline else 0)
     assert q_small.count == q_large.count == expected, q_large.dump()
     assert (data_large.changes is not None) is with_baseline
     assert len(data_small.hazards) == 10 and len(data_large.hazards) == 200

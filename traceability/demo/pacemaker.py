@@ -255,7 +255,7 @@ HAZARDS = [
         ],
     },
     {
-        "code": "HAZ-003", "category": S, "status": APPROVED, "hazard_type": "environmental",
+        "code": "HAZ-003", "category": S, "status": APPROVED, "hazard_type": "energy",
         "title": "Pacing inhibited by electromagnetic interference",
         "hazard": "External electromagnetic fields sensed as cardiac activity (oversensing).",
         "sequence_of_events": "Patient stands at an induction cooktop or lingers in an "
@@ -268,7 +268,7 @@ HAZARDS = [
         "software": [("SW-003", "defect", "Noise window too short for 50/60 Hz fields.")],
     },
     {
-        "code": "HAZ-004", "category": S, "status": APPROVED, "hazard_type": "operational",
+        "code": "HAZ-004", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Inappropriately high sensor-driven pacing rate",
         "hazard": "Pacing rate driven by the accelerometer without physical exertion.",
         "sequence_of_events": "Vibration in a car on cobblestones or a tumble dryer is "
@@ -281,7 +281,7 @@ HAZARDS = [
         "software": [("SW-002", "specification", "No absolute cap on sensor rate specified.")],
     },
     {
-        "code": "HAZ-005", "category": S, "status": APPROVED, "hazard_type": "information",
+        "code": "HAZ-005", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Remote alert not delivered to the clinic",
         "hazard": "Clinically relevant alert (lead noise, AF burden, ERI) lost in transit.",
         "sequence_of_events": "Cellular outage or a monitor unplugged for cleaning; the alert "
@@ -299,7 +299,7 @@ HAZARDS = [
         ],
     },
     {
-        "code": "HAZ-006", "category": S, "status": APPROVED, "hazard_type": "information",
+        "code": "HAZ-006", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Data attributed to the wrong patient",
         "hazard": "Another patient's episodes and diagnostics shown in a patient's record.",
         "sequence_of_events": "Refurbished monitor passed to a second patient, or two implanted "
@@ -313,7 +313,7 @@ HAZARDS = [
         "software": [("SW-021", "specification", "Association keyed on the monitor serial.")],
     },
     {
-        "code": "HAZ-007", "category": S, "status": APPROVED, "hazard_type": "environmental",
+        "code": "HAZ-007", "category": S, "status": APPROVED, "hazard_type": "energy",
         "title": "MRI scan without MR-conditional mode",
         "hazard": "Static, gradient and RF fields of an MRI scanner.",
         "sequence_of_events": "Patient is scanned without the clinic programming MR mode; "
@@ -346,7 +346,7 @@ HAZARDS = [
         "software": [("SW-002", "defect", "MR-mode exit timer not restarted after reset.")],
     },
     {
-        "code": "HAZ-009", "category": S, "status": APPROVED, "hazard_type": "operational",
+        "code": "HAZ-009", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Lead fracture missed through impedance-trend overflow",
         "hazard": "Arithmetic overflow in the lead-impedance trend.",
         "sequence_of_events": "Daily impedance sums are accumulated in a 16-bit integer; after "
@@ -372,7 +372,7 @@ HAZARDS = [
     },
     # --- Security ----------------------------------------------------------------------------
     {
-        "code": "HAZ-011", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-011", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Unauthorised reprogramming over RF telemetry",
         "asset": "Implant programming interface (therapy parameters)",
         "threat": "spoofing",
@@ -396,7 +396,7 @@ HAZARDS = [
         "software": [("SW-004", "defect", "Session key check missing in legacy command path.")],
     },
     {
-        "code": "HAZ-012", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-012", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Battery-depletion attack by repeated wake-up",
         "asset": "Implant battery and telemetry receiver",
         "threat": "denial_of_service",
@@ -415,7 +415,7 @@ HAZARDS = [
         "software": [("SW-004", "specification", "No limit on wake-ups in the specification.")],
     },
     {
-        "code": "HAZ-013", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-013", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Internet-facing test server with production data",
         "asset": "CardiaLink staging environment",
         "threat": "elevation_of_privilege",
@@ -435,7 +435,7 @@ HAZARDS = [
         "software": [("SW-020", "specification", "Environment isolation not specified.")],
     },
     {
-        "code": "HAZ-014", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-014", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Tampered monitor firmware update",
         "asset": "HomeLink monitor firmware",
         "threat": "tampering",
@@ -458,7 +458,7 @@ HAZARDS = [
         ],
     },
     {
-        "code": "HAZ-015", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-015", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Man-in-the-middle on monitor uploads",
         "asset": "Episode and alert records in transit",
         "threat": "tampering",
@@ -477,7 +477,7 @@ HAZARDS = [
     },
     # --- Privacy -----------------------------------------------------------------------------
     {
-        "code": "HAZ-016", "category": D, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-016", "category": D, "status": APPROVED, "hazard_type": "performance",
         "title": "Breach of the cloud patient database",
         "data_elements": ["names", "dates", "device_ids", "addresses", "mrn"],
         "linddun_category": "data_disclosure",
@@ -495,7 +495,7 @@ HAZARDS = [
         "software": [("SW-023", "soup_failure", "Backup exported unencrypted by default.")],
     },
     {
-        "code": "HAZ-017", "category": D, "status": DRAFT, "hazard_type": "data",
+        "code": "HAZ-017", "category": D, "status": DRAFT, "hazard_type": "performance",
         "title": "Location tracking from upload metadata",
         "data_elements": ["ip_addresses", "device_ids"],
         "linddun_category": "linking",
@@ -508,7 +508,7 @@ HAZARDS = [
         "controls": ["RC-023"],
     },
     {
-        "code": "HAZ-018", "category": D, "status": IN_REVIEW, "hazard_type": "data",
+        "code": "HAZ-018", "category": D, "status": IN_REVIEW, "hazard_type": "performance",
         "title": "Patient unaware of what the monitor transmits",
         "data_elements": ["names", "dates", "device_ids"],
         "linddun_category": "unawareness",
