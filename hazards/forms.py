@@ -106,6 +106,7 @@ CATEGORY_FIELDS = {
         "residual_probability",
     ],
     Category.PRIVACY: [
+        "asset",
         "data_elements",
         "linddun_category",
         "severity",
@@ -194,8 +195,14 @@ class HazardForm(VersionedForm):
         names = set(self.fields)
         groups = [
             ("Identification", ["title", "hazard_type", "owner"]),
-            ("Security analysis", ["asset", "threat", "vulnerability"]),
+            (
+                "Security analysis",
+                ["threat", "vulnerability"]
+                if self.category == Category.PRIVACY
+                else ["asset", "threat", "vulnerability"],
+            ),
             ("Privacy analysis", ["data_elements", "linddun_category"]),
+            ("Asset", ["asset"] if self.category == Category.PRIVACY else []),
             (
                 "ISO 14971 chain",
                 ["hazard", "sequence_of_events", "hazardous_situation", "harm"],
@@ -803,7 +810,7 @@ class RiskPolicyForm(VersionedForm):
                 [self["probability_mapping"], self["safety_matrix"]],
             ),
             (
-                "Security (AAMI TIR57): severity × exploitability",
+                "Security (process per AAMI TIR57): severity × exploitability",
                 [self["exploitability_levels"]],
                 [self["security_matrix"]],
             ),

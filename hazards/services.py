@@ -73,6 +73,8 @@ def apply_estimates(hazard: Hazard, policy: risk.PolicyData) -> None:
     """
     category = hazard.category
     for name in SECURITY_FIELDS if category != Category.SECURITY else ():
+        if name == "asset" and category == Category.PRIVACY:
+            continue  # the personal data at stake: kept apart from the hazard (GDPR Art. 35)
         setattr(hazard, name, "")
     if category != Category.PRIVACY:
         hazard.data_elements = []

@@ -835,9 +835,11 @@ class DossierRenderer:
         story.append(
             self.para(
                 "Each cell shows the region of the plan's criteria: "
-                "<b>A</b> acceptable, <b>I</b> investigate further risk control (acceptable only "
-                "with a benefit-risk justification, 7.4), <b>U</b> unacceptable. Security risk "
-                "is controlled / controlled pending review / uncontrolled (AAMI TIR57).",
+                "<b>A</b> acceptable, <b>I</b> investigate further risk control, <b>U</b> "
+                "unacceptable; a benefit-risk analysis (7.4) may accept only the regions the plan "
+                "names. Security risk is controlled / controlled pending review / uncontrolled "
+                "risk (the regions of FDA's post-market cybersecurity guidance). P and P1 are "
+                "probabilities per use.",
                 self.note,
             )
         )
