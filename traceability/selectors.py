@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from hazards.models import ControlIntroducedHazard, HazardControl, HazardTransfer, Product
 from hazards.selectors import SearchHit
+from traceability import gate
 from traceability import graph as tg
 from traceability.models import (
     ControlEffectivenessTest,
@@ -361,9 +362,21 @@ def suspect_links(product: Product, analysis: tg.Analysis) -> list[SuspectLink]:
 # --- Contributions to shared pages ---------------------------------------------------------------
 
 
+def record_url(product: Product, node) -> str:
+    """The page of a gap's record that is not a node of the trace graph (the product's scope and
+    plan, its risk policy); empty when the record has no page here."""
+    if node[0] == "product":
+        return reverse("hazards:dashboard", args=[product.slug])
+    if node[0] == "policy":
+        return reverse("hazards:product_policy", args=[product.slug])
+    return ""
+
+
 def dashboard_panel(request, product: Product):
-    """Coverage summary on the product dashboard (riskbench.navigation.DASHBOARD_PANELS)."""
-    analysis = product_analysis(product)
+    """Coverage summary on the product dashboard (riskbench.navigation.DASHBOARD_PANELS): the
+    same checks as `riskcheck` (traceability.gate)."""
+    result = gate.product_gaps(product)
+    analysis = result.analysis
     verification = analysis.hazards
     counts = {state: 0 for state in tg.HAZARD_STATES}
     for state in verification.values():
@@ -371,10 +384,10 @@ def dashboard_panel(request, product: Product):
     return (
         "traceability/_dashboard_panel.html",
         {
-            "coverage": analysis.coverage,
-            "gap_count": len(analysis.gaps),
+            "coverage": result.coverage,
+            "gap_count": result.gap_count,
             "verification": list(counts.items()),
-            "top_gaps": [row for row in analysis.coverage if row.gaps],
+            "top_gaps": [row for row in result.coverage if row.gaps],
         },
     )
 

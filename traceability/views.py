@@ -24,8 +24,8 @@ from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
 from riskbench.navigation import safe_next_url
+from traceability import gate, selectors, services
 from traceability import graph as tg
-from traceability import selectors, services
 from traceability.forms import (
     ControlTestLinkForm,
     ItemHazardForm,
@@ -1137,25 +1137,31 @@ def _matrix_export(request, product, rows, fmt):
 
 @require_GET
 def coverage(request, slug):
-    """Counts and percentages per gap kind, each gap a link to the item to fix."""
+    """Counts and percentages per check of the release gate (DESIGN.md §8), each gap a link to
+    the record to fix."""
     product = product_for(request, slug)
-    analysis = selectors.product_analysis(product)
+    result = gate.product_gaps(product)
     linker = selectors.Linker(slug)
-    graph = analysis.graph
+    graph = result.analysis.graph
     suspect_url = reverse("traceability:suspect_links", args=[slug])
-    groups = {row.kind: [] for row in analysis.coverage}
-    for gap in analysis.gaps:
-        url = suspect_url if gap.kind == "suspect_link" else linker.node(graph, gap.node)
-        groups[gap.kind].append({"gap": gap, "url": url})
-    sections = [{"row": row, "gaps": groups[row.kind]} for row in analysis.coverage]
+    groups = {row.kind: [] for row in result.coverage}
+    for gap in result.gaps:
+        if gap.kind == "suspect_link":
+            url = suspect_url
+        elif gap.node in graph:
+            url = linker.node(graph, gap.node)
+        else:
+            url = selectors.record_url(product, gap.node)
+        groups.setdefault(gap.kind, []).append({"gap": gap, "url": url})
+    sections = [{"row": row, "gaps": groups[row.kind]} for row in result.coverage]
     return render(
         request,
         "traceability/coverage.html",
         {
             "product": product,
-            "coverage": analysis.coverage,
+            "coverage": result.coverage,
             "sections": sections,
-            "gap_count": len(analysis.gaps),
+            "gap_count": result.gap_count,
         },
     )
 

@@ -524,9 +524,12 @@ def test_page_query_count_does_not_grow_with_hazards(editor_client, sized, count
         counts[n] = (q.count, q)
     # Expected: session + user (2), product with policy (1), memberships (1), groups (1),
     # the trace graph (5 node tables + 8 link tables = 13), navigation products (1); the
-    # exact number depends on the shared middleware, but never on the number of hazards.
+    # coverage page runs the whole release gate: its record checks (6: policy, plan signature,
+    # hazards, test case and software item states, SOUP) and the registered post-market
+    # checks (3); the exact number depends on the shared middleware, but never on the number
+    # of hazards.
     assert counts[10][0] == counts[100][0], counts[100][1].dump()
-    assert counts[100][0] <= 25, counts[100][1].dump()
+    assert counts[100][0] <= 35, counts[100][1].dump()
 
 
 def test_matrix_paginates_and_shows_real_rows(editor_client, sized):
