@@ -272,7 +272,7 @@ BAD = [
     ("dangling relation", FOREIGN.replace(b"<SPEC-OBJECT-REF>o-13</SPEC-OBJECT-REF></SOURCE>",
                                           b"<SPEC-OBJECT-REF>o-99</SPEC-OBJECT-REF></SOURCE>"),
      "missing object"),
-    ("object without code", FOREIGN.replace(b'THE-VALUE="12"', b'THE-VALUE="ab c"'),
+    ("object without code", FOREIGN.replace(b'THE-VALUE="12"', b'THE-VALUE="a;b"'),
      "no usable ReqIF.ForeignID"),
     ("duplicate code", FOREIGN.replace(b'THE-VALUE="13"', b'THE-VALUE="12"'), "used by two"),
 ]  # fmt: skip

@@ -121,11 +121,18 @@ def test_update_writes_one_history_row_and_raises_the_version(product, editor, s
     )
 
 
+def copy_target(source_product):
+    """A new product with the source's software items (an import never creates them)."""
+    target = factories.ProductFactory(slug="copy")
+    for item in source_product.software_items.all():
+        factories.SoftwareItemFactory(product=target, code=item.code, name=item.name)
+    return target
+
+
 def test_export_import_export_is_identical_cell_by_cell(full_product, editor, tmp_path):
     first = tmp_path / "first.xlsx"
     run("export_workbook", full_product.slug, str(first))
-    target = factories.ProductFactory(slug="copy")
-    factories.MembershipFactory(product=target, user=editor)
+    copy_target(full_product)
     run("import_workbook", "copy", str(first), "--user", "editor")
     second = tmp_path / "second.xlsx"
     run("export_workbook", "copy", str(second))
@@ -133,12 +140,22 @@ def test_export_import_export_is_identical_cell_by_cell(full_product, editor, tm
     assert exported == cells(second)
     assert set(exported) == {"Hazards", "Controls", "Requirements", "Tests", "Runs"}
     assert len(exported["Requirements"]) == 4 and len(exported["Runs"]) == 2
+    assert exported["Requirements"][2][-1] == "SW-001"  # the software item implementing it
+
+
+def test_software_item_that_is_not_in_the_product_is_a_dangling_reference(
+    product, editor, source
+):
+    text = "id,title,text,software_item_id\nR-1,A,The text.,SW-404\n"
+    write_csvs(source, {"requirements.csv": text})
+    plan = workbook.plan_workbook(product, workbook.read_source(source))
+    assert ("Requirements", 2, "software_item_id", "SW-404") in plan.dangling
 
 
 def test_zip_and_folder_round_trip(full_product, editor, tmp_path):
     archive = tmp_path / "file.zip"
     run("export_workbook", full_product.slug, str(archive))
-    target = factories.ProductFactory(slug="copy")
+    target = copy_target(full_product)
     run("import_workbook", "copy", str(archive), "--user", "editor")
     folder = tmp_path / "folder"
     run("export_workbook", "copy", str(folder))

@@ -85,6 +85,7 @@ from traceability.models import (
     Requirement,
     RequirementLevel,
     RequirementTest,
+    SoftwareItem,
     TestCase,
     TestLevel,
     TestMethod,
@@ -108,7 +109,15 @@ MAX_ZIP_RATIO = 100
 
 # --- Columns of the sheets other than Hazards ------------------------------------------------
 
-TEXT, CHOICE, CODE, CODES, PARENT, WHEN = "text", "choice", "code", "codes", "parent", "when"
+TEXT, CHOICE, CODE, CODES, PARENT, WHEN, ITEM = (
+    "text",
+    "choice",
+    "code",
+    "codes",
+    "parent",
+    "when",
+    "item",
+)
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,8 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
         Col("parent_id", PARENT, REQUIREMENTS, ("parent", "parent requirement", "derived from")),
         Col("control_ids", CODES, CONTROLS, ("controls", "control id", "risk controls",
             "risk control ids", "implements")),
+        Col("software_item_id", ITEM, "software_item_id", ("software item",
+            "software item id", "implemented in", "component")),
     ),
     TESTS: (
         ID,
@@ -602,7 +613,9 @@ def _parse_when(raw: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def _parse_row(sheet: str, cols, cells, index: dict[str, int], existing) -> RecordRow:
+def _parse_row(
+    sheet: str, cols, cells, index: dict[str, int], existing, items: dict, dangling: list
+) -> RecordRow:
     """Values of one row by column; errors recorded on the row, never raised."""
     row = RecordRow(sheet=sheet, row=0)
     for col in cols:
@@ -643,6 +656,14 @@ def _parse_row(sheet: str, cols, cells, index: dict[str, int], existing) -> Reco
                     raise ValueError(f"Unknown {col.name} {raw!r}; use one of: {allowed}.")
             elif col.kind == WHEN:
                 value = _parse_when(raw) if raw else None
+            elif col.kind == ITEM:  # IEC 62304 5.3: the software item that implements it
+                value = items.get(raw) if raw else None
+                if raw and value is None:
+                    dangling.append((col.name, raw))
+                    raise ValueError(
+                        f"Dangling reference {raw}: no software item with this code in the "
+                        f"product (software items are not created by an import)."
+                    )
             else:  # pragma: no cover
                 raise AssertionError(col.kind)
         except ValueError as exc:
@@ -680,6 +701,7 @@ def plan_workbook(
         CONTROLS: {c.code: c for c in RiskControl.objects.filter(product=product)},
         REQUIREMENTS: {r.code: r for r in Requirement.objects.filter(product=product)},
         TESTS: {t.code: t for t in TestCase.objects.filter(product=product)},
+        "items": dict(SoftwareItem.objects.filter(product=product).values_list("code", "pk")),
     }
     hazard_links_to_requirements: dict[str, list[str]] = {}
     if HAZARDS in source.tables:
@@ -703,7 +725,9 @@ def plan_workbook(
 
     for sheet in (CONTROLS, REQUIREMENTS, TESTS, RUNS):
         if sheet in source.tables:
-            plan.rows[sheet] = _plan_sheet(sheet, source.tables[sheet], maps[sheet], existing)
+            plan.rows[sheet] = _plan_sheet(
+                sheet, source.tables[sheet], maps[sheet], existing, plan.dangling
+            )
 
     # Which codes exist once the import is done: the product's and the file's.
     hazard_codes = set(existing[HAZARDS]) | (
@@ -747,7 +771,9 @@ def _attr(sheet: str, name: str) -> str:
     return next(c.attr for c in COLUMNS[sheet] if c.name == name)
 
 
-def _plan_sheet(sheet: str, table: Table, columns: dict[str, str], existing) -> list[RecordRow]:
+def _plan_sheet(
+    sheet: str, table: Table, columns: dict[str, str], existing, plan_dangling: list
+) -> list[RecordRow]:
     cols = COLUMNS[sheet]
     index = {name: table.headers.index(header) for name, header in columns.items()}
     id_col = cols[0].name
@@ -759,8 +785,10 @@ def _plan_sheet(sheet: str, table: Table, columns: dict[str, str], existing) -> 
     for number, cells in table.rows:
         code = str(cells[index[id_col]]).strip()
         record = records.get(code) if sheet != RUNS else None
-        row = _parse_row(sheet, cols, cells, index, record)
+        dangling: list[tuple[str, str]] = []
+        row = _parse_row(sheet, cols, cells, index, record, existing["items"], dangling)
         row.row, row.record = number, record
+        plan_dangling.extend((sheet, number, column, code) for column, code in dangling)
         rows.append(row)
         if number in table.row_errors:
             row.errors.insert(0, table.row_errors[number])
@@ -1185,7 +1213,7 @@ def export_sheets(product: Product) -> dict[str, tuple[list[str], list[list[str]
         model = MODELS[sheet]
         queryset = model.objects.filter(product=product)
         if sheet == REQUIREMENTS:
-            queryset = queryset.select_related("parent")
+            queryset = queryset.select_related("parent", "software_item")
         rows = []
         for record in sorted(queryset, key=lambda r: code_key(r.code)):
             row = []
@@ -1196,6 +1224,8 @@ def export_sheets(product: Product) -> dict[str, tuple[list[str], list[list[str]
                     row.append(_codes(linked[(sheet, col.name)].get(record.code, [])))
                 elif col.kind == PARENT:
                     row.append(record.parent.code if record.parent else "")
+                elif col.kind == ITEM:
+                    row.append(record.software_item.code if record.software_item else "")
                 elif sheet == TESTS and col.name in ("result", "date"):
                     row.append("")  # every run is on the Runs sheet
                 else:
