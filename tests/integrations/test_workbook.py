@@ -143,9 +143,7 @@ def test_export_import_export_is_identical_cell_by_cell(full_product, editor, tm
     assert exported["Requirements"][2][-1] == "SW-001"  # the software item implementing it
 
 
-def test_software_item_that_is_not_in_the_product_is_a_dangling_reference(
-    product, editor, source
-):
+def test_software_item_that_is_not_in_the_product_is_a_dangling_reference(product, editor, source):
     text = "id,title,text,software_item_id\nR-1,A,The text.,SW-404\n"
     write_csvs(source, {"requirements.csv": text})
     plan = workbook.plan_workbook(product, workbook.read_source(source))

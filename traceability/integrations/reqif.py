@@ -681,10 +681,10 @@ def import_reqif(
         )
     except workbook.WorkbookRefused as exc:
         plan = exc.plan
-    problems = [
-        f"{where.get((sheet, row), f'{sheet} row {row}')}: {why}"
-        for sheet, row, _, why in plan.rejections()
-    ]
+    problems = []
+    for sheet, row, _, why in plan.rejections():
+        label = where.get((sheet, row), f"{sheet} row {row}")
+        problems.append(f"{label}: {why.removeprefix(label.rsplit(' ', 1)[-1] + ': ')}")
     if problems:
         raise UploadError(
             f"{len(problems)} problem(s), nothing was imported: " + " | ".join(problems)
