@@ -78,6 +78,7 @@ from traceability.integrations.uploads import (
     parse_csv,
     sniff,
 )
+from traceability.integrations.xlsx import Formula, read_sheets
 from traceability.models import ControlRequirement, Requirement
 
 BATCH = 500
@@ -273,10 +274,6 @@ def check_mapping(mapping: dict[str, str], headers: list[str]) -> None:
 # --- Reading ------------------------------------------------------------------------------------
 
 
-class Formula(str):
-    """An XLSX cell holding a formula: never evaluated, reported as a rejection."""
-
-
 @dataclass
 class Table:
     headers: list[str]
@@ -316,44 +313,11 @@ def _unique_headers(raw: list[str]) -> list[str]:
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list]]:
-    try:
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=False, keep_links=False
-        )
-    except Exception as exc:  # openpyxl raises many types on a damaged workbook
-        raise UploadError(f"The Excel workbook cannot be read: {exc}.") from exc
-    try:
-        if not workbook.worksheets:
-            raise UploadError("The workbook has no worksheet.")
-        return read_sheet_rows(workbook.worksheets[0])  # the hazard log is the first sheet
-    finally:
-        workbook.close()
-
-
-def read_sheet_rows(sheet) -> list[tuple[int, list]]:
-    """(row number, cells as text) of one worksheet opened read-only; formula cells are kept as
-    `Formula` (never evaluated) so the plan rejects them naming the cell."""
-    rows = []
-    try:
-        for number, row in enumerate(sheet.iter_rows(), start=1):
-            cells = []
-            for cell in row:
-                value = getattr(cell, "value", None)
-                if getattr(cell, "data_type", None) == "f" or not isinstance(
-                    value, str | int | float | bool | dt.date | type(None)
-                ):
-                    cells.append(Formula(str(value)))
-                else:
-                    cells.append(_cell_text(value))
-            rows.append((number, cells))
-            if number > MAX_ROWS + 1:
-                raise UploadError(f"More than {MAX_ROWS} rows; split the file.")
-    except UploadError:
-        raise
-    except Exception as exc:  # read-only mode parses the sheet XML while iterating
-        # e.g. a NUL character in a cell (&#0;), which XML forbids.
-        raise UploadError(f"The Excel workbook cannot be read: {exc}.", row=len(rows) + 1) from exc
-    return rows
+    """The first sheet (the hazard log), read by the lean streaming reader (`xlsx.py`)."""
+    sheets = read_sheets(data, MAX_ROWS)
+    if not sheets:
+        raise UploadError("The workbook has no worksheet.")
+    return sheets[0][1]
 
 
 def read_table(data: bytes) -> Table:

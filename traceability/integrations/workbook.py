@@ -78,6 +78,7 @@ from traceability.integrations.uploads import (
     read_path,
     sniff,
 )
+from traceability.integrations.xlsx import read_sheets
 from traceability.models import (
     ControlEffectivenessTest,
     ControlImplementationTest,
@@ -295,22 +296,14 @@ def _sheet_for(name: str) -> str | None:
 
 
 def read_xlsx(data: bytes, name: str = "workbook.xlsx") -> Source:
-    try:
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=False, keep_links=False
-        )
-    except Exception as exc:  # openpyxl raises many types on a damaged workbook
-        raise UploadError(f"The Excel workbook cannot be read: {exc}.") from exc
-    try:
-        tables, ignored = {}, []
-        for worksheet in workbook.worksheets:
-            sheet = _sheet_for(worksheet.title)
-            if sheet is None:
-                ignored.append(f"Sheet {worksheet.title!r} is not read (not one of {SHEETS}).")
-                continue
-            tables[sheet] = _table(hazard_table.read_sheet_rows(worksheet), XLSX, sheet)
-    finally:
-        workbook.close()
+    """The known sheets of a workbook, streamed once by the lean reader (`xlsx.py`)."""
+    tables, ignored = {}, []
+    for title, rows in read_sheets(data, hazard_table.MAX_ROWS):
+        sheet = _sheet_for(title)
+        if sheet is None:
+            ignored.append(f"Sheet {title!r} is not read (not one of {', '.join(SHEETS)}).")
+            continue
+        tables[sheet] = _table(rows, XLSX, sheet)
     return _source(name, tables, ignored)
 
 
