@@ -351,6 +351,7 @@ class TestCaseSerializer(RecordSerializer):
             "method",
             "level",
             "procedure",
+            "acceptance_criteria",
             "latest_result",
             *RECORD_META_FIELDS,
         )

@@ -196,17 +196,102 @@ class RowTable(LongTable):
     a page free — so no content is ever cut off and no ordinary row is broken in two."""
 
     min_in_row = 400.0
+    split_in_row = False  # set when the last split had to cut a row in two
 
     def split(self, availWidth, availHeight):  # noqa: N803
         self.splitInRow = 0
+        self.split_in_row = False
         parts = super().split(availWidth, availHeight)
         if parts or availHeight < self.min_in_row:
             return parts
         self.splitInRow = 1
         try:
-            return super().split(availWidth, availHeight)
+            parts = super().split(availWidth, availHeight)
+            self.split_in_row = bool(parts)
+            return parts
         finally:
             self.splitInRow = 0
+
+
+class StreamTable(Flowable):
+    """A long table laid out a page at a time, whatever its length (issue 13: bounded memory,
+    linear time).
+
+    reportlab splits a table of R rows by building a new table of the R - k rows left after
+    each page (with every cell's style set again): R²/k work for a table of R rows, and every
+    cell of every table of the document held in memory from the start. Here the rows stay data
+    (`items`) until they are laid out: each page builds a table of the next rows only — a chunk
+    a little larger than what fits, grown while it does not fill the space — splits it, keeps
+    the part that fits and leaves the rest as a new `StreamTable` starting at the first row not
+    placed. Rows already built for a page they did not fit on are handed on (`built`), not built
+    again. Each page's table is a `RowTable` made by `make(rows)` (the header row added there),
+    so a page looks exactly as with one long table: the same header on every page, rows whole.
+    """
+
+    def __init__(self, make, items, build_row, *, start=0, built=None, chunk=24):
+        super().__init__()
+        self.make = make  # list of rows -> RowTable with the header row
+        self.items = items
+        self.build_row = build_row  # item -> list of cells
+        self.start = start
+        self.built = built if built is not None else {}
+        self.chunk = chunk
+        self._table = None
+        self._stop = None
+
+    def _row(self, index: int) -> list:
+        row = self.built.get(index)
+        if row is None:
+            row = self.built[index] = self.build_row(self.items[index])
+        return row
+
+    def _layout(self, avail_width: float, avail_height: float):
+        """The table of this page's chunk and its size: the true size when the chunk holds
+        every remaining row, otherwise a height above `avail_height` (so the frame splits)."""
+        total = len(self.items)
+        while True:
+            stop = min(total, self.start + self.chunk)
+            if self._table is None or self._stop != stop:
+                self._table = self.make([self._row(i) for i in range(self.start, stop)])
+                self._stop = stop
+            width, height = self._table.wrap(avail_width, avail_height)
+            if stop == total or height > avail_height:
+                return width, height
+            self.chunk *= 2
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803
+        self.width, self.height = self._layout(availWidth, availHeight)
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        self._layout(availWidth, availHeight)
+        table = self._table
+        parts = table.split(availWidth, availHeight)
+        if len(parts) < 2:
+            return parts  # nothing fits here ([]), or the whole rest does ([table])
+        first = parts[0]
+        if table.split_in_row:
+            # A row taller than a page was cut in two: its second half and the chunk's other
+            # rows go on as the table reportlab made; the rows after the chunk follow.
+            rest = [parts[1]]
+            after = self._stop
+        else:
+            rest = []
+            after = self.start + len(first._cellvalues) - 1  # minus the header row
+        if after >= len(self.items):
+            return [first, *rest]
+        built = {i: row for i, row in self.built.items() if i >= after}
+        follow = StreamTable(
+            self.make, self.items, self.build_row, start=after, built=built, chunk=self.chunk
+        )
+        return [first, *rest, follow]
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 (reportlab's name)
+        self._table.drawOn(canvas, x, y, _sW)
+
+    def rows(self) -> list[list]:
+        """Every row, built (for tools that want the whole table, e.g. the bench's bound)."""
+        return [self._row(i) for i in range(self.start, len(self.items))]
 
 
 class Pt(float):
