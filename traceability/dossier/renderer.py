@@ -67,6 +67,8 @@ from traceability.dossier.layout import (
     Cell,
     CellFactory,
     Contents,
+    GridLook,
+    GridTable,
     Heading,
     PageSlot,
     Pt,
@@ -201,19 +203,34 @@ class DossierRenderer:
             )
             for region in REGION_FILL
         }  # fmt: skip
-        self.table_style = TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), FONT, 7.5),
-                ("GRID", (0, 0), (-1, -1), 0.35, LINE),
-                ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ]
+        cell_commands = [
+            ("FONT", (0, 0), (-1, -1), FONT, 7.5),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ]
+        line_commands = [
+            ("GRID", (0, 0), (-1, -1), 0.35, LINE),
+            ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
+        ]
+        self.table_style = TableStyle(cell_commands + line_commands)
+        self.grid_look = GridLook(
+            line=LINE,
+            line_width=0.35,
+            head_fill=HEAD_BG,
+            zebra=(None, ZEBRA),
+            pad_x=3,
+            pad_top=2.5,
+            pad_bottom=2.5,
         )
+        self.table_lines = TableStyle(line_commands)
+        # The cell style every cell of `table_style` gets, made once (see `_long_table`).
+        probe = Table([[""]])
+        probe.setStyle(TableStyle(cell_commands))
+        self._cell_style = probe._cellStyles[0][0]
         self.kv_style = TableStyle(
             [
                 ("FONT", (0, 0), (-1, -1), FONT, 7.5),
@@ -363,12 +380,24 @@ class DossierRenderer:
         total = float(sum(w for w in weights if not isinstance(w, Pt))) or 1.0
         return [float(w) if isinstance(w, Pt) else (width - fixed) * w / total for w in weights]
 
-    def _long_table(self, header: list, col_widths: list[float], rows: list[list]) -> RowTable:
+    def _long_table(
+        self, header: list, col_widths: list[float], rows: list[list], heights=None
+    ) -> RowTable:
+        """A long table in `table_style`. Its cells share one `CellStyle` (font, padding,
+        alignment: the same for every cell) instead of one made and styled per cell; only the
+        lines and backgrounds are set as commands. `heights`: the rows' heights when known."""
+        n_cols = len(col_widths)
         table = RowTable(
-            [header, *rows], colWidths=col_widths, repeatRows=1, splitByRow=1, hAlign="LEFT"
+            [header, *rows],
+            colWidths=col_widths,
+            rowHeights=heights,
+            repeatRows=1,
+            splitByRow=1,
+            hAlign="LEFT",
+            cellStyles=[[self._cell_style] * n_cols for _ in range(len(rows) + 1)],
         )
         table.min_in_row = 0.8 * (self.landscape[1] - self.margin_top - self.margin_bottom)
-        table.setStyle(self.table_style)
+        table.setStyle(self.table_lines)
         return table
 
     def table(
@@ -407,7 +436,17 @@ class DossierRenderer:
         `layout.StreamTable`): what every table that grows with the risk file uses."""
         col_widths = self._col_widths(weights, orientation)
         head = [self.head.plain(h) for h in header]
-        return StreamTable(lambda rows: self._long_table(head, col_widths, rows), tuple(items), row)
+
+        def make(rows: list[list], heights=None) -> GridTable:
+            return GridTable(
+                [head, *rows],
+                col_widths,
+                self.grid_look,
+                heights=heights,
+                fallback=lambda: self._long_table(head, col_widths, rows),
+            )
+
+        return StreamTable(make, tuple(items), row)
 
     def layout(self, rows: list[list]) -> Table:
         """A borderless table that places drawings side by side."""
