@@ -519,8 +519,8 @@ class DossierRenderer:
     def story(self) -> list[Flowable]:
         sections = [
             ("cover", self.cover),
-            ("document_control", self.document_control),
             ("contents", self.contents_page),
+            ("document_control", self.document_control),
             ("crossref", self.crossref),
             ("scope", self.scope),
             ("plan", self.plan),
@@ -563,7 +563,10 @@ class DossierRenderer:
         return {
             "hazards": 12 * len(data.hazards),
             "controls": 8 * len(data.controls),
-            "trace": 5 * len(data.trace_rows),
+            "trace": 5 * len(data.trace_rows)
+            + 6 * len(data.requirements)
+            + 8 * len(data.test_cases)
+            + 4 * sum(len(t.runs) for t in data.test_cases),
             "safety_class": 6 * len(data.software_items),
             "evidence": 7 * len(data.evidence),
             "audit": 6 * len(data.audit),
@@ -1384,6 +1387,118 @@ class DossierRenderer:
                 [1, 1, 1, 1, 1],
             )
         )
+        story += self.requirements()
+        story += self.test_cases()
+        story += self.test_runs()
+        return story
+
+    def requirements(self) -> list[Flowable]:
+        """Every requirement with its text (IEC 62304 5.2; risk control measures implemented
+        as software requirements, 7.2)."""
+        story = self.sub("trace", 1, "Requirements and their texts (IEC 62304 5.2, 7.2)")
+        if not self.data.requirements:
+            story.append(self.text("", "No requirements are recorded."))
+            return story
+
+        def row(r: d.Requirement) -> list:
+            return [
+                self.cell.runs(
+                    [("b", r.code)],
+                    [("r", r.title)],
+                    [("m", " · ".join(filter(None, (r.level, r.status))))],
+                ),
+                self.cell.plain(r.text) if r.text else self.cell_muted.plain("No text recorded."),
+                self.cell.plain(r.software_item or "—"),
+                self.cell.plain(self.codes(r.tests, "None")),
+            ]
+
+        story.append(
+            self.stream(
+                ["Requirement", "Text", "Software item", "Verified by"],
+                self.data.requirements,
+                row,
+                [1.7, 4.3, 0.9, 1.1],
+            )
+        )
+        return story
+
+    def test_cases(self) -> list[Flowable]:
+        """Every test case with its procedure and acceptance criteria (IEC 62304 5.7.1)."""
+        story = self.sub(
+            "trace", 2, "Test cases, procedures and acceptance criteria (IEC 62304 5.7)"
+        )
+        if not self.data.test_cases:
+            story.append(self.text("", "No test cases are recorded."))
+            return story
+        muted = self.cell_muted
+
+        def row(t: d.TestCase) -> list:
+            return [
+                self.cell.runs(
+                    [("b", t.code)],
+                    [("r", t.title)],
+                    [("m", " · ".join(filter(None, (t.method, t.level))))],
+                ),
+                self.cell.plain(t.procedure)
+                if t.procedure
+                else muted.plain("No procedure recorded."),
+                self.cell.plain(t.acceptance_criteria)
+                if t.acceptance_criteria
+                else muted.plain("No acceptance criteria recorded."),
+                self.cell.plain(self.codes(t.verifies, "None")),
+                self.cell.plain(str(len(t.runs))),
+            ]
+
+        story.append(
+            self.stream(
+                ["Test case", "Procedure", "Acceptance criteria", "Verifies", "Runs"],
+                self.data.test_cases,
+                row,
+                [1.5, 3.0, 2.4, 0.9, Pt(30)],
+            )
+        )
+        return story
+
+    def test_runs(self) -> list[Flowable]:
+        """Every recorded run, newest first per test case: the version tested, the tester, the
+        result, the CI job or report and the evidence file (IEC 62304 5.7.5, 9.8)."""
+        story = self.sub("trace", 3, "Test runs: version tested, tester, result and reference")
+        runs = [(t.code, run) for t in self.data.test_cases for run in t.runs]
+        if not runs:
+            story.append(self.text("", "No test run is recorded."))
+            return story
+        story.append(
+            self.para(
+                "Newest run first for each test case; the first is the result that counts. "
+                "Evidence files are listed with their size and SHA-256 in section "
+                f"{SECTION_NUMBERS['evidence']}.",
+                self.note,
+            )
+        )
+
+        def row(item) -> list:
+            code, run = item
+            return [
+                self.cell_bold.plain(code),
+                self.cell.plain(fmt_dt(run.executed_at)),
+                self.chip(RESULT_REGION.get(run.result, "investigate"), run.result),
+                self.cell.plain(run.software_version or "—"),
+                self.cell.plain(run.tester or "—"),
+                self.cell.runs([("r", run.external_reference or "—")], [("m", run.notes)])
+                if run.notes
+                else self.cell.plain(run.external_reference or "—"),
+                self.cell.plain(run.evidence_name or "—"),
+            ]
+
+        story.append(
+            self.stream(
+                ["Test", "Executed", "Result", "Version tested", "Tester", "CI job / reference",
+                 "Evidence file"],
+                runs,
+                row,
+                [0.8, 1.2, 0.7, 0.8, 1.1, 1.6, 1.6],
+            )
+        )  # fmt: skip
         return story
 
     def coverage(self) -> list[Flowable]:
