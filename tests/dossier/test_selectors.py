@@ -28,7 +28,8 @@ def test_query_count_does_not_grow_with_the_product(db, count_queries, editor, w
         data_large = selectors.gather(large)
     # 1 product + policy; 13 graph (5 node tables, 8 link tables); software causes, hazards,
     # controls, requirements, software items, test case texts, test runs with their evidence
-    # (7); record signatures, baselines (2); membership names (1); one history query per historied table for the audit extract (17).
+    # (7); record signatures, baselines (2); membership names (1); one history query per
+    # historied table for the audit extract (17).
     # With a baseline: its signatures (1), the current snapshot (15: baselines.selectors, + 1
     # for the user names of the testers, whom the synthetic runs record),
     # the stored snapshot it is compared with (1).
