@@ -234,8 +234,10 @@ class CellFactory:
 
     def plain(self, text) -> Flowable:
         text = "" if text is None else str(text)
-        if not text or "\n" in text or "\r" in text:
-            return Cell(esc(text), self.style)
+        if not text:
+            return Cell("", self.style)
+        if "\n" in text or "\r" in text:
+            return self.runs([("r", text)])
         text = " ".join(text.split())
         if not text:
             return Cell("", self.style)
@@ -347,7 +349,9 @@ class GridTable(Flowable):
         return self.width, self.height
 
     def split(self, availWidth, availHeight):  # noqa: N803
-        if self.fallback is None:
+        """Called only when not even one row fits: the row moves to the next page, unless the
+        space is most of a page (a row taller than a page), which the fallback cuts in two."""
+        if self.fallback is None or availHeight < self.look.min_in_row:
             return []
         return self.fallback().split(availWidth, availHeight)
 
@@ -389,7 +393,10 @@ class GridTable(Flowable):
 class GridLook:
     """The table style a `GridTable` draws (the dossier's `table_style`, as plain values)."""
 
-    def __init__(self, *, line, line_width, head_fill, zebra, pad_x, pad_top, pad_bottom):
+    def __init__(
+        self, *, line, line_width, head_fill, zebra, pad_x, pad_top, pad_bottom, min_in_row
+    ):
+        self.min_in_row = min_in_row  # see `RowTable.min_in_row`
         self.line = line
         self.line_width = line_width
         self.head_fill = head_fill

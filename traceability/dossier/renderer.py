@@ -137,6 +137,9 @@ class DossierRenderer:
     margin_bottom = 16 * mm
     header_y = 12 * mm  # from the top edge
     footer_y = 9 * mm  # from the bottom edge
+    # A table row is cut in two only when it does not fit on a page at all, and then only with
+    # this much of the page free (`layout.RowTable`).
+    min_in_row = 0.8 * (landscape[1] - margin_top - margin_bottom)
 
     def __init__(
         self, data: d.DossierData, *, progress: Callable[[float, str], None] | None = None
@@ -225,6 +228,7 @@ class DossierRenderer:
             pad_x=3,
             pad_top=2.5,
             pad_bottom=2.5,
+            min_in_row=self.min_in_row,
         )
         self.table_lines = TableStyle(line_commands)
         # The cell style every cell of `table_style` gets, made once (see `_long_table`).
@@ -396,7 +400,7 @@ class DossierRenderer:
             hAlign="LEFT",
             cellStyles=[[self._cell_style] * n_cols for _ in range(len(rows) + 1)],
         )
-        table.min_in_row = 0.8 * (self.landscape[1] - self.margin_top - self.margin_bottom)
+        table.min_in_row = self.min_in_row
         table.setStyle(self.table_lines)
         return table
 
