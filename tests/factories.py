@@ -306,7 +306,8 @@ def sign_plan(product, signer=None):
 
 
 def release_ready(product, signer=None) -> None:
-    """Approve every record sign the plan and the risk management report: with a complete chain, the gate then passes."""
+    """Approve every record, sign the plan and the risk management report: with a complete
+    chain, the gate then passes."""
     approve_all(product)
     sign_plan(product, signer)
     signed_report(product)
