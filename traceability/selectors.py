@@ -369,8 +369,19 @@ def _title(record) -> str:
 # --- Contributions to shared pages ---------------------------------------------------------------
 
 
+def record_url(product: Product, node) -> str:
+    """The page of a gap's record that is not a node of the trace graph (the product's scope and
+    plan, its risk policy); empty when the record has no page here."""
+    if node[0] == "product":
+        return reverse("hazards:dashboard", args=[product.slug])
+    if node[0] == "policy":
+        return reverse("hazards:product_policy", args=[product.slug])
+    return ""
+
+
 def dashboard_panel(request, product: Product):
-    """Coverage summary on the product dashboard (riskbench.navigation.DASHBOARD_PANELS)."""
+    """Coverage summary on the product dashboard (riskbench.navigation.DASHBOARD_PANELS): the
+    same checks as `riskcheck` (traceability.gate), cached per change."""
     analysis = product_summary(product)
     verification = analysis.hazards
     counts = {state: 0 for state in tg.HAZARD_STATES}
@@ -380,7 +391,7 @@ def dashboard_panel(request, product: Product):
         "traceability/_dashboard_panel.html",
         {
             "coverage": analysis.coverage,
-            "gap_count": len(analysis.gaps),
+            "gap_count": analysis.gap_count,
             "verification": list(counts.items()),
             "top_gaps": [row for row in analysis.coverage if row.gaps],
         },

@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from riskbench.cache import cached_analysis
+from traceability import gate, verification
 from traceability import graph as tg
-from traceability import verification
 
 
 @dataclass(frozen=True)
 class Summary:
-    """`tg.Analysis` minus the graph and its index, plus the list pages' verification words."""
+    """`tg.Analysis` minus the graph and its index, plus the list pages' verification words;
+    its gaps and coverage are the whole release gate's (`traceability.gate.product_gaps`): the
+    traceability analyses, the record-state checks and the registered checks."""
 
     controls: dict  # control node → control_verification entry
     hazards: dict  # hazard node → hazard verification (tg.HAZARD_STATES)
@@ -32,15 +34,20 @@ class Summary:
     def gaps_of(self, kind: str) -> list[tg.Gap]:
         return [gap for gap in self.gaps if gap.kind == kind]
 
+    @property
+    def gap_count(self) -> int:
+        return len(self.gaps)
 
-def summarise(analysis: tg.Analysis) -> Summary:
+
+def summarise(result: gate.GateResult) -> Summary:
+    analysis = result.analysis
     return Summary(
         controls=analysis.controls,
         hazards=analysis.hazards,
         required_classes=analysis.required_classes,
         mismatches=analysis.mismatches,
-        gaps=analysis.gaps,
-        coverage=analysis.coverage,
+        gaps=result.gaps,
+        coverage=result.coverage,
         states=verification.states_from_analysis(analysis),
     )
 
@@ -49,6 +56,4 @@ def product_summary(product) -> Summary:
     """The product's analyses as of its last committed change: built (13 queries and the whole
     graph) once per change across every app server, else one query (the change counter) and a
     cache read."""
-    return cached_analysis(
-        "summary", product.pk, lambda: summarise(tg.analyse(tg.build_graph(product)))
-    )
+    return cached_analysis("gate", product.pk, lambda: summarise(gate.product_gaps(product)))

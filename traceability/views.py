@@ -1185,9 +1185,21 @@ def _matrix_export(request, product, rows, fmt):
 # --- Coverage, impact, trace picture ------------------------------------------------------------
 
 
+def _gap_url(gap, product, linker, suspect_url: str) -> str:
+    """The page where a gap is fixed: the record's own page, the suspect-link review, or the
+    product's scope or policy; empty for records of apps above traceability (their checks name
+    the record by code)."""
+    if gap.kind == "suspect_link":
+        return suspect_url
+    if gap.node[0] in selectors.DETAIL_URLS:
+        return linker.url(gap.node[0], gap.code)
+    return selectors.record_url(product, gap.node)
+
+
 @require_GET
 def coverage(request, slug):
-    """Counts and percentages per gap kind, each gap a link to the item to fix."""
+    """Counts and percentages per check of the release gate (DESIGN.md §8), each gap a link to
+    the record to fix."""
     product = product_for(request, slug)
     analysis = product_summary(product)
     linker = selectors.Linker(slug)
@@ -1211,9 +1223,7 @@ def coverage(request, slug):
         items = [
             {
                 "gap": gap,
-                "url": suspect_url
-                if gap.kind == "suspect_link"
-                else linker.url(gap.node[0], gap.code),
+                "url": _gap_url(gap, product, linker, suspect_url),
             }
             for gap in gaps
         ]
