@@ -89,19 +89,33 @@ def linked(
     return found
 
 
+class _NodeModels(dict):
+    """Node kind → model, resolved on first use (the apps are loaded by then)."""
+
+    def __missing__(self, kind):
+        from hazards.models import Hazard, RiskControl
+        from traceability.models import Requirement, SoftwareItem, TestCase
+
+        self.update(
+            {
+                tg.HAZARD: Hazard,
+                tg.CONTROL: RiskControl,
+                tg.REQUIREMENT: Requirement,
+                tg.TEST: TestCase,
+                tg.SOFTWARE_ITEM: SoftwareItem,
+            }
+        )
+        if kind not in self:
+            raise KeyError(kind)
+        return dict.__getitem__(self, kind)
+
+
+NODE_MODELS = _NodeModels()
+
+
 def node_for_code(product, kind: str, code: str) -> tg.Node | None:
     """The node of the product's item `code` of `kind` (one query), None when there is none."""
-    from hazards.models import Hazard, RiskControl
-    from traceability.models import Requirement, SoftwareItem, TestCase
-
-    models = {
-        tg.HAZARD: Hazard,
-        tg.CONTROL: RiskControl,
-        tg.REQUIREMENT: Requirement,
-        tg.TEST: TestCase,
-        tg.SOFTWARE_ITEM: SoftwareItem,
-    }
-    pk = models[kind].objects.filter(product=product, code=code).values_list("pk", flat=True)
+    pk = NODE_MODELS[kind].objects.filter(product=product, code=code).values_list("pk", flat=True)
     pk = pk.first()
     return None if pk is None else (kind, pk)
 

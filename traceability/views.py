@@ -1261,38 +1261,43 @@ IMPACT_SEARCH_LIMIT = 100
 @require_GET
 def impact_start(request, slug):
     """Find the item to analyse by code or words (any kind); an exact code goes straight to
-    its impact analysis."""
+    its impact analysis. Searched in the database: two queries per kind of item (count and the
+    first matches), whatever the product's size."""
     product = product_for(request, slug)
     text = (request.GET.get("q") or request.GET.get("code") or "").strip()
-    matches = []
+    matches, match_count = [], 0
     if text:
-        analysis = selectors.product_analysis(product)
-        graph = analysis.graph
         linker = selectors.Linker(slug)
-        needle = text.lower()
-        for node in analysis.index.sort(graph.nodes):
-            attrs = graph.nodes[node]
-            code = attrs.get("code", "")
-            if code.lower() == needle:
-                return redirect("traceability:impact", slug, node[0], code)
-            if needle in code.lower() or needle in attrs.get("title", "").lower():
-                matches.append(
-                    {
-                        "kind": tg.NODE_KIND_LABELS[node[0]],
-                        "code": code,
-                        "title": attrs.get("title", ""),
-                        "url": reverse("traceability:impact", args=[slug, node[0], code]),
-                        "page": linker.node(graph, node),
-                    }
-                )
+        for kind in tg.NODE_KINDS:
+            model = neighbourhood.NODE_MODELS[kind]
+            title = "name" if kind == tg.SOFTWARE_ITEM else "title"
+            found = model.objects.filter(product=product).filter(
+                Q(code__icontains=text) | Q(**{f"{title}__icontains": text})
+            )
+            exact = found.filter(code__iexact=text).values_list("code", flat=True).first()
+            if exact:
+                return redirect("traceability:impact", slug, kind, exact)
+            match_count += found.count()
+            room = IMPACT_SEARCH_LIMIT - len(matches)
+            rows = found.order_by(Length("code"), "code").values_list("code", title)[:room]
+            matches += [
+                {
+                    "kind": tg.NODE_KIND_LABELS[kind],
+                    "code": code,
+                    "title": name,
+                    "url": reverse("traceability:impact", args=[slug, kind, code]),
+                    "page": linker.url(kind, code),
+                }
+                for code, name in (rows if room > 0 else [])
+            ]
     return render(
         request,
         "traceability/impact_start.html",
         {
             "product": product,
             "q": text,
-            "matches": matches[:IMPACT_SEARCH_LIMIT],
-            "match_count": len(matches),
+            "matches": matches,
+            "match_count": match_count,
             "limit": IMPACT_SEARCH_LIMIT,
         },
     )

@@ -228,14 +228,14 @@ def test_heat_map_cell_drills_down_to_exactly_its_hazards(page):
 
 def test_matrix_of_1000_hazards_pages_and_keeps_its_header_in_view(page):
     page.goto("/p/synthetic-1000/matrix/")
-    expect(page.locator("h1 .count")).to_contain_text(re.compile(r"\d[\d,]* chains"))
+    expect(page.locator("h1 .count")).to_contain_text(re.compile(r"\d[\d,]* hazards"))
     rows = page.locator("table.matrix tbody tr")
-    assert rows.count() == 200
+    assert rows.count() >= 50  # 50 hazards a page, each with at least one chain
     expect(page.locator(".pagination")).to_contain_text("Page 1 of")
     wrap = page.locator(".table-wrap").first
     wrap.evaluate("el => { el.scrollTop = 3000; el.scrollLeft = 400; }")
     header = page.locator("table.matrix thead th").first.bounding_box()
-    first_cell = rows.nth(60).locator("th").first.bounding_box()
+    first_cell = rows.nth(40).locator("th").first.bounding_box()
     box = wrap.bounding_box()
     assert abs(header["y"] - box["y"]) < 3  # sticky header row
     assert abs(first_cell["x"] - box["x"]) < 3  # sticky first column

@@ -10,7 +10,7 @@ from hazards import services as hazard_services
 from hazards.models import Hazard, HazardControl, Product
 from riskbench import audit
 from riskbench import cache as rb_cache
-from riskbench.models import SignatureMeaning, UserProfile
+from riskbench.models import SignatureMeaning
 from riskbench.signatures import signature_create
 from tests import factories
 
@@ -39,19 +39,38 @@ def populated(product):
     return hazard, control
 
 
+# Historied records of no product: their history rows go to the global chain, which is part of
+# every product's counter (a change to one of them invalidates every product's analyses).
+GLOBAL_MODELS = {"riskbench.UserProfile"}
+
+
 def test_every_regulated_model_belongs_to_a_product_chain():
     """Every historied model reaches its product (directly or through a link end), so each of
-    its history rows moves that product's counter; only policy templates have no product (the
-    global chain, part of every product's counter)."""
-    for model, _history in audit.history_models():
-        if model is UserProfile:
-            continue  # a person's role and qualification: no product analysis reads it
-        reachable = (
+    its history rows moves that product's counter; the few that belong to no product are
+    listed above, so a new one is a decision, not an accident."""
+    unreachable = {
+        model._meta.label
+        for model, _history in audit.history_models()
+        if not (
             model is Product
             or audit._product_field(model) is not None
             or bool(audit._product_paths(model))
         )
-        assert reachable, f"{model._meta.label} changes would not invalidate any product's cache"
+    }
+    assert unreachable == GLOBAL_MODELS
+
+
+@pytest.mark.django_db
+def test_a_change_to_a_record_of_no_product_moves_every_products_counter(product, editor):
+    from riskbench.models import UserProfile
+
+    other = factories.ProductFactory()
+    before = rb_cache.change_counter(product.pk), rb_cache.change_counter(other.pk)
+    profile = UserProfile(user=editor, role_title="Risk manager")
+    profile._history_user = editor
+    profile.save()
+    after = rb_cache.change_counter(product.pk), rb_cache.change_counter(other.pk)
+    assert after[0] != before[0] and after[1] != before[1]
 
 
 @pytest.mark.django_db
