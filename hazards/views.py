@@ -500,7 +500,12 @@ def hazard_delete(request, slug, code):
         messages.error(request, "Give a reason for the deletion.")
         return redirect("hazards:hazard_detail", slug, code)
     try:
-        services.hazard_delete(hazard=hazard, by=request.user, reason=form.cleaned_data["reason"])
+        services.hazard_delete(
+            hazard=hazard,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=request.POST.get("version"),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("hazards:hazard_detail", slug, code)

@@ -1,6 +1,8 @@
 """Admin of the Part 11 records: read-only, and nothing can be deleted (21 CFR 11.10(e))."""
 
 from django.contrib import admin
+from rest_framework.authtoken import admin as drf_token_admin
+from rest_framework.authtoken.models import TokenProxy
 
 from riskbench.models import (
     AccessLogEntry,
@@ -104,3 +106,24 @@ class UserProfileAdmin(admin.ModelAdmin):
             qualification=obj.qualification,
         )
         obj.pk = saved.pk
+
+
+# API tokens: DRF's admin lets an administrator create a token for any user — a credential
+# to act as that person, outside any record (21 CFR 11.300). Here tokens are only listed and
+# revoked; each user makes their own on the API token page.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(drf_token_admin.TokenAdmin):
+    """List and revoke API tokens; never create or change one (not even one's own here)."""
+
+    actions = None
+    fields = ("user", "created")
+    readonly_fields = ("user", "created")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -219,6 +219,9 @@ TASKS = {
     }
 }
 
+# History is written by the services only; the admin never reverts a record to an old version.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -48,7 +48,7 @@ from riskbench.models import (
     SigningGuard,
     Status,
 )
-from riskbench.services import lock_for_edit
+from riskbench.services import lock_current, lock_for_edit
 
 # URL kind → model. Only these records can be signed. Apps add their own with
 # `register_signable` from their AppConfig.ready() (riskbench imports no app above it).
@@ -379,8 +379,18 @@ def signature_create(*, record, by, meaning: str, reason: str = "", request=None
     if meaning not in SignatureMeaning.values:
         raise SignatureRefused(f"Unknown meaning {meaning!r}.")
     product = record_product(record)
+    content_type = ContentType.objects.get_for_model(record, for_concrete_model=False)
+    content_sha256 = record_content_sha256(record)
+    # Idempotent under the record's lock: the same signer, meaning and content sign once
+    # (a double-submitted form, two tabs). The unique constraint backs this up.
+    same = Signature.objects.filter(
+        content_type=content_type, object_id=record.pk, signer=by, meaning=meaning,
+        content_sha256=content_sha256,
+    ).first()  # fmt: skip
+    if same is not None:
+        return same
     signature = Signature(
-        content_type=ContentType.objects.get_for_model(record, for_concrete_model=False),
+        content_type=content_type,
         object_id=record.pk,
         record_label=record_label(record),
         record_version=getattr(record, "version", 1),
@@ -389,7 +399,7 @@ def signature_create(*, record, by, meaning: str, reason: str = "", request=None
         printed_name=(by.get_full_name() or by.get_username())[:300],
         signed_at=timezone.now(),
         meaning=meaning,
-        content_sha256=record_content_sha256(record),
+        content_sha256=content_sha256,
         reason=reason,
     )
     signature.save()
@@ -399,6 +409,7 @@ def signature_create(*, record, by, meaning: str, reason: str = "", request=None
         object_repr=f"{signature.get_meaning_display()} signature on {signature.record_label}",
         at=signature.signed_at,
         user_id=by.pk,
+        user_name=by.get_username(),
         reason=reason,
     )
     record_access(
@@ -440,8 +451,10 @@ def record_sign(
         user=by, username=username, password=password, request=request, product=product
     )
     with transaction.atomic():
-        if hasattr(record, "version"):
+        if hasattr(record, "version") and expected_version is not None:
             current = lock_for_edit(record, expected_version)
+        elif hasattr(record, "version"):
+            current = lock_current(record)
         else:
             current = type(record)._base_manager.select_for_update().get(pk=record.pk)
         run_sign_checks(current, by=by, meaning=meaning)
@@ -458,6 +471,7 @@ def record_sign(
                 by=by,
                 reason=f"Approved with electronic signature of {by.get_username()}",
                 signed=True,
+                expected_version=current.version,
             )
         return signature_create(
             record=current, by=by, meaning=meaning, reason=reason, request=request

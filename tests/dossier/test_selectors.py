@@ -17,7 +17,9 @@ def test_query_count_does_not_grow_with_the_product(db, count_queries, editor, w
         if with_baseline:
             baseline_create(product=product, name="R1", by=editor, sign=False)
             hazard = product.hazards.get(code="HAZ-001")
-            hazard_services.hazard_update(hazard=hazard, by=editor, reason="x", harm="Coma")
+            hazard_services.hazard_update(
+                hazard=hazard, by=editor, reason="x", harm="Coma", expected_version=hazard.version
+            )
             signature_create(
                 record=product.hazards.get(code="HAZ-002"), by=editor, meaning="reviewed"
             )
@@ -52,7 +54,9 @@ def test_gathering_twice_gives_the_same_data_and_hash(risk_file):
 def test_a_change_in_the_data_changes_the_hash_and_the_date(risk_file, editor):
     before = selectors.gather(risk_file)
     hazard = risk_file.hazards.get(code="HAZ-001")
-    hazard_services.hazard_update(hazard=hazard, by=editor, reason="Clarify", harm="Coma")
+    hazard_services.hazard_update(
+        hazard=hazard, by=editor, reason="Clarify", harm="Coma", expected_version=hazard.version
+    )
     after = selectors.gather(risk_file)
     assert after.data_hash != before.data_hash
     assert after.as_of > before.as_of
