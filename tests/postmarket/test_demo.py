@@ -71,10 +71,7 @@ def test_riskcheck_flags_end_of_support_and_keeps_the_pacemaker_complete(aurora)
         "vulnerability_unassessed",
         "vulnerability_affected_unlinked",
     }
-    # Loaded without demo logins, nobody can sign: the pacemaker's only gap is its risk
-    # management report, not signed by its reviewers (tests/report/test_demo.py signs it).
-    cadence = json.loads(run_command("riskcheck", "cadence-pacemaker", "--format", "json").out)
-    assert {g["kind"] for g in cadence["gaps"]} == {"report_not_signed"}
+    assert run_command("riskcheck", "cadence-pacemaker").code == 0
 
 
 def test_a_second_load_changes_nothing(demo, aurora):
