@@ -83,7 +83,7 @@ def world(product, editor, auditor, outsider):
 
     report = report_create(product=product, by=editor, release="2.1")
     world = {
-        "report": report,
+        "risk_management_report": report,
         "dossier_export": dossier_export,
         "baseline": baseline,
         "product": product,
@@ -154,7 +154,7 @@ def sample_kwargs(name: str, params: list[str], world) -> dict | None:
     )
     specific.update(
         {
-            f"report:{name}": {"slug": product.slug, "pk": world["report"].pk}
+            f"report:{name}": {"slug": product.slug, "pk": world["risk_management_report"].pk}
             for name in ("detail", "edit", "history", "status")
         }
     )

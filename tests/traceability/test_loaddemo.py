@@ -186,7 +186,11 @@ def test_history_rows_name_the_author_and_a_reason(products):
     for product in products.values():
         # Opened, and access given, by the demo's administrator; the policy approved by the
         # demo user's signature, which re-evaluated nothing (no hazard existed yet).
-        assert product.history.get().history_user == admin
+        rows = list(product.history.order_by("history_id"))
+        assert rows[0].history_user == admin
+        # Then the plan's responsibilities and reviews (4.4 b, c), written by the demo user.
+        assert [r.history_user for r in rows[1:]] == [author]
+        assert rows[1].history_change_reason.startswith("Plan: responsibilities")
         assert {m.history.get().history_user for m in product.memberships.all()} == {admin}
         policy = product.risk_policy
         assert policy.is_approved and policy.template is not None

@@ -8,9 +8,10 @@
   administrator.
 * Every demo product's plan gains its responsibilities and authorities (4.4 b) and its
   requirements for review (4.4 c), written by Dana.
-* The releasable product (the Cadence pacemaker): its plan approved by Riley's signature, and
-  its risk management report for the version under review written by Dana and signed by Riley
-  and Sam — never by its author (segregation of duties, `RISKBENCH_SEGREGATION_OF_DUTIES`).
+* Every plan is approved by Riley's signature (who did not write it).
+* The releasable product (the Cadence pacemaker): its risk management report for the version
+  under review, written by Dana and signed by Riley and Sam — never by its author (segregation
+  of duties, `RISKBENCH_SEGREGATION_OF_DUTIES`).
 * The Aurora pump: a report still in draft, its reviewers named, unsigned — the release gate
   reports it. The Vela pump has no report yet — the gate reports that too.
 
@@ -135,11 +136,12 @@ def load(*, by, signer) -> dict[str, int]:
             _competence(signer.user, admin, AUTHOR_COMPETENCE, created)
         for product in products.values():
             _plan_texts(product, by, created)
+            if reviewers:
+                _approve_plan(product, reviewers[0], created)
         release = products.get(RELEASABLE)
         if release is not None:
             report = _report(release, by, reviewers, CADENCE_REPORT, created)
             if reviewers:
-                _approve_plan(release, reviewers[0], created)
                 _sign_report(report, by, reviewers, created)
         draft = products.get(DRAFT_REPORT)
         if draft is not None:
