@@ -333,3 +333,34 @@ def test_the_newest_access_log_entries_cut_are_found_by_the_head_and_anchors(pro
         finding["kind"] == "anchor"
         and "chain access-log was anchored at entry #2" in (finding["message"])
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_access_log_writers_keep_one_gapless_chain():
+    """Run on PostgreSQL, where writers really interleave (the head row lock orders them)."""
+    import threading
+
+    from riskbench.accesslog import verify_access_log
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers itself; row locks are exercised on PostgreSQL.")
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(15):
+                record_access(None, AccessAction.LOGIN_FAILED, f"{n}/{i}", username=f"u{n}")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(AccessLogEntry.objects.values_list("seq", flat=True)) == list(range(1, 46))
+    result = verify_access_log()
+    assert result.ok and result.seq == 45, result.problems
