@@ -97,11 +97,23 @@ def main() -> None:
         for i in range(100):
             hazard = hazards[i % len(hazards)]
             t, c = time.perf_counter(), time.process_time()
-            services.hazard_update(hazard=hazard, by=user, reason="bench", harm=f"{label} {i}")
+            services.hazard_update(
+                hazard=hazard,
+                by=user,
+                reason="bench",
+                harm=f"{label} {i}",
+                expected_version=hazard.version,
+            )
             times.append(time.perf_counter() - t)
             cpu += time.process_time() - c
         with CaptureQueriesContext(connection) as q:
-            services.hazard_update(hazard=hazards[0], by=user, reason="bench", harm=f"{label} q")
+            services.hazard_update(
+                hazard=hazards[0],
+                by=user,
+                reason="bench",
+                harm=f"{label} q",
+                expected_version=hazards[0].version,
+            )
         return statistics.median(times) * 1000, cpu * 10, len(q.captured_queries)
 
     saves("warm-up")  # the first saves after the bulk chaining above pay for cold caches
@@ -123,7 +135,13 @@ def main() -> None:
     before = selectors.snapshot(product)
     print(f"baseline_snapshot_s_n1000: {time.perf_counter() - start:.2f} s")
     for hazard in hazards[:10]:
-        services.hazard_update(hazard=hazard, by=user, reason="bench", harm="changed for the diff")
+        services.hazard_update(
+            hazard=hazard,
+            by=user,
+            reason="bench",
+            harm="changed for the diff",
+            expected_version=hazard.version,
+        )
     after = selectors.snapshot(product)
     start = time.perf_counter()
     changes = selectors.diff(before, after)

@@ -5,6 +5,7 @@ Concrete models live in `hazards` and `traceability`; this module knows neither.
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class Status(models.TextChoices):
@@ -184,6 +185,14 @@ class Signature(AppendOnlyModel):
     class Meta(AppendOnlyModel.Meta):
         ordering = ["signed_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
+        constraints = [
+            # A double-submitted form signs once (issue 9 §1): the service returns the
+            # existing signature; this is the last line of defence.
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "signer", "meaning", "content_sha256"],
+                name="one_signature_per_signer_meaning_content",
+            )
+        ]
 
     def __str__(self):
         return self.manifestation
@@ -382,3 +391,38 @@ class AccessLogEntry(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_action_display()}"
+
+
+# =============================================================================================
+# Competence of the people who work on and sign the risk files (ISO 14971 4.3).
+# =============================================================================================
+
+
+class UserProfile(models.Model):
+    """A person's role and qualification, on record (ISO 14971 4.3: the people performing risk
+    management tasks are competent, and the records show it).
+
+    Administrators keep it (`riskbench.services.profile_update`, the Django admin). It has a
+    history, so that each signature is shown with the role and qualification its signer held
+    at signing (`riskbench.signatures.competence_at`), not with what they hold today.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="profile"
+    )
+    role_title = models.CharField(
+        "role", max_length=200, blank=True, help_text="E.g. Head of quality, Clinical expert."
+    )
+    qualification = models.TextField(
+        blank=True,
+        help_text="Education, training and experience relevant to the risk management tasks "
+        "assigned (ISO 14971 4.3).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self):
+        return f"Competence of {self.user}"
