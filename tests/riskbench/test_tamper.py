@@ -370,3 +370,12 @@ def test_concurrent_access_log_writers_keep_one_gapless_chain():
     assert sorted(AccessLogEntry.objects.values_list("seq", flat=True)) == list(range(1, 46))
     result = verify_access_log()
     assert result.ok and result.seq == 45, result.problems
+
+
+def test_the_baseline_page_shows_the_audit_head_to_keep(product, editor, editor_client):
+    from django.urls import reverse
+
+    baseline = baseline_create(product=product, name="B1", by=editor, sign=False)
+    page = editor_client.get(reverse("baselines:detail", args=[product.slug, baseline.pk]))
+    assert baseline.audit_anchor["head"] in page.content.decode()
+    assert _verify("--expect", baseline.audit_anchor["head"])[0] == 0
