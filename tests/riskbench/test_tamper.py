@@ -379,3 +379,17 @@ def test_the_baseline_page_shows_the_audit_head_to_keep(product, editor, editor_
     page = editor_client.get(reverse("baselines:detail", args=[product.slug, baseline.pk]))
     assert baseline.audit_anchor["head"] in page.content.decode()
     assert _verify("--expect", baseline.audit_anchor["head"])[0] == 0
+
+
+def test_every_model_simple_history_registered_is_checked(db):
+    """Models come from simple-history's registry, not from a list: a new regulated model is
+    covered the day it gets `HistoricalRecords()`."""
+    from simple_history.models import registered_models
+
+    from riskbench.audit import history_models
+
+    checked = {model for model, _history in history_models()}
+    assert checked == set(registered_models.values())
+    assert {"report.riskmanagementreport", "postmarket.problemreport"} <= {
+        model._meta.label_lower for model in checked
+    }
