@@ -2,9 +2,10 @@
 
 On SQLite, Django applies some schema changes (a new NOT NULL column, a unique constraint) by
 rebuilding the table, which silently drops its triggers: 0003 (one signature per signer,
-meaning and content) did so for `riskbench_signature`. Dropping and creating every trigger here
-makes the final state independent of the order the 0003 migrations ran in. A later migration
-that rebuilds one of these tables must do the same (test_append_only_triggers checks it).
+meaning and content) did so for `riskbench_signature`. 0004 now reinstalls them, but databases
+that applied 0004 while it was still an empty merge did not; dropping and creating every trigger
+here (idempotent) fixes those too. A later migration that rebuilds one of these tables must do
+the same (tests/riskbench/test_append_only_triggers.py checks it).
 """
 
 from django.db import migrations
