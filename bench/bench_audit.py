@@ -7,7 +7,8 @@ Prints, one `name: value unit` line each, on a synthetic product of N = 1,000 ha
 - audit_verify_entries_per_s — chain entries recomputed per second by `audit.verify_chains`;
 - verify_audit_s_n1000 — the whole `manage.py verify_audit` (every chain, the access log, every
   current row against its newest history row, the stored anchors) over that product;
-  `verify_audit_s_n5000` too with `--n5000` (a second, 5,000-hazard product in its own file);
+  `verify_audit_cpu_s_n1000` its CPU time (steadier on a shared machine); `verify_audit_s_n5000`
+  and `verify_audit_cpu_s_n5000` with `--n5000` (a 5,000-hazard product in its own file);
 - audit_save_overhead_ms / audit_save_overhead_cpu_ms / audit_save_extra_queries — what
   chaining adds to one `hazard_update` (median wall time and mean CPU time of 100 saves with
   and without the chain receiver, after 100 warm-up saves);
@@ -32,19 +33,20 @@ sys.path.insert(0, str(HERE.parent))
 N = 1000
 
 
-def verify_audit_seconds() -> float:
-    """Wall time of the whole `manage.py verify_audit` (it must find the data intact)."""
+def verify_audit_seconds() -> tuple[float, float]:
+    """Wall and CPU time of the whole `manage.py verify_audit` (it must find the data intact).
+    CPU time is steadier than wall time on a shared machine."""
     import io
     import json
 
     from django.core.management import call_command
 
     out = io.StringIO()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     call_command("verify_audit", "--format", "json", stdout=out)  # exit 1 raises
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert json.loads(out.getvalue())["ok"]
-    return elapsed
+    return elapsed, cpu
 
 
 def main_n5000() -> None:
@@ -55,7 +57,9 @@ def main_n5000() -> None:
     from synthetic import generate_product
 
     generate_product(5000)
-    print(f"verify_audit_s_n5000: {verify_audit_seconds():.2f} s")
+    wall, cpu = verify_audit_seconds()
+    print(f"verify_audit_s_n5000: {wall:.2f} s")
+    print(f"verify_audit_cpu_s_n5000: {cpu:.2f} s")
 
 
 def main() -> None:
@@ -88,7 +92,9 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     assert result.ok, result.problems[:3]
     print(f"audit_verify_entries_per_s: {result.entries / elapsed:.0f} entries/s")
-    print(f"verify_audit_s_n{N}: {verify_audit_seconds():.2f} s")
+    wall, cpu = verify_audit_seconds()
+    print(f"verify_audit_s_n{N}: {wall:.2f} s")
+    print(f"verify_audit_cpu_s_n{N}: {cpu:.2f} s")
 
     hazards = list(product.hazards.order_by("code")[:20])
 
@@ -97,7 +103,7 @@ def main() -> None:
         for i in range(100):
             hazard = hazards[i % len(hazards)]
             t, c = time.perf_counter(), time.process_time()
-            services.hazard_update(
+            hazards[i % len(hazards)] = services.hazard_update(
                 hazard=hazard,
                 by=user,
                 reason="bench",
@@ -107,7 +113,7 @@ def main() -> None:
             times.append(time.perf_counter() - t)
             cpu += time.process_time() - c
         with CaptureQueriesContext(connection) as q:
-            services.hazard_update(
+            hazards[0] = services.hazard_update(
                 hazard=hazards[0],
                 by=user,
                 reason="bench",

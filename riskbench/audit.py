@@ -22,9 +22,14 @@ nobody edited or removed such a row afterwards directly in the database. This mo
   still exists, and that every history row, signature and baseline is in a chain. It names the
   first broken entry of each chain.
 
+* **Users** are identified by id; each entry also records the user's name at the time
+  (`user_name`, hashed), so a later rename re-attributes nothing.
+
 The hash is keyless: someone with write access to the database who also recomputes every later
-hash of the chain can rewrite history. Recording the chain heads outside the database (the head
-is printed by `verify_audit` and stored with every baseline) closes that gap.
+hash of the chain can rewrite history. Recording the chain heads outside the database closes
+that gap: `riskbench.audit_anchor` (the audit head printed by `verify_audit`, stored with every
+baseline and dossier export). The chains prove the history; `riskbench.audit_state` proves that
+the current rows equal it.
 
 Bulk writes (`bulk_create_with_history`) send no signal: call `chain_pending()` right after
 them. `post_migrate` calls it too, for rows written by data migrations.
@@ -1032,7 +1037,11 @@ class Verification:
 def _check_entry(entry, row, schema) -> str | None:
     if row is None:
         return "the referenced row no longer exists (deleted behind the application's back)"
-    missing = [n for n in schema.field_names if not hasattr(row, n)]
+    attributes = getattr(row, "__dict__", None)
+    if attributes is not None and attributes.keys() >= set(schema.field_names):
+        missing = []  # a plain row (verification): one set comparison, not a hasattr per field
+    else:
+        missing = [n for n in schema.field_names if not hasattr(row, n)]
     if missing:
         return f"field(s) {', '.join(missing)} no longer exist: the row cannot be verified"
     content = canonical_content(row, schema.field_names)

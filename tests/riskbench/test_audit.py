@@ -270,7 +270,7 @@ def test_concurrent_writers_never_fork_a_chain():
     def writer(hazard):
         try:
             for i in range(15):
-                services.hazard_update(
+                hazard = services.hazard_update(
                     hazard=hazard,
                     by=user,
                     reason="",
