@@ -37,6 +37,7 @@ from hazards.models import (
     RiskControl,
     SecurityControlCategory,
 )
+from riskbench.provenance import record_provenance
 from traceability import services as trace_services
 from traceability.integrations.confirm import lock_rows, refuse_if_moved
 from traceability.integrations.uploads import (
@@ -546,6 +547,7 @@ def import_reqif(
                 )
             seen[key] = obj.identifier
 
+    claims: list = []  # (requirement, what the file claimed about its status)
     if not dry_run:  # what the plan reads is what gets written (see confirm.py)
         lock_rows(Requirement.objects.filter(product=product))
     requirements = {r.code: r for r in Requirement.objects.filter(product=product)}
@@ -621,6 +623,10 @@ def import_reqif(
                 "rationale": values.get("RiskBench.Rationale", ""),
                 "software_item": item,
             }  # fmt: skip
+            # The file's workflow status is its claim, never applied (DESIGN.md §7): a created
+            # requirement is a draft by the importer; the claim is kept as provenance.
+            claimed = values.get("RiskBench.Status", "").strip()
+            claim = f"status in source: {claimed}" if claimed not in ("", "draft") else ""
             existing = requirements.get(obj.code)
             if existing is not None:
                 result.planned[obj.code] = existing.version
@@ -635,6 +641,7 @@ def import_reqif(
                         parent=requirements.get(parent_code) if parent_code else None,
                         **fields,
                     )
+                    claims.append((requirements[obj.code], claim))
                 continue
             fields["parent"] = requirements.get(parent_code) if parent_code else None
             changed = {
@@ -654,6 +661,7 @@ def import_reqif(
                         expected_version=existing.version,
                         **changed,
                     )
+                    claims.append((requirements[obj.code], claim))
             else:
                 result.unchanged.append(obj.code)
 
@@ -710,5 +718,6 @@ def import_reqif(
         raise UploadError("; ".join(exc.messages)) from exc
     if not dry_run:
         refuse_if_moved(result.planned, expected_versions)  # rolls back what was written
+        record_provenance(claims, source=reason, by=by)
     result.applied = not dry_run
     return result
