@@ -143,7 +143,12 @@ def product_edit(request, slug):
     return render(
         request,
         "hazards/product_form.html",
-        {"product": product, "form": form, "stale_changes": submitted.stale_changes},
+        {
+            "product": product,
+            "form": form,
+            "stale_changes": submitted.stale_changes,
+            "plan_approval": selectors.plan_approval(product),
+        },
     )
 
 

@@ -11,6 +11,7 @@ from riskbench.models import (
     AuditSchema,
     Signature,
     SigningGuard,
+    UserProfile,
 )
 
 
@@ -76,6 +77,35 @@ class SigningGuardAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(admin.ModelAdmin):
+    """Role and qualification of each person (ISO 14971 4.3), kept by administrators and
+    written through `riskbench.services.profile_update` (history with who and why)."""
+
+    list_display = ("user", "role_title", "qualification", "updated_at")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "role_title")
+    fields = ("user", "role_title", "qualification")
+    actions = None
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("user",) if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from riskbench.services import profile_update
+
+        saved = profile_update(
+            user=obj.user,
+            by=request.user,
+            reason="Changed in the admin" if change else "Recorded in the admin",
+            role_title=obj.role_title,
+            qualification=obj.qualification,
+        )
+        obj.pk = saved.pk
 
 
 # API tokens: DRF's admin lets an administrator create a token for any user — a credential

@@ -13,7 +13,7 @@ from riskbench.models import Provenance
 
 
 def claims_text(claims: dict[str, object]) -> str:
-    """"status: approved; executed by: alice; …" for the claims that say something."""
+    """The claims that say something, as one line ("status: approved; executed by: alice")."""
     return "; ".join(
         f"{name}: {value}" for name, value in claims.items() if value not in (None, "", [], {})
     )

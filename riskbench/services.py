@@ -217,3 +217,23 @@ def link_review(link: TraceLink, *, by, reason: str) -> TraceLink:
     link._change_reason = f"Reviewed: {reason}"[:100]
     link.save()
     return link
+
+
+@transaction.atomic
+def profile_update(*, user, by, reason: str = "", role_title: str, qualification: str):
+    """Record a person's role and qualification (ISO 14971 4.3), by an administrator only: a
+    person does not attest their own competence. Leaves a history row with who and why."""
+    from riskbench import roles
+    from riskbench.models import UserProfile
+
+    roles.require_administrator(by)
+    profile = UserProfile.objects.select_for_update().filter(user=user).first() or UserProfile(
+        user=user
+    )
+    profile.role_title = (role_title or "").strip()
+    profile.qualification = (qualification or "").strip()
+    profile.full_clean()
+    profile._history_user = by
+    profile._change_reason = (reason or "Role and qualification recorded")[:100]
+    profile.save()
+    return profile

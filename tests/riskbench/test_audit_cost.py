@@ -89,6 +89,7 @@ def test_values_that_would_read_back_differently_are_hashed_as_stored(product, e
     run = factories.TestRunFactory(test_case=factories.TestCaseFactory(product=product))
     run.executed_at = "2026-01-02T03:04:05Z"  # a string: stored as a datetime
     run._change_reason = "Raw date"
+    run.version += 1  # as every service save does (verify_audit: one version, one content)
     run.save()
     hazard.delete()
     stored = Hazard.history.filter(code="HAZ-900").order_by("history_id")

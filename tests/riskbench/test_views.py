@@ -284,7 +284,14 @@ def test_a_draft_is_not_offered_for_approval(editor_client, editor, product):
 def test_an_approved_record_without_a_matching_approval_signature_is_flagged(
     editor_client, editor, product
 ):
-    # The seeded template: "approved" by a data migration, never signed.
-    policy = RiskPolicy.objects.get(product__isnull=True)
+    # A template marked approved without a signature (as a data migration once did; hazards
+    # 0007 withdraws such approvals, and the seed is a draft now).
+    seeded = RiskPolicy.objects.get(product__isnull=True)
+    assert seeded.status == "draft"
+    policy = RiskPolicy.objects.create(
+        name="Legacy approved template",
+        status="approved",
+        **{name: getattr(seeded, name) for name in seeded.criteria()},
+    )
     page = editor_client.get(reverse("core:record_signatures", args=["policy", policy.pk]))
     assert "no “Approved” signature matches" in page.content.decode()

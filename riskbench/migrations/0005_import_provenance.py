@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('riskbench', '0003_one_signature_per_signer_meaning_content'),
+        ('riskbench', '0004_merge_chain_signatures_profiles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
