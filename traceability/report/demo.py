@@ -209,6 +209,7 @@ def _plan_texts(product, by, created) -> None:
         reason="Plan: responsibilities, authorities and reviews (ISO 14971 4.4 b, c)",
         responsibilities_and_authorities=RESPONSIBILITIES,
         review_requirements=REVIEW_REQUIREMENTS,
+        expected_version=product.version,
     )
     _count(created, "plan_updates")
 
@@ -258,6 +259,7 @@ def _sign_report(report, by, reviewers, created) -> None:
             status=Status.IN_REVIEW,
             by=by,
             reason="Submitted to the risk management review (ISO 14971 9)",
+            expected_version=report.version,
         )
     signed = {s.signature.signer_id for s in signatures.signatures_of(report)}
     for user, password, _ in reviewers:
