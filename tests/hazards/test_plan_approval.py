@@ -31,9 +31,9 @@ def write_plan(product, editor):
         product=product,
         by=editor,
         reason="Plan 4.4 b and c",
+        expected_version=product.version,
         responsibilities_and_authorities="The risk manager leads; the head of quality approves.",
         review_requirements="Design reviews at each phase; a release review per ISO 14971 9.",
-        expected_version=product.version,
     )
 
 
@@ -73,8 +73,8 @@ def test_the_plan_is_approved_by_a_signature_and_an_edit_supersedes_it(product, 
         product=product,
         by=editor,
         reason="New reviewer",
-        review_requirements="Monthly.",
         expected_version=product.version,
+        review_requirements="Monthly.",
     )
     assert selectors.plan_approval(product) is None
 

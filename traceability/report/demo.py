@@ -207,9 +207,9 @@ def _plan_texts(product, by, created) -> None:
         product=product,
         by=by,
         reason="Plan: responsibilities, authorities and reviews (ISO 14971 4.4 b, c)",
+        expected_version=product.version,
         responsibilities_and_authorities=RESPONSIBILITIES,
         review_requirements=REVIEW_REQUIREMENTS,
-        expected_version=product.version,
     )
     _count(created, "plan_updates")
 
