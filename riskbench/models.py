@@ -426,3 +426,28 @@ class UserProfile(models.Model):
 
     def __str__(self):
         return f"Competence of {self.user}"
+
+
+class Provenance(models.Model):
+    """What an imported file claimed about a record that only a person may assert here —
+    its workflow status, approvals, who created, executed or reviewed it — kept as plain text
+    and shown as such ("approved in source by X on D"), never applied (DESIGN.md §7): the
+    record itself arrives as a draft authored by the importing user."""
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField()
+    source = models.CharField(max_length=255, help_text="The imported file.")
+    text = models.TextField(help_text="The source's claims, as the file states them.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.source}: {self.text[:60]}"

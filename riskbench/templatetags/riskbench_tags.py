@@ -27,3 +27,12 @@ def optional_include(context, template_name, **extra):
     flat = context.flatten()
     flat.update(extra)
     return tpl.render(flat, context.get("request"))
+
+
+@register.inclusion_tag("riskbench/_provenance.html")
+def provenance(record):
+    """What an imported file claimed about `record` (status, attribution), shown as the
+    source's words, never as this system's state. One query."""
+    from riskbench.provenance import provenance_of
+
+    return {"entries": provenance_of(record)}

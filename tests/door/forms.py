@@ -73,3 +73,17 @@ def edit_form_data(html: str) -> dict[str, list[str]]:
             data.pop("csrfmiddlewaretoken", None)
             return data
     raise AssertionError("No edit form with a change_reason field on the page.")
+
+
+def post_form_data(html: str, *, having: str) -> dict[str, list[str]]:
+    """The POST data of the page's first POST form that has a field named `having`."""
+    parser = _FormParser()
+    parser.feed(html)
+    for fields in parser.forms:
+        if any(name == having for name, _ in fields):
+            data: dict[str, list[str]] = {}
+            for name, value in fields:
+                data.setdefault(name, []).append(value)
+            data.pop("csrfmiddlewaretoken", None)
+            return data
+    raise AssertionError(f"No POST form with a {having!r} field on the page.")

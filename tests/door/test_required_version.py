@@ -15,6 +15,7 @@ from postmarket import services as postmarket_services
 from riskbench.services import lock_for_edit
 from tests.door.forms import edit_form_data
 from traceability import services as trace_services
+from traceability.report import services as report_services
 
 CHANGED = "Changed by a POST that does not say which version it edits"
 
@@ -81,6 +82,11 @@ def _problem_report(product, editor):
     return report, url, "title"
 
 
+def _risk_management_report(product, editor):
+    report = report_services.report_create(product=product, by=editor, release="2.1")
+    return report, reverse("report:edit", args=[product.slug, report.pk]), "data_considered"
+
+
 EDIT_PAGES = {
     "hazard": _hazard,
     "control": _control,
@@ -91,6 +97,7 @@ EDIT_PAGES = {
     "product_policy": _product_policy,
     "policy_by_id": _policy_by_id,
     "problem_report": _problem_report,
+    "risk_management_report": _risk_management_report,
 }
 
 
@@ -145,6 +152,8 @@ UPDATE_SERVICES = [
     (postmarket_services.problem_report_set_status, "report"),
     (postmarket_services.change_request_update, "change"),
     (postmarket_services.field_record_update, "record"),
+    (report_services.report_update, "report"),
+    (report_services.report_set_status, "report"),
 ]
 
 

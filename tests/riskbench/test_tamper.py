@@ -52,7 +52,7 @@ def test_an_untouched_database_has_no_state_finding(product, editor):
     )
     second = _hazard(product, editor, title="Under-delivery")
     services.hazard_delete(
-        hazard=second, by=editor, reason="Duplicate of HAZ-001", expected_version=1
+        hazard=second, by=editor, reason="Duplicate of HAZ-001", expected_version=second.version
     )
     code, report = _verify()
     assert code == 0, report

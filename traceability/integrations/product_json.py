@@ -15,8 +15,12 @@ approves it with a signature. Memberships are never taken from the file (grantin
 administrator's act, not a file's claim): the file's member names come back as a warning.
 Every record gets one history row "Imported from product export <sha>" with the importing user
 (21 CFR 11.10(e)); versions and link versions are restored as they were, so suspect links stay
-suspect. Exporting the imported product gives the same records (apart from a changed slug or
-name, the members and the policy's approval). Timestamps of creation and last change are not
+suspect. Nothing only a person may assert is taken from the file: every record arrives as a
+draft, created (links) and executed (runs) by the importing user, links not reviewed; the file's
+status and attribution are kept as provenance text ("status in source: approved; executed by in
+source: alice"), shown on the record's page. Exporting the imported product gives the same
+records apart from a changed slug or name, the members, the policy's approval, the workflow
+status and the attribution. Timestamps of creation and last change are not
 carried: the new database's history starts with the import. Evidence files are embedded
 (base64) once each, keyed by their SHA-256 in `evidence` (a JUnit file shared by 4,000 runs is
 stored once, not 4,000 times: issue 13 §2), runs name theirs by `evidence_sha256`, and the
@@ -54,6 +58,8 @@ from hazards.models import (
 )
 from hazards.services import apply_estimates, policy_for_new_product
 from riskbench import audit, roles
+from riskbench.models import Status
+from riskbench.provenance import claims_text, record_provenance
 from traceability.integrations.uploads import JSON, UploadError, check_size, parse_json, sniff
 from traceability.models import (
     ControlEffectivenessTest,
@@ -71,6 +77,8 @@ FORMAT = "riskbench.product"
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # 1: evidence embedded in each run
 SKIP = {"id", "product", "created_at", "updated_at"}
+# Who made, ran or reviewed a record: the importer here; the file's names become provenance.
+ATTRIBUTION = {"created_by", "executed_by"}
 
 # Coded records, in the order they are created (later ones refer to earlier ones).
 RECORDS = (
@@ -272,7 +280,9 @@ class _Loader:
                     values[f.name] = target
             else:
                 values[f.name] = _value(f, item, where)
+        provenance = self.withhold_claims(model, raw, values)
         record = model(**values)
+        record._provenance = provenance
         exclude = [f.name for f in _fields(model) if f.is_relation] + ["product"]
         try:
             record.clean_fields(exclude=exclude)
@@ -281,12 +291,39 @@ class _Loader:
             raise UploadError(f"{where}: {problems}") from exc
         return record
 
+    def withhold_claims(self, model, raw: dict, values: dict) -> str:
+        """What only a person may assert is not taken from the file (DESIGN.md §7): the record
+        arrives as a draft, created / executed by the importer, not reviewed; the file's claims
+        become provenance text, shown as the source's words."""
+        names = {f.name for f in model._meta.concrete_fields}
+        claims: dict[str, object] = {}
+        if "status" in names:
+            if raw.get("status") not in (None, "", Status.DRAFT):
+                claims["status in source"] = raw.get("status")
+            values["status"] = Status.DRAFT
+        for name in ATTRIBUTION & names:
+            claimed = raw.get(name)
+            if claimed not in (None, "", self.by.get_username()):
+                claims[f"{name.replace('_', ' ')} in source"] = claimed
+            values[name] = self.by
+        if "reviewed_by" in names:
+            if raw.get("reviewed_by") or raw.get("reviewed_at"):
+                claims["reviewed in source"] = (
+                    f"by {raw.get('reviewed_by') or 'unknown'} on {raw.get('reviewed_at') or '?'}"
+                    + (f": {raw['review_reason']}" if raw.get("review_reason") else "")
+                )
+            values.update(reviewed_by=None, reviewed_at=None, review_reason="")
+        return claims_text(claims)
+
     def create(self, model, records: list) -> list:
         if model not in self.written:
             self.written.append(model)
-        return bulk_create_with_history(
+        texts = [getattr(r, "_provenance", "") for r in records]
+        created = bulk_create_with_history(
             records, model, batch_size=500, default_user=self.by, default_change_reason=self.reason
         )
+        record_provenance(zip(created, texts, strict=True), source=self.reason, by=self.by)
+        return created
 
 
 def _depth_order(rows: list[dict]) -> list[list[dict]]:

@@ -36,6 +36,7 @@ from hazards.models import (
     SecurityControlCategory,
 )
 from riskbench.codes import code_problem
+from riskbench.provenance import record_provenance
 from traceability.integrations import hazard_table, workbook
 from traceability.integrations.confirm import lock_rows, refuse_if_moved
 from traceability.integrations.uploads import (
@@ -714,5 +715,24 @@ def import_reqif(
         result.links_created.append(f"{control} implemented by {requirement}")
     for test, requirement in plan.new_links.get(RequirementTest, []):
         result.links_created.append(f"{requirement} verified by {test}")
+    if not dry_run:
+        _keep_status_claims(doc, product, [*result.created, *result.updated], by=by, source=reason)
     result.applied = not dry_run
     return result
+
+
+def _keep_status_claims(doc: ReqifDocument, product: Product, codes, *, by, source: str) -> None:
+    """A file's workflow status is its claim, never applied (DESIGN.md §7): the requirements it
+    created or changed are drafts by the importer (the workbook engine sees to that); what the
+    file said is kept as provenance text, shown on the requirement's page."""
+    claimed = {
+        o.code: o.values.get("RiskBench.Status", "").strip()
+        for o in doc.objects.values()
+        if o.kind == REQUIREMENT and o.code in set(codes)
+    }
+    claimed = {code: status for code, status in claimed.items() if status not in ("", "draft")}
+    if claimed:
+        records = Requirement.objects.filter(product=product, code__in=claimed)
+        record_provenance(
+            ((r, f"status in source: {claimed[r.code]}") for r in records), source=source, by=by
+        )
