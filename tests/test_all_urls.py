@@ -79,7 +79,13 @@ def world(product, editor, auditor, outsider):
     from traceability.baselines.services import baseline_create
 
     baseline = baseline_create(product=product, name="Release 1", by=None, sign=False)
+    from traceability.integrations.models import ImportMapping
+
+    mapping = ImportMapping.objects.create(
+        product=product, name="Legacy", columns={"sheets": {"Hazards": {"columns": {}}}}
+    )
     world = {
+        "mapping": mapping,
         "dossier_export": dossier_export,
         "baseline": baseline,
         "product": product,
@@ -146,6 +152,7 @@ def sample_kwargs(name: str, params: list[str], world) -> dict | None:
         {
             "dossier:download": {"slug": product.slug, "pk": world["dossier_export"].pk},
             "dossier:status": {"slug": product.slug, "pk": world["dossier_export"].pk},
+            "integrations:mapping_download": {"slug": product.slug, "pk": world["mapping"].pk},
         }
     )
     if name in specific:
