@@ -1132,15 +1132,21 @@ def _write_links(plan: WorkbookPlan, records, *, by, reason, now) -> None:
     for model, pairs in plan.new_links.items():
         this, other = ends[model]
         links = []
+        source_is_this = model.SOURCE_FIELD == this
         for this_code, other_code in pairs:
-            kwargs = {
-                this: records[sheet_of[this]][this_code],
-                other: records[sheet_of[other]][other_code],
-            }
-            link = model(**kwargs, created_by=by, created_at=now)
-            link.source_version = link.source.version
-            link.target_version = link.target.version
-            links.append(link)
+            mine = records[sheet_of[this]][this_code]
+            theirs = records[sheet_of[other]][other_code]
+            source, target = (mine, theirs) if source_is_this else (theirs, mine)
+            # Ids, not instances: no related-object descriptors per link (profiled).
+            links.append(
+                model(
+                    **{f"{this}_id": mine.pk, f"{other}_id": theirs.pk},
+                    created_by_id=by.pk,
+                    created_at=now,
+                    source_version=source.version,
+                    target_version=target.version,
+                )
+            )
         _create(model, links, by=by, reason=link_reason)
 
 
