@@ -414,7 +414,14 @@ def apply_mapping(source: Source, mapping: dict | None) -> tuple[dict[str, dict]
     maps, notes = {}, []
     for sheet, table in source.tables.items():
         doc = sheets_doc.get(sheet, {})
-        columns = {**suggest_mapping(sheet, table.headers), **doc.get("columns", {})}
+        given = doc.get("columns", {})
+        # The file's own choices win: a header it maps is not also guessed for another field.
+        suggested = {
+            name: header
+            for name, header in suggest_mapping(sheet, table.headers).items()
+            if header not in given.values()
+        }
+        columns = {**suggested, **given}
         columns = {k: v for k, v in columns.items() if v}
         for name, header in columns.items():
             if header not in table.headers:
@@ -551,13 +558,14 @@ class WorkbookPlan:
 
     def summary(self) -> str:
         parts = []
+        create, update = ("created", "updated") if self.written else ("to create", "to update")
         for sheet, c in self.counts().items():
             parts.append(
-                f"{sheet}: {c[CREATE]} to create, {c[UPDATE]} to update, {c[UNCHANGED]} "
+                f"{sheet}: {c[CREATE]} {create}, {c[UPDATE]} {update}, {c[UNCHANGED]} "
                 f"unchanged, {c[REJECT]} rejected"
             )
         if self.implied_controls:
-            parts.append(f"{len(self.implied_controls)} implied risk control(s) to create")
+            parts.append(f"{len(self.implied_controls)} implied risk control(s) {create}")
         parts.append(f"{self.link_count} new link(s), {len(self.new_runs)} new run(s)")
         return "; ".join(parts)
 
@@ -1132,7 +1140,7 @@ def _write_links(plan: WorkbookPlan, records, *, by, reason, now) -> None:
     for model, pairs in plan.new_links.items():
         this, other = ends[model]
         links = []
-        source_is_this = model.SOURCE_FIELD == this
+        source_is_this = this == model.SOURCE_FIELD
         for this_code, other_code in pairs:
             mine = records[sheet_of[this]][this_code]
             theirs = records[sheet_of[other]][other_code]
