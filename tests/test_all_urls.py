@@ -84,8 +84,12 @@ def world(product, editor, auditor, outsider):
     mapping = ImportMapping.objects.create(
         product=product, name="Legacy", columns={"sheets": {"Hazards": {"columns": {}}}}
     )
+    from traceability.report.services import report_create
+
+    report = report_create(product=product, by=editor, release="2.1")
     world = {
         "mapping": mapping,
+        "report": report,
         "dossier_export": dossier_export,
         "baseline": baseline,
         "product": product,
@@ -153,6 +157,12 @@ def sample_kwargs(name: str, params: list[str], world) -> dict | None:
             "dossier:download": {"slug": product.slug, "pk": world["dossier_export"].pk},
             "dossier:status": {"slug": product.slug, "pk": world["dossier_export"].pk},
             "integrations:mapping_download": {"slug": product.slug, "pk": world["mapping"].pk},
+        }
+    )
+    specific.update(
+        {
+            f"report:{name}": {"slug": product.slug, "pk": world["report"].pk}
+            for name in ("detail", "edit", "history", "status")
         }
     )
     if name in specific:

@@ -37,6 +37,7 @@ from hazards.models import (
 )
 from riskbench.codes import code_problem
 from traceability.integrations import hazard_table, workbook
+from traceability.integrations.confirm import refuse_if_moved
 from traceability.integrations.uploads import (
     XML,
     UploadError,
@@ -493,6 +494,7 @@ class ReqifImportResult:
     links_created: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     applied: bool = False
+    planned: dict[str, int] = field(default_factory=dict)  # code → version read, see confirm.py
 
     def summary(self) -> str:
         return (
@@ -647,6 +649,7 @@ def import_reqif(
     by,
     dry_run: bool = False,
     prefix: str = "REQ",
+    expected_versions: dict[str, int] | None = None,
 ) -> ReqifImportResult:
     """Upsert the file's requirements (with parents), add missing controls and test cases, and
     link them as the file's relations say. All or nothing; a dry run writes nothing.
@@ -703,5 +706,12 @@ def import_reqif(
         result.links_created.append(f"{control} implemented by {requirement}")
     for test, requirement in plan.new_links.get(RequirementTest, []):
         result.links_created.append(f"{requirement} verified by {test}")
+    result.planned = {
+        r.code: r.record.version
+        for r in plan.rows.get(workbook.REQUIREMENTS, [])
+        if r.record is not None
+    }
+    if not dry_run:
+        refuse_if_moved(result.planned, expected_versions)  # rolls back what was written
     result.applied = not dry_run
     return result

@@ -54,8 +54,10 @@ from hazards.models import (
 from riskbench import audit
 from riskbench.codes import code_problem, split_codes, title_problem
 from riskbench.models import Status
+from riskbench.services import claim_next_versions
 from traceability.graph import code_key
 from traceability.integrations import hazard_table
+from traceability.integrations.confirm import lock_rows
 from traceability.integrations.hazard_table import (
     CREATE,
     REJECT,
@@ -1003,6 +1005,12 @@ def import_workbook(
         .select_for_update(of=("self",))
         .get(pk=product.pk)
     )
+    if not dry_run:
+        # What the plan reads is what gets written: the records an import may change are
+        # locked before the plan reads them (confirm.py), so an edit waits, then finds its
+        # version stale, and no edit made meanwhile is overwritten (DESIGN §7).
+        for model in (Hazard, RiskControl, Requirement, TestCase):
+            lock_rows(model.objects.filter(product=product))
     plan = plan_workbook(
         product,
         source,
@@ -1118,6 +1126,7 @@ def _write_sheet(product, plan: WorkbookPlan, sheet: str, *, by, reason, now) ->
         record.updated_at = now
         groups[tuple(fields)].append(record)
     for fields, records_to_update in groups.items():
+        claim_next_versions(model, records_to_update)  # each at version n+1 was stored at n
         extra = ["version", "updated_at"] + (["status"] if hasattr(model, "status") else [])
         bulk_update_with_history(
             records_to_update, model, [*fields, *extra], batch_size=BATCH, default_user=by,
