@@ -333,3 +333,21 @@ def test_refused_import_exits_2_listing_every_rejection(product, editor, source)
     assert caught.value.returncode == 2
     assert "NOPE-1" in err.getvalue() and "NOPE-2" in err.getvalue()
     assert not TestCase.objects.exists()
+
+
+def test_import_hazards_takes_a_mapping_file_with_value_maps(product, editor, tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("Ref,Kind,Name\nH1,Electrical,Shock\nH2,Gremlins,Odd\n", encoding="utf-8")
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps({"sheets": {"Hazards": {
+        "columns": {"id": "Ref", "title": "Name"},
+        "values": {"Kind": {"Electrical": {"category": "safety", "hazard_type": "energy"}}},
+    }}}))  # fmt: skip
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_hazards", product.slug, str(log), "--mapping", str(mapping),
+                     "--user", "editor", stdout=io.StringIO(), stderr=err)  # fmt: skip
+    assert "'Gremlins' is not in the mapping's value map" in err.getvalue()
+    log.write_text("Ref,Kind,Name\nH1,Electrical,Shock\n", encoding="utf-8")
+    run("import_hazards", product.slug, str(log), "--mapping", str(mapping), "--user", "editor")
+    assert Hazard.objects.get(code="H1").hazard_type == "energy"
