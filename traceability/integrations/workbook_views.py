@@ -20,6 +20,7 @@ from hazards.selectors import product_for
 from riskbench import roles
 from riskbench.filters import whole_number
 from traceability.integrations import mappings, workbook
+from traceability.integrations import workbook_export as export
 from traceability.integrations.forms import MappingUploadForm, WorkbookUploadForm
 from traceability.integrations.models import ImportMapping, UploadKind
 from traceability.integrations.uploads import UploadError
@@ -122,10 +123,10 @@ def workbook_preview(request, slug):
 def workbook_export(request, slug):
     product = product_for(request, slug)
     if request.GET.get("format") == "zip":
-        data, name = workbook.export_zip(product), f"{product.slug}-risk-file.zip"
+        data, name = export.export_zip(product), f"{product.slug}-risk-file.zip"
         content_type = "application/zip"
     else:
-        data, name = workbook.export_xlsx(product), f"{product.slug}-risk-file.xlsx"
+        data, name = export.export_xlsx(product), f"{product.slug}-risk-file.xlsx"
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
