@@ -54,6 +54,7 @@ from hazards.models import (
 )
 from hazards.services import apply_estimates, policy_for_new_product
 from riskbench import audit, roles
+from riskbench.codes import code_problem
 from traceability.integrations.uploads import JSON, UploadError, check_size, parse_json, sniff
 from traceability.models import (
     ControlEffectivenessTest,
@@ -273,6 +274,9 @@ class _Loader:
             else:
                 values[f.name] = _value(f, item, where)
         record = model(**values)
+        if isinstance(values.get("code"), str) and code_problem(values["code"]):
+            # The one code rule of every route (riskbench.codes).
+            raise UploadError(f"{where}: {code_problem(values['code'])}", field="code")
         exclude = [f.name for f in _fields(model) if f.is_relation] + ["product"]
         try:
             record.clean_fields(exclude=exclude)
