@@ -92,14 +92,7 @@ def main() -> None:
     if url:
         from server import setup_postgres
 
-        url = setup_postgres(url.rsplit("/", 1)[-1])
-        os.environ["DATABASE_URL"] = url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "riskbench.settings")
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
+        setup_postgres(url.rsplit("/", 1)[-1])  # fresh database, migrated
     else:
         from synthetic import setup_django
 
