@@ -351,3 +351,17 @@ def test_import_hazards_takes_a_mapping_file_with_value_maps(product, editor, tm
     log.write_text("Ref,Kind,Name\nH1,Electrical,Shock\n", encoding="utf-8")
     run("import_hazards", product.slug, str(log), "--mapping", str(mapping), "--user", "editor")
     assert Hazard.objects.get(code="H1").hazard_type == "energy"
+
+
+def test_a_new_parent_alone_is_an_update(product, editor, source):
+    workbook.import_workbook(product=product, source=workbook.read_source(source), by=editor)
+    text = SOURCE["requirements.csv"].replace(
+        "REQ-000125,Limit bolus,A single bolus never exceeds 10 U.,REQ-000123",
+        "REQ-000125,Limit bolus,A single bolus never exceeds 10 U.,REQ-000124",
+    ).replace("REQ-000125,Limit bolus,A bolus never exceeds 10 U.,REQ-000123",
+              "REQ-000125,Limit bolus,A bolus never exceeds 10 U.,REQ-000124")  # fmt: skip
+    write_csvs(source, {"requirements.csv": text})
+    plan = workbook.import_workbook(product=product, source=workbook.read_source(source), by=editor)
+    assert plan.counts()["Requirements"]["update"] == 1
+    moved = Requirement.objects.get(code="REQ-000125")
+    assert (moved.parent.code, moved.version) == ("REQ-000124", 2)

@@ -639,6 +639,7 @@ def _plan_sheet(
     if id_col not in index:
         raise UploadError(f"Sheet {sheet} has no {id_col} column; rows are matched by it.")
     records = existing.get(sheet, {})
+    parent_code = {r.pk: r.code for r in records.values()} if sheet == REQUIREMENTS else {}
     seen: dict[str, int] = {}
     rows = []
     for number, cells in table.rows:
@@ -680,6 +681,12 @@ def _plan_sheet(
             row.action = CREATE
         else:
             row.changed = tuple(n for n, v in row.values.items() if getattr(record, n) != v)
+            # A new parent is a change like any other: planned, counted, written.
+            new_parent = row.parent is not None and (row.parent or None) != parent_code.get(
+                record.parent_id
+            )
+            if sheet == REQUIREMENTS and new_parent:
+                row.changed += ("parent",)
             row.action = UPDATE if row.changed else UNCHANGED
     return rows
 
@@ -963,19 +970,15 @@ def _write_sheet(product, plan: WorkbookPlan, sheet: str, *, by, reason, now) ->
 
     groups: dict[tuple[str, ...], list] = defaultdict(list)
     for row in rows:
-        if row.action != UPDATE and not (sheet == REQUIREMENTS and row.parent is not None):
+        if row.action != UPDATE:
             continue
         record = records[row.code]
-        fields = list(row.changed) if row.action == UPDATE else []
+        fields = list(row.changed)
         for name in fields:
-            setattr(record, name, row.values[name])
-        if sheet == REQUIREMENTS and row.parent is not None and row.action != CREATE:
-            parent = records.get(row.parent) if row.parent else None
-            if record.parent_id != (parent.pk if parent else None):
-                record.parent = parent
-                fields.append("parent")
-        if not fields:
-            continue
+            if name == "parent":  # planned by code; the parent may be new in this import
+                record.parent = records.get(row.parent) if row.parent else None
+            else:
+                setattr(record, name, row.values[name])
         record.version += 1
         if getattr(record, "status", None) == Status.APPROVED:
             record.status = Status.IN_REVIEW  # its signatures stay on the earlier version
