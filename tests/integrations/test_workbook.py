@@ -249,6 +249,14 @@ def test_value_missing_from_a_value_map_rejects_its_row(product, editor, tmp_pat
     assert "'Thermal' is not in the mapping's value map" in plan.rejections()[0][3]
 
 
+def test_defaults_for_missing_optional_values_are_said_once_per_sheet(product, editor, source):
+    plan = workbook.plan_workbook(product, workbook.read_source(source))
+    assert (
+        "Sheet Requirements: 3 new record(s) without level are read as 'Software' "
+        "(REQ-000123, REQ-000124, REQ-000125)." in plan.notes
+    )
+
+
 def test_unmapped_columns_are_reported(product, editor, source):
     write_csvs(source, {"tests.csv": "id,title,Owner team\nT.1,Test,QA\n"})
     plan = workbook.plan_workbook(product, workbook.read_source(source))

@@ -355,6 +355,7 @@ class RecordRow:
     parent: str | None = None  # requirement parent code ("" clears it)
     record: object = None
     run: dict | None = None  # a run recorded by this row (Tests: result + date; Runs)
+    defaulted: list[str] = field(default_factory=list)  # columns read as their default
 
 
 @dataclass
@@ -617,7 +618,7 @@ def plan_workbook(
     _plan_runs(plan, existing)
     for (sheet, name), default in DEFAULTS.items():
         missing = [r.code for r in plan.rows.get(sheet, []) if r.action == CREATE
-                   and not r.values.get(_attr(sheet, name))]  # fmt: skip
+                   and name in r.defaulted]  # fmt: skip
         if missing:
             plan.notes.append(
                 f"Sheet {sheet}: {len(missing)} new record(s) without {name} are read as "
@@ -678,6 +679,7 @@ def _plan_sheet(
             for (s, name), default in DEFAULTS.items():
                 if s == sheet and not row.values.get(_attr(sheet, name)):
                     row.values[_attr(sheet, name)] = default
+                    row.defaulted.append(name)
             row.action = CREATE
         else:
             row.changed = tuple(n for n, v in row.values.items() if getattr(record, n) != v)
