@@ -395,6 +395,7 @@ class TestCaseSerializer(CodedRecordSerializer):
             "method",
             "level",
             "procedure",
+            "acceptance_criteria",
             "latest_result",
             *RECORD_META_FIELDS,
         )

@@ -45,6 +45,7 @@ class SoftwareItemForm(VersionedForm):
             "soup_requirements",
             "soup_hardware_software",
             "anomalies_reviewed_at",
+            "anomalies_reviewed_version",
             "anomalies_notes",
             "support_status",
             "end_of_support",
@@ -68,6 +69,7 @@ class SoftwareItemForm(VersionedForm):
         "soup_requirements",
         "soup_hardware_software",
         "anomalies_reviewed_at",
+        "anomalies_reviewed_version",
         "anomalies_notes",
         "support_status",
         "end_of_support",
@@ -104,8 +106,11 @@ class TestCaseForm(VersionedForm):
 
     class Meta:
         model = TestCase
-        fields = ["title", "method", "level", "procedure"]
-        widgets = {"procedure": forms.Textarea(attrs={"rows": 6})}
+        fields = ["title", "method", "level", "procedure", "acceptance_criteria"]
+        widgets = {
+            "procedure": forms.Textarea(attrs={"rows": 6}),
+            "acceptance_criteria": forms.Textarea(attrs={"rows": 3}),
+        }
 
 
 class TestRunForm(forms.Form):

@@ -223,7 +223,7 @@ def test_mapping_file_with_value_maps(product, editor, tmp_path):
                     "p2": "Occ 2"},
         "values": {"Kind": {
             "Electrical": {"category": "safety", "hazard_type": "energy"},
-            "Software": {"category": "safety", "hazard_type": "operational"},
+            "Software": {"category": "safety", "hazard_type": "performance"},
         }},
     }}}))  # fmt: skip
     out = run("import_workbook", product.slug, str(folder), "--mapping", str(mapping),
@@ -231,7 +231,7 @@ def test_mapping_file_with_value_maps(product, editor, tmp_path):
     assert "Imported" in out
     assert dict(Hazard.objects.values_list("code", "hazard_type")) == {
         "H1": "energy",
-        "H2": "operational",
+        "H2": "performance",
     }
     # Saved, listed, shown (downloadable) and reused by name.
     run("mappings", product.slug, "save", "legacy", str(mapping), "--user", "editor")

@@ -37,7 +37,7 @@ from hazards.models import (
 )
 from riskbench.codes import code_problem
 from traceability.integrations import hazard_table, workbook
-from traceability.integrations.confirm import refuse_if_moved
+from traceability.integrations.confirm import lock_rows, refuse_if_moved
 from traceability.integrations.uploads import (
     XML,
     UploadError,
@@ -674,7 +674,15 @@ def import_reqif(
                     field=obj.identifier,
                 )
             seen[key] = obj.identifier
+    if not dry_run:  # what the plan reads is what gets written (see confirm.py)
+        lock_rows(Requirement.objects.filter(product=product))
     source, where = _source(doc, product, result)
+    codes = {o.code for o in doc.objects.values() if o.kind == REQUIREMENT}
+    result.planned = dict(
+        Requirement.objects.filter(product=product, code__in=codes).values_list("code", "version")
+    )
+    if not dry_run:
+        refuse_if_moved(result.planned, expected_versions)
     if not source.tables:
         result.applied = not dry_run
         return result
@@ -706,12 +714,5 @@ def import_reqif(
         result.links_created.append(f"{control} implemented by {requirement}")
     for test, requirement in plan.new_links.get(RequirementTest, []):
         result.links_created.append(f"{requirement} verified by {test}")
-    result.planned = {
-        r.code: r.record.version
-        for r in plan.rows.get(workbook.REQUIREMENTS, [])
-        if r.record is not None
-    }
-    if not dry_run:
-        refuse_if_moved(result.planned, expected_versions)  # rolls back what was written
     result.applied = not dry_run
     return result
