@@ -92,14 +92,7 @@ def main() -> None:
     if url:
         from server import setup_postgres
 
-        url = setup_postgres(url.rsplit("/", 1)[-1])
-        os.environ["DATABASE_URL"] = url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "riskbench.settings")
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
+        setup_postgres(url.rsplit("/", 1)[-1])  # fresh database, migrated
     else:
         from synthetic import setup_django
 
@@ -108,7 +101,7 @@ def main() -> None:
     from synthetic import _bulk, generate_product
 
     from hazards.models import Membership
-    from traceability.integrations import reqif, workbook
+    from traceability.integrations import reqif, workbook_export
     from traceability.models import SoftwareItem
 
     out = HERE / "out"
@@ -116,7 +109,7 @@ def main() -> None:
     product = generate_product(N, slug="bench-source")
     user = get_user_model().objects.create_user("bench-importer")
     book = out / f"{NAME}.xlsx"
-    workbook.export_to(product, book)
+    workbook_export.export_to(product, book)
     reqif_file = out / f"{NAME}.reqif"
     reqif_file.write_bytes(reqif.export_reqif(product))
     junit_file = out / f"{NAME}-junit.xml"

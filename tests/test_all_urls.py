@@ -79,11 +79,18 @@ def world(product, editor, auditor, outsider):
     from traceability.baselines.services import baseline_create
 
     baseline = baseline_create(product=product, name="Release 1", by=None, sign=False)
+    from traceability.integrations.models import ImportMapping
+
+    mapping = ImportMapping.objects.create(
+        product=product, name="Legacy", columns={"sheets": {"Hazards": {"columns": {}}}}
+    )
     from traceability.report.services import report_create
 
     report = report_create(product=product, by=editor, release="2.1")
     world = {
         "risk_management_report": report,
+        "mapping": mapping,
+        "report": report,
         "dossier_export": dossier_export,
         "baseline": baseline,
         "product": product,
@@ -150,6 +157,7 @@ def sample_kwargs(name: str, params: list[str], world) -> dict | None:
         {
             "dossier:download": {"slug": product.slug, "pk": world["dossier_export"].pk},
             "dossier:status": {"slug": product.slug, "pk": world["dossier_export"].pk},
+            "integrations:mapping_download": {"slug": product.slug, "pk": world["mapping"].pk},
         }
     )
     specific.update(

@@ -175,6 +175,8 @@ BAD = [
     ("dangling link",
      lambda p: _altered(p, lambda d: d["links"]["hazard_control"][0].update(control="RC-404")),
      "RC-404"),
+    ("code against the code rule",
+     lambda p: _altered(p, lambda d: d["hazards"][0].update(code="HAZ;1")), "not a valid code"),
     ("duplicate codes",
      lambda p: _altered(p, lambda d: d["hazards"].append(dict(d["hazards"][0]))), "duplicate"),
     ("tampered evidence",

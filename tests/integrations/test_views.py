@@ -12,11 +12,14 @@ from traceability.integrations import product_json, reqif
 from traceability.integrations.models import ImportMapping, StagedUpload
 from traceability.models import Requirement, SoftwareItem, TestRun
 
-READ_PAGES = ["index", "hazards_import", "junit_import", "sbom_import", "reqif_import"]
-DOWNLOADS = ["hazards_export", "matrix_export", "reqif_export", "product_export"]
-PREVIEWS = ["hazards_preview", "sbom_preview", "reqif_preview"]
+READ_PAGES = ["index", "hazards_import", "junit_import", "sbom_import", "reqif_import",
+              "workbook_import", "mapping_list"]  # fmt: skip
+DOWNLOADS = ["hazards_export", "matrix_export", "reqif_export", "product_export",
+             "workbook_export"]  # fmt: skip
+PREVIEWS = ["hazards_preview", "sbom_preview", "reqif_preview", "workbook_preview"]
 WRITES = ["hazards_import", "hazards_preview", "junit_import", "sbom_import", "sbom_preview",
-          "reqif_import", "reqif_preview", "product_import"]  # fmt: skip
+          "reqif_import", "reqif_preview", "product_import", "workbook_import",
+          "workbook_preview", "mapping_list"]  # fmt: skip
 ALL = sorted(set(READ_PAGES + DOWNLOADS + PREVIEWS + WRITES))
 ADMIN_ONLY = ["product_import"]  # creates a product: administrators only
 
@@ -290,3 +293,95 @@ def test_product_import_page_can_copy_a_chosen_template(client, admin_user, full
     assert response.status_code == 302
     policy = Product.objects.get(slug="copy").risk_policy
     assert policy.template == template and policy.product.slug == "copy"
+
+
+# --- Workbook: upload → preview → confirm; mappings ----------------------------------------------
+
+
+def _workbook_zip(files: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+WORKBOOK = _workbook_zip({
+    "hazards.csv": "id,category,title,severity\nH-1,safety,Shock,4\n",
+    "controls.csv": "id,title,type,hazard_ids\nRC 1,Insulation,inherent safety by design,H-1\n",
+})  # fmt: skip
+
+
+def test_workbook_import_flow(editor_client, product, editor):
+    response = editor_client.post(
+        url("workbook_import", product), {"file": upload("risk.zip", WORKBOOK)}
+    )
+    assert response.status_code == 302 and "upload=" in response.url
+    preview = editor_client.get(response.url)
+    assert preview.status_code == 200 and not Hazard.objects.exists()
+    plan = preview.context["plan"]
+    assert plan.counts()["Controls"]["create"] == 1
+    staged = preview.context["staged"]
+    response = editor_client.post(
+        url("workbook_preview", product),
+        {"upload": staged.pk, "action": "confirm", "fingerprint": plan.fingerprint()},
+    )
+    assert response.status_code == 302
+    assert Hazard.objects.get().code == "H-1"
+    assert product.controls.get().hazard_links.get().hazard.code == "H-1"
+    assert not StagedUpload.objects.exists()
+
+
+def test_workbook_confirm_is_refused_when_the_product_changed_since_the_preview(
+    editor_client, product, editor
+):
+    response = editor_client.post(
+        url("workbook_import", product), {"file": upload("risk.zip", WORKBOOK)}
+    )
+    preview = editor_client.get(response.url)
+    fingerprint = preview.context["plan"].fingerprint()
+    factories.HazardFactory(product=product, code="H-1")  # someone else, meanwhile
+    before = db_counts()
+    response = editor_client.post(
+        url("workbook_preview", product),
+        {"upload": preview.context["staged"].pk, "action": "confirm", "fingerprint": fingerprint},
+    )
+    assert response.status_code == 302 and "upload=" in response.url  # back to a new preview
+    assert db_counts() == before
+
+
+def test_mappings_page_uploads_lists_and_downloads(editor_client, client, auditor, product):
+    doc = {"sheets": {"Hazards": {"values": {"Kind": {"Electrical": {"category": "safety"}}}}}}
+    response = editor_client.post(
+        url("mapping_list", product),
+        {"name": "Legacy FMEA", "file": upload("m.json", json.dumps(doc).encode())},
+    )
+    assert response.status_code == 302
+    saved = ImportMapping.objects.get(name="Legacy FMEA")
+    client.force_login(auditor)  # members read and download
+    page = client.get(url("mapping_list", product))
+    assert b"Legacy FMEA" in page.content
+    download = client.get(reverse("integrations:mapping_download", args=[product.slug, saved.pk]))
+    assert download.status_code == 200 and json.loads(download.content) == doc
+
+
+def test_a_malformed_mapping_is_refused_with_a_message(editor_client, product):
+    response = editor_client.post(
+        url("mapping_list", product),
+        {"name": "Bad", "file": upload("m.json", b'{"sheets": {"Risks": {}}}')},
+    )
+    assert response.status_code == 200
+    assert "Unknown sheet 'Risks'" in response.context["form"].errors["file"][0]
+    assert b"Unknown sheet" in response.content
+    assert not ImportMapping.objects.exists()
+
+
+def test_mapping_download_of_another_product_is_not_found(editor_client, product, other_product):
+    saved = ImportMapping.objects.create(product=other_product, name="x", columns={})
+    response = editor_client.get(
+        reverse("integrations:mapping_download", args=[product.slug, saved.pk])
+    )
+    assert response.status_code == 404

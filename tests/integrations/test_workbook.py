@@ -249,6 +249,14 @@ def test_value_missing_from_a_value_map_rejects_its_row(product, editor, tmp_pat
     assert "'Thermal' is not in the mapping's value map" in plan.rejections()[0][3]
 
 
+def test_defaults_for_missing_optional_values_are_said_once_per_sheet(product, editor, source):
+    plan = workbook.plan_workbook(product, workbook.read_source(source))
+    assert (
+        "Sheet Requirements: 3 new record(s) without level are read as 'Software' "
+        "(REQ-000123, REQ-000124, REQ-000125)." in plan.notes
+    )
+
+
 def test_unmapped_columns_are_reported(product, editor, source):
     write_csvs(source, {"tests.csv": "id,title,Owner team\nT.1,Test,QA\n"})
     plan = workbook.plan_workbook(product, workbook.read_source(source))
@@ -333,3 +341,35 @@ def test_refused_import_exits_2_listing_every_rejection(product, editor, source)
     assert caught.value.returncode == 2
     assert "NOPE-1" in err.getvalue() and "NOPE-2" in err.getvalue()
     assert not TestCase.objects.exists()
+
+
+def test_import_hazards_takes_a_mapping_file_with_value_maps(product, editor, tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("Ref,Kind,Name\nH1,Electrical,Shock\nH2,Gremlins,Odd\n", encoding="utf-8")
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps({"sheets": {"Hazards": {
+        "columns": {"id": "Ref", "title": "Name"},
+        "values": {"Kind": {"Electrical": {"category": "safety", "hazard_type": "energy"}}},
+    }}}))  # fmt: skip
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_hazards", product.slug, str(log), "--mapping", str(mapping),
+                     "--user", "editor", stdout=io.StringIO(), stderr=err)  # fmt: skip
+    assert "'Gremlins' is not in the mapping's value map" in err.getvalue()
+    log.write_text("Ref,Kind,Name\nH1,Electrical,Shock\n", encoding="utf-8")
+    run("import_hazards", product.slug, str(log), "--mapping", str(mapping), "--user", "editor")
+    assert Hazard.objects.get(code="H1").hazard_type == "energy"
+
+
+def test_a_new_parent_alone_is_an_update(product, editor, source):
+    workbook.import_workbook(product=product, source=workbook.read_source(source), by=editor)
+    text = SOURCE["requirements.csv"].replace(
+        "REQ-000125,Limit bolus,A single bolus never exceeds 10 U.,REQ-000123",
+        "REQ-000125,Limit bolus,A single bolus never exceeds 10 U.,REQ-000124",
+    ).replace("REQ-000125,Limit bolus,A bolus never exceeds 10 U.,REQ-000123",
+              "REQ-000125,Limit bolus,A bolus never exceeds 10 U.,REQ-000124")  # fmt: skip
+    write_csvs(source, {"requirements.csv": text})
+    plan = workbook.import_workbook(product=product, source=workbook.read_source(source), by=editor)
+    assert plan.counts()["Requirements"]["update"] == 1
+    moved = Requirement.objects.get(code="REQ-000125")
+    assert (moved.parent.code, moved.version) == ("REQ-000124", 2)

@@ -97,3 +97,32 @@ class MappingForm(forms.Form):
     @staticmethod
     def initial_for(mapping: dict[str, str]) -> dict[str, str]:
         return {f"col_{name}": header for name, header in mapping.items()}
+
+
+class WorkbookUploadForm(UploadForm):
+    file = forms.FileField(
+        label="Risk file (.xlsx with sheets Hazards, Controls, Requirements, Tests, Runs; or a "
+        ".zip of hazards.csv, controls.csv, requirements.csv, tests.csv)"
+    )
+    mapping = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Saved mapping",
+        empty_label="Plain English headers (no mapping)",
+        help_text="Column and value maps; upload one on the Mappings page.",
+    )
+    implied_controls = forms.BooleanField(
+        required=False,
+        label="Create the implied risk control of each hazard linked straight to requirements",
+        help_text="One control per hazard, RC-<hazard id>, labelled as implied by the import "
+        "(ISO 14971 7.1 links hazards to controls that requirements implement).",
+    )
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mapping"].queryset = product.import_mappings.all()
+
+
+class MappingUploadForm(UploadForm):
+    file = forms.FileField(label="Mapping file (.json)")
+    name = forms.CharField(max_length=100, help_text="Saving under an existing name replaces it.")

@@ -413,10 +413,10 @@ class RowPlan:
     new_controls: list[str] = field(default_factory=list)
     new_requirement_links: list[tuple[str, str]] = field(default_factory=list)
     hazard: Hazard | None = None
-    planned_version: int | None = None  # the stored row's version the plan was made from
     # (column header, what was ignored and why): values the row gives that its category does
     # not use — reported, never dropped silently (issue 13 §2).
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    planned_version: int | None = None  # the stored row's version the plan was made from
 
 
 @dataclass
@@ -1014,9 +1014,10 @@ def import_hazards(
 
 
 def write_plan(product: Product, plan: ImportPlan, *, by, reason: str) -> dict[str, Hazard]:
-    """Write an accepted plan (the caller holds the transaction and the product lock): the
-    hazards created or changed, and the links the rows name. Returns every planned hazard by
-    code. The workbook import (`workbook.py`) writes its Hazards sheet through here too."""
+    """Write an accepted plan (the caller holds the transaction, the product lock and the locks
+    of the stored hazards it names): the hazards created or changed, and the links the rows
+    name. Returns every planned hazard by code. The workbook import (`workbook.py`) writes its
+    Hazards sheet through here too."""
     reason = (reason or "Imported from spreadsheet")[:100]
     now = timezone.now()
     # Codes of deleted hazards stay bound to them in the audit trail: never hand one out again.

@@ -80,7 +80,7 @@ def load(product, ref: str) -> dict:
         return validate(doc)
     saved = ImportMapping.objects.filter(product=product, name=ref).first()
     if saved is None:
-        raise MappingError(f"No mapping file {ref!r} and no saved mapping of that name.")
+        raise MappingError(f"No saved mapping {ref!r} for {product.slug}, and no mapping file.")
     return validate(document(saved))
 
 

@@ -12,8 +12,10 @@ from hazards.models import Product
 
 
 class ImportMapping(models.Model):
-    """A saved column mapping (field → column header) for hazard-log spreadsheets, reusable on
-    the import page and by `manage.py import_hazards --mapping NAME`."""
+    """A saved column mapping, reusable on the import pages and from the command line: for
+    hazard-log spreadsheets a field → column header map (`import_hazards --mapping NAME`), for
+    workbooks a mapping document with columns and value maps per sheet (`mappings.py`,
+    `import_workbook --mapping NAME`)."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="import_mappings")
     name = models.CharField(max_length=100)
@@ -40,6 +42,7 @@ class UploadKind(models.TextChoices):
     SBOM = "sbom", "CycloneDX SBOM"
     REQIF = "reqif", "ReqIF"
     PRODUCT = "product", "Product JSON"
+    WORKBOOK = "workbook", "Risk file workbook (XLSX / ZIP of CSV)"
 
 
 def staged_upload_to(instance, filename):

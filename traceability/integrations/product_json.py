@@ -58,6 +58,7 @@ from hazards.models import (
 )
 from hazards.services import apply_estimates, policy_for_new_product
 from riskbench import audit, roles
+from riskbench.codes import code_problem
 from riskbench.models import Status
 from riskbench.provenance import claims_text, record_provenance
 from traceability.integrations.uploads import JSON, UploadError, check_size, parse_json, sniff
@@ -282,6 +283,9 @@ class _Loader:
                 values[f.name] = _value(f, item, where)
         provenance = self.withhold_claims(model, raw, values)
         record = model(**values)
+        if isinstance(values.get("code"), str) and code_problem(values["code"]):
+            # The one code rule of every route (riskbench.codes).
+            raise UploadError(f"{where}: {code_problem(values['code'])}", field="code")
         record._provenance = provenance
         exclude = [f.name for f in _fields(model) if f.is_relation] + ["product"]
         try:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from traceability.integrations import views
+from traceability.integrations import views, workbook_views
 
 app_name = "integrations"
 P = "p/<slug:slug>/io/"
@@ -19,4 +19,9 @@ urlpatterns = [
     path(f"{P}reqif/preview/", views.reqif_preview, name="reqif_preview"),
     path(f"{P}product/export/", views.product_export, name="product_export"),
     path(f"{P}product/import/", views.product_import, name="product_import"),
+    path(f"{P}workbook/import/", workbook_views.workbook_import, name="workbook_import"),
+    path(f"{P}workbook/preview/", workbook_views.workbook_preview, name="workbook_preview"),
+    path(f"{P}workbook/export/", workbook_views.workbook_export, name="workbook_export"),
+    path(f"{P}mappings/", workbook_views.mapping_list, name="mapping_list"),
+    path(f"{P}mappings/<int:pk>/", workbook_views.mapping_download, name="mapping_download"),
 ]

@@ -1,4 +1,5 @@
-"""A whole risk file as one workbook: read, map, plan, import and export (issue 13).
+"""A whole risk file as one workbook: map, plan and import (issue 13). Reading is in
+`workbook_read.py`, the export in `workbook_export.py`, the pages in `workbook_views.py`.
 
 Quality teams keep a risk file in Excel, one sheet per record type, link columns holding the
 codes of the linked records. RiskBench reads and writes that shape:
@@ -6,7 +7,7 @@ codes of the linked records. RiskBench reads and writes that shape:
 * an .xlsx with sheets Hazards, Controls, Requirements, Tests (Runs optional), or a folder or
   .zip of hazards.csv, controls.csv, requirements.csv, tests.csv (runs.csv optional);
 * plain English headers without a mapping (`id, title, hazard_ids…`); a mapping file renames
-  columns and maps source values (`--mapping`, see `mapping.py`);
+  columns and maps source values (`--mapping`, see `mappings.py`);
 * codes kept exactly as the source wrote them (`1.10.3`, `GIP 1.1`, `REQ-000123`) under the one
   code rule of `riskbench.codes`; link cells hold codes separated by `;`.
 
@@ -21,6 +22,11 @@ change is not written, so importing the same file twice changes nothing. Importe
 drafts authored by the importer; an approved record an import changes goes back to review.
 Existing links are kept: removing one is a deliberate act in the UI.
 
+Performance (issue 13 §3, profiled with cProfile on 1,000 hazards ≈ 15,000 rows): the time goes
+to Django's bulk INSERT compilation of the records and their history rows (≈60 %) and to the
+audit chain (`audit.chain_pending`, ≈25 %); planning is a fixed number of queries per sheet.
+Links are built from ids, updates are grouped by the fields they change.
+
 `export_workbook` writes the same shape, so export → import into a new product → export gives
 the same workbook, cell by cell.
 """
@@ -29,13 +35,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import openpyxl
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -55,7 +57,6 @@ from riskbench import audit
 from riskbench.codes import code_problem, split_codes, title_problem
 from riskbench.models import Status
 from riskbench.services import claim_next_versions
-from traceability.graph import code_key
 from traceability.integrations import hazard_table
 from traceability.integrations.confirm import lock_rows
 from traceability.integrations.hazard_table import (
@@ -69,18 +70,21 @@ from traceability.integrations.hazard_table import (
     is_blank_marker,
     normalise_header,
 )
-from traceability.integrations.uploads import (
-    CSV,
-    XLSX,
-    UploadError,
-    check_size,
-    decode_utf8,
-    max_upload_bytes,
-    parse_csv,
-    read_path,
-    sniff,
+from traceability.integrations.uploads import UploadError
+from traceability.integrations.workbook_read import (  # noqa: F401 - re-exported: the one entry point
+    CONTROLS,
+    HAZARDS,
+    REQUIREMENTS,
+    RUNS,
+    SHEETS,
+    TESTS,
+    Source,
+    read_bytes,
+    read_folder,
+    read_source,
+    read_xlsx,
+    read_zip,
 )
-from traceability.integrations.xlsx import read_sheets
 from traceability.models import (
     ControlEffectivenessTest,
     ControlImplementationTest,
@@ -97,18 +101,6 @@ from traceability.models import (
 )
 
 BATCH = 500
-HAZARDS, CONTROLS, REQUIREMENTS, TESTS, RUNS = (
-    "Hazards",
-    "Controls",
-    "Requirements",
-    "Tests",
-    "Runs",
-)
-SHEETS = (HAZARDS, CONTROLS, REQUIREMENTS, TESTS, RUNS)
-CSV_NAMES = {f"{sheet.lower()}.csv": sheet for sheet in SHEETS}
-# A .zip of CSVs is untrusted: few entries, bounded sizes, no paths (never extracted to disk).
-MAX_ZIP_ENTRIES = 20
-MAX_ZIP_RATIO = 100
 
 # --- Columns of the sheets other than Hazards ------------------------------------------------
 
@@ -267,136 +259,6 @@ def suggest_mapping(sheet: str, headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-# --- Reading ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Source:
-    """The sheets of a workbook as tables, keyed by sheet name, and where they came from."""
-
-    name: str
-    tables: dict[str, Table]
-    ignored: list[str] = field(default_factory=list)  # sheets or files not read, and why
-
-
-def _table(raw_rows, kind: str, sheet: str) -> Table:
-    try:
-        return hazard_table.table_from_rows(raw_rows, kind, allow_empty=True)
-    except UploadError as exc:
-        raise UploadError(f"Sheet {sheet}: {exc.message}", row=exc.row, field=exc.field) from exc
-
-
-def _csv_table(data: bytes, sheet: str) -> Table:
-    check_size(len(data))
-    rows = parse_csv(decode_utf8(data))
-    return _table(list(enumerate(rows, start=1)), CSV, sheet)
-
-
-def _sheet_for(name: str) -> str | None:
-    wanted = normalise_header(name)
-    return next((s for s in SHEETS if normalise_header(s) == wanted), None)
-
-
-def read_xlsx(data: bytes, name: str = "workbook.xlsx") -> Source:
-    """The known sheets of a workbook, streamed once by the lean reader (`xlsx.py`)."""
-    tables, ignored = {}, []
-    for title, rows in read_sheets(data, hazard_table.MAX_ROWS):
-        sheet = _sheet_for(title)
-        if sheet is None:
-            ignored.append(f"Sheet {title!r} is not read (not one of {', '.join(SHEETS)}).")
-            continue
-        tables[sheet] = _table(rows, XLSX, sheet)
-    return _source(name, tables, ignored)
-
-
-def _source(name: str, tables: dict[str, Table], ignored: list[str]) -> Source:
-    if not tables:
-        raise UploadError(
-            f"{name} holds none of the sheets {', '.join(SHEETS)} (or files "
-            f"{', '.join(CSV_NAMES)}); nothing to import."
-        )
-    return Source(name=name, tables=tables, ignored=ignored)
-
-
-def read_zip(data: bytes, name: str = "workbook.zip") -> Source:
-    """CSV files of a .zip, read in memory. Hostile archives are refused: too many entries,
-    paths (`../x`, `/x`, `dir/x`), entries larger than the upload limit or compressed more than
-    `MAX_ZIP_RATIO` times (a zip bomb), a total beyond the upload limit, encrypted entries."""
-    check_size(len(data))
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise UploadError(f"{name} is not a readable ZIP archive.") from exc
-    with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-        if len(infos) > MAX_ZIP_ENTRIES:
-            raise UploadError(f"{name} has {len(infos)} entries; at most {MAX_ZIP_ENTRIES}.")
-        limit, total = max_upload_bytes(), 0
-        tables, ignored = {}, []
-        for info in infos:
-            entry = info.filename
-            if "/" in entry or "\\" in entry or entry.startswith(".") or ".." in entry:
-                raise UploadError(
-                    f"{name}: entry {entry!r} has a path; put the CSV files at the top of the "
-                    f"archive (paths are refused)."
-                )
-            if info.flag_bits & 0x1:
-                raise UploadError(f"{name}: entry {entry!r} is encrypted.")
-            total += info.file_size
-            if info.file_size > limit or total > limit:
-                raise UploadError(f"{name}: the CSV files expand beyond the upload limit.")
-            if info.file_size > max(info.compress_size, 1) * MAX_ZIP_RATIO:
-                raise UploadError(f"{name}: entry {entry!r} is compressed implausibly; refused.")
-            sheet = CSV_NAMES.get(entry.lower())
-            if sheet is None:
-                ignored.append(f"File {entry!r} is not read (not one of {', '.join(CSV_NAMES)}).")
-                continue
-            with archive.open(info) as handle:
-                content = handle.read(limit + 1)  # never more than declared-and-checked
-            if len(content) != info.file_size:
-                raise UploadError(f"{name}: entry {entry!r} is not the size it declares.")
-            tables[sheet] = _csv_table(content, sheet)
-    return _source(name, tables, ignored)
-
-
-def read_folder(path: Path) -> Source:
-    tables, ignored = {}, []
-    for child in sorted(path.iterdir()):
-        sheet = CSV_NAMES.get(child.name.lower())
-        if sheet is None:
-            if child.is_file():
-                ignored.append(f"File {child.name!r} is not read.")
-            continue
-        tables[sheet] = _csv_table(read_path(child), sheet)
-    return _source(str(path), tables, ignored)
-
-
-def read_bytes(data: bytes, name: str) -> Source:
-    """An uploaded .xlsx or .zip of CSVs, told apart by content, not by name."""
-    check_size(len(data))
-    if data[:4] == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                is_xlsx = "xl/workbook.xml" in archive.namelist()
-        except zipfile.BadZipFile as exc:
-            raise UploadError(f"{name} looks like a ZIP archive but is damaged.") from exc
-        if is_xlsx:
-            sniff(data)  # the expansion check of every XLSX upload
-            return read_xlsx(data, name)
-        return read_zip(data, name)
-    raise UploadError(
-        f"{name} is neither an Excel workbook (.xlsx) nor a .zip of CSV files; a folder of CSV "
-        f"files can be imported from the command line."
-    )
-
-
-def read_source(path: str | Path) -> Source:
-    path = Path(path)
-    if path.is_dir():
-        return read_folder(path)
-    return read_bytes(read_path(path), path.name)
-
-
 # --- Mapping: columns and value maps ------------------------------------------------------------
 
 
@@ -416,7 +278,14 @@ def apply_mapping(source: Source, mapping: dict | None) -> tuple[dict[str, dict]
     maps, notes = {}, []
     for sheet, table in source.tables.items():
         doc = sheets_doc.get(sheet, {})
-        columns = {**suggest_mapping(sheet, table.headers), **doc.get("columns", {})}
+        given = doc.get("columns", {})
+        # The file's own choices win: a header it maps is not also guessed for another field.
+        suggested = {
+            name: header
+            for name, header in suggest_mapping(sheet, table.headers).items()
+            if header not in given.values()
+        }
+        columns = {**suggested, **given}
         columns = {k: v for k, v in columns.items() if v}
         for name, header in columns.items():
             if header not in table.headers:
@@ -492,6 +361,7 @@ class RecordRow:
     parent: str | None = None  # requirement parent code ("" clears it)
     record: object = None
     run: dict | None = None  # a run recorded by this row (Tests: result + date; Runs)
+    defaulted: list[str] = field(default_factory=list)  # columns read as their default
 
 
 @dataclass
@@ -553,13 +423,14 @@ class WorkbookPlan:
 
     def summary(self) -> str:
         parts = []
+        create, update = ("created", "updated") if self.written else ("to create", "to update")
         for sheet, c in self.counts().items():
             parts.append(
-                f"{sheet}: {c[CREATE]} to create, {c[UPDATE]} to update, {c[UNCHANGED]} "
+                f"{sheet}: {c[CREATE]} {create}, {c[UPDATE]} {update}, {c[UNCHANGED]} "
                 f"unchanged, {c[REJECT]} rejected"
             )
         if self.implied_controls:
-            parts.append(f"{len(self.implied_controls)} implied risk control(s) to create")
+            parts.append(f"{len(self.implied_controls)} implied risk control(s) {create}")
         parts.append(f"{self.link_count} new link(s), {len(self.new_runs)} new run(s)")
         return "; ".join(parts)
 
@@ -753,7 +624,7 @@ def plan_workbook(
     _plan_runs(plan, existing)
     for (sheet, name), default in DEFAULTS.items():
         missing = [r.code for r in plan.rows.get(sheet, []) if r.action == CREATE
-                   and not r.values.get(_attr(sheet, name))]  # fmt: skip
+                   and name in r.defaulted]  # fmt: skip
         if missing:
             plan.notes.append(
                 f"Sheet {sheet}: {len(missing)} new record(s) without {name} are read as "
@@ -775,6 +646,7 @@ def _plan_sheet(
     if id_col not in index:
         raise UploadError(f"Sheet {sheet} has no {id_col} column; rows are matched by it.")
     records = existing.get(sheet, {})
+    parent_code = {r.pk: r.code for r in records.values()} if sheet == REQUIREMENTS else {}
     seen: dict[str, int] = {}
     rows = []
     for number, cells in table.rows:
@@ -813,9 +685,16 @@ def _plan_sheet(
             for (s, name), default in DEFAULTS.items():
                 if s == sheet and not row.values.get(_attr(sheet, name)):
                     row.values[_attr(sheet, name)] = default
+                    row.defaulted.append(name)
             row.action = CREATE
         else:
             row.changed = tuple(n for n, v in row.values.items() if getattr(record, n) != v)
+            # A new parent is a change like any other: planned, counted, written.
+            new_parent = row.parent is not None and (row.parent or None) != parent_code.get(
+                record.parent_id
+            )
+            if sheet == REQUIREMENTS and new_parent:
+                row.changed += ("parent",)
             row.action = UPDATE if row.changed else UNCHANGED
     return rows
 
@@ -998,9 +877,10 @@ def import_workbook(
         .get(pk=product.pk)
     )
     if not dry_run:
-        # What the plan reads is what gets written (DESIGN.md §7): an edit of any of these rows
-        # waits for this import, then finds its version stale (409) — never a lost update.
-        for model in (Hazard, *MODELS.values()):
+        # What the plan reads is what gets written: the records an import may change are
+        # locked before the plan reads them (confirm.py), so an edit waits, then finds its
+        # version stale, and no edit made meanwhile is overwritten (DESIGN §7).
+        for model in (Hazard, RiskControl, Requirement, TestCase):
             lock_rows(model.objects.filter(product=product))
     plan = plan_workbook(
         product,
@@ -1098,26 +978,22 @@ def _write_sheet(product, plan: WorkbookPlan, sheet: str, *, by, reason, now) ->
 
     groups: dict[tuple[str, ...], list] = defaultdict(list)
     for row in rows:
-        if row.action != UPDATE and not (sheet == REQUIREMENTS and row.parent is not None):
+        if row.action != UPDATE:
             continue
         record = records[row.code]
-        fields = list(row.changed) if row.action == UPDATE else []
+        fields = list(row.changed)
         for name in fields:
-            setattr(record, name, row.values[name])
-        if sheet == REQUIREMENTS and row.parent is not None and row.action != CREATE:
-            parent = records.get(row.parent) if row.parent else None
-            if record.parent_id != (parent.pk if parent else None):
-                record.parent = parent
-                fields.append("parent")
-        if not fields:
-            continue
+            if name == "parent":  # planned by code; the parent may be new in this import
+                record.parent = records.get(row.parent) if row.parent else None
+            else:
+                setattr(record, name, row.values[name])
         record.version += 1
         if getattr(record, "status", None) == Status.APPROVED:
             record.status = Status.IN_REVIEW  # its signatures stay on the earlier version
         record.updated_at = now
         groups[tuple(fields)].append(record)
     for fields, records_to_update in groups.items():
-        claim_next_versions(model, records_to_update)
+        claim_next_versions(model, records_to_update)  # each at version n+1 was stored at n
         extra = ["version", "updated_at"] + (["status"] if hasattr(model, "status") else [])
         bulk_update_with_history(
             records_to_update, model, [*fields, *extra], batch_size=BATCH, default_user=by,
@@ -1140,15 +1016,21 @@ def _write_links(plan: WorkbookPlan, records, *, by, reason, now) -> None:
     for model, pairs in plan.new_links.items():
         this, other = ends[model]
         links = []
+        source_is_this = this == model.SOURCE_FIELD
         for this_code, other_code in pairs:
-            kwargs = {
-                this: records[sheet_of[this]][this_code],
-                other: records[sheet_of[other]][other_code],
-            }
-            link = model(**kwargs, created_by=by, created_at=now)
-            link.source_version = link.source.version
-            link.target_version = link.target.version
-            links.append(link)
+            mine = records[sheet_of[this]][this_code]
+            theirs = records[sheet_of[other]][other_code]
+            source, target = (mine, theirs) if source_is_this else (theirs, mine)
+            # Ids, not instances: no related-object descriptors per link (profiled).
+            links.append(
+                model(
+                    **{f"{this}_id": mine.pk, f"{other}_id": theirs.pk},
+                    created_by_id=by.pk,
+                    created_at=now,
+                    source_version=source.version,
+                    target_version=target.version,
+                )
+            )
         _create(model, links, by=by, reason=link_reason)
 
 
@@ -1172,138 +1054,3 @@ def _write_runs(plan: WorkbookPlan, records, *, by, reason) -> None:
             )
         )
     _create(TestRun, runs, by=by, reason=reason)
-
-
-# --- Export -----------------------------------------------------------------------------------
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(value)
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat()
-    return str(value)
-
-
-def _codes(codes) -> str:
-    return "; ".join(sorted(codes, key=code_key))
-
-
-def export_sheets(product: Product) -> dict[str, tuple[list[str], list[list[str]]]]:
-    """Every sheet as (headers, rows of text), in natural code order.
-
-    Query plan: one query per record type (4), one per link type (6), runs with their test
-    code (1), requirement parents come with the requirements: 11 whatever the size."""
-    sheets: dict[str, tuple[list[str], list[list[str]]]] = {}
-    hazards = sorted(Hazard.objects.filter(product=product), key=lambda h: code_key(h.code))
-    sheets[HAZARDS] = (
-        HAZARD_HEADERS,
-        [[_text(getattr(h, name)) for name in HAZARD_FIELDS] for h in hazards],
-    )
-    linked: dict[tuple[str, str], dict[str, list[str]]] = {}
-    for (sheet, name), (model, this, other) in LINKS.items():
-        by_code: dict[str, list[str]] = defaultdict(list)
-        for this_code, other_code in model.objects.filter(
-            **{f"{this}__product": product}
-        ).values_list(f"{this}__code", f"{other}__code"):
-            by_code[this_code].append(other_code)
-        linked[(sheet, name)] = by_code
-    for sheet in (CONTROLS, REQUIREMENTS, TESTS):
-        model = MODELS[sheet]
-        queryset = model.objects.filter(product=product)
-        if sheet == REQUIREMENTS:
-            queryset = queryset.select_related("parent", "software_item")
-        rows = []
-        for record in sorted(queryset, key=lambda r: code_key(r.code)):
-            row = []
-            for col in COLUMNS[sheet]:
-                if col.kind == CODE:
-                    row.append(record.code)
-                elif col.kind == CODES:
-                    row.append(_codes(linked[(sheet, col.name)].get(record.code, [])))
-                elif col.kind == PARENT:
-                    row.append(record.parent.code if record.parent else "")
-                elif col.kind == ITEM:
-                    row.append(record.software_item.code if record.software_item else "")
-                elif sheet == TESTS and col.name in ("result", "date"):
-                    row.append("")  # every run is on the Runs sheet
-                else:
-                    row.append(_text(getattr(record, col.attr)))
-            rows.append(row)
-        sheets[sheet] = ([c.name for c in COLUMNS[sheet]], rows)
-    runs = sorted(
-        TestRun.objects.filter(test_case__product=product).values_list(
-            "test_case__code", "result", "executed_at", "software_version", "notes",
-            "external_reference",
-        ),
-        key=lambda r: (code_key(r[0]), r[2], r[1], r[3]),
-    )  # fmt: skip
-    sheets[RUNS] = (
-        [c.name for c in COLUMNS[RUNS]],
-        [[code, result, _text(when), version, _strip_provenance(notes), ref]
-         for code, result, when, version, notes, ref in runs],
-    )  # fmt: skip
-    return sheets
-
-
-def _strip_provenance(notes: str) -> str:
-    """The provenance line an import adds is RiskBench's, not the source's: not exported, so a
-    round trip does not grow the notes."""
-    lines = [line for line in (notes or "").splitlines() if not (
-        line.startswith("Recorded by import of ") and line.endswith("."))]  # fmt: skip
-    return "\n".join(lines)
-
-
-def export_xlsx(product: Product) -> bytes:
-    """Every cell written as typed text, so Excel never evaluates one as a formula."""
-    workbook = openpyxl.Workbook(write_only=True)
-    for sheet, (headers, rows) in export_sheets(product).items():
-        worksheet = workbook.create_sheet(sheet)
-        worksheet.freeze_panes = "A2"
-
-        def text_cell(value: str, _ws=worksheet):
-            cell = openpyxl.cell.WriteOnlyCell(_ws, value=value)
-            cell.data_type = "s"
-            return cell
-
-        worksheet.append([text_cell(h) for h in headers])
-        for row in rows:
-            worksheet.append([text_cell(v) if v else None for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def export_csv_files(product: Product) -> dict[str, bytes]:
-    return {
-        f"{sheet.lower()}.csv": hazard_table.write_csv(headers, rows)
-        for sheet, (headers, rows) in export_sheets(product).items()
-    }
-
-
-def export_zip(product: Product) -> bytes:
-    out = io.BytesIO()
-    fixed = (1980, 1, 1, 0, 0, 0)  # same data ⇒ same bytes
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in export_csv_files(product).items():
-            archive.writestr(zipfile.ZipInfo(name, fixed), data, zipfile.ZIP_DEFLATED)
-    return out.getvalue()
-
-
-def export_to(product: Product, path: str | Path) -> list[Path]:
-    """Write the workbook to `path`: .xlsx, .zip of CSVs, or a folder of CSV files."""
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        path.write_bytes(export_xlsx(product))
-        return [path]
-    if path.suffix.lower() == ".zip":
-        path.write_bytes(export_zip(product))
-        return [path]
-    path.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in export_csv_files(product).items():
-        (path / name).write_bytes(data)
-        written.append(path / name)
-    return written

@@ -1,4 +1,4 @@
-from traceability.integrations import workbook
+from traceability.integrations import workbook_export
 from traceability.integrations.cli import IntegrationCommand
 
 
@@ -15,7 +15,7 @@ class Command(IntegrationCommand):
 
     def handle(self, *args, product, **options):
         try:
-            written = workbook.export_to(product, options["path"])
+            written = workbook_export.export_to(product, options["path"])
         except OSError as exc:
             self.fail(options["path"], exc)
         for path in written:

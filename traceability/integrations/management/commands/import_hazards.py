@@ -16,7 +16,11 @@ class Command(IntegrationCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("file", help="CSV or XLSX file.")
-        parser.add_argument("--mapping", help="Name of a saved column mapping of this product.")
+        parser.add_argument(
+            "--mapping",
+            help="Name of a saved column mapping of this product, or a mapping file (.json: "
+            "columns and value maps of the Hazards sheet, as for import_workbook).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Show the plan, write nothing.")
 
     def handle(self, *args, product, user, **options):
@@ -24,12 +28,13 @@ class Command(IntegrationCommand):
         data = self.read(path)
         try:
             table = hazard_table.read_table(data)
-            if options["mapping"]:
-                saved = ImportMapping.objects.filter(
-                    product=product, name=options["mapping"]
-                ).first()
-                if saved is None:
-                    raise CannotRun(f"No saved mapping {options['mapping']!r} for {product.slug}.")
+            ref = options["mapping"]
+            saved = ImportMapping.objects.filter(product=product, name=ref).first() if ref else None
+            if ref and (saved is None or "sheets" in saved.columns):
+                # A mapping document (a .json file or a saved workbook mapping): its Hazards
+                # sheet's columns and value maps apply to this table (issue 13 §2).
+                mapping = self.document_mapping(product, ref, table)
+            elif saved is not None:
                 mapping = saved.columns
             else:
                 mapping = hazard_table.suggest_mapping(table.headers)
@@ -69,3 +74,20 @@ class Command(IntegrationCommand):
                 raise Findings("Rows would be rejected; fix them before importing.")
         else:
             self.stdout.write(self.style.SUCCESS(f"Imported: {plan.summary()}."))
+
+    def document_mapping(self, product, ref: str, table) -> dict[str, str]:
+        from traceability.integrations import mappings, workbook
+
+        try:
+            doc = mappings.load(product, ref)
+        except mappings.MappingError as exc:
+            raise CannotRun(str(exc)) from exc
+        source = workbook.Source(name=ref, tables={workbook.HAZARDS: table})
+        maps, notes = workbook.apply_mapping(source, doc)
+        for note in notes:
+            self.stdout.write(f"note: {note}")
+        columns = dict(maps[workbook.HAZARDS])
+        columns.pop(workbook.HAZARD_REQUIREMENTS, None)
+        if "id" in columns:
+            columns["code"] = columns.pop("id")
+        return columns
