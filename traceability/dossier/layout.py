@@ -183,6 +183,148 @@ class Line(Flowable):
             canv.drawString(style.leftIndent, y, self.text)
 
 
+class Text(Flowable):
+    """A table cell of lines of styled runs (bold code, plain title, muted status…), laid out
+    by greedy word wrap with `stringWidth` and drawn as one text object — what a `Paragraph`
+    of the same fragments draws (words, fonts, colours, line breaks, leading, alignment), at
+    a fraction of its cost: the hazard log, the requirement and test texts are made of these.
+    Words longer than the column are cut where they reach its edge, as reportlab cuts them.
+    `paragraph` is the equivalent `Cell` (its fragments are tested against the parser's); it
+    also splits a cell taller than a page, which only a table row taller than a page needs.
+    """
+
+    def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph):
+        super().__init__()
+        self.lines = lines  # [[(look key, text without line breaks), ...], ...], none empty
+        self.style = style
+        self.looks = looks  # look key -> (font name, size, colour)
+        self._make_paragraph = make_paragraph
+        self._paragraph = None
+        self._words = None
+        self._laid_out_for = None
+        self._laid_out = []
+
+    @property
+    def paragraph(self) -> Paragraph:
+        if self._paragraph is None:
+            self._paragraph = self._make_paragraph()
+        return self._paragraph
+
+    @property
+    def frags(self):
+        return self.paragraph.frags
+
+    def _line_words(self):
+        """Per line: words as (width of the space before it, width, [(look, text)]); a word
+        may run over several looks ("TC-001 " then "Pass" are two words, "Pass:" one)."""
+        if self._words is not None:
+            return self._words
+        width = pdfmetrics.stringWidth
+        result = []
+        for line in self.lines:
+            words, segments, word_width, space_before, pending_space = [], [], 0.0, 0.0, False
+            for key, text in line:
+                font, size, _ = self.looks[key]
+                parts = text.split(" ")
+                for index, part in enumerate(parts):
+                    if index:  # a space: the word so far ends
+                        if segments:
+                            words.append((space_before, word_width, segments))
+                            segments, word_width = [], 0.0
+                        pending_space = True
+                    if not part:
+                        continue
+                    if not segments:
+                        space_before = width(" ", font, size) if pending_space and words else 0.0
+                        pending_space = False
+                    segments.append((key, part))
+                    word_width += width(part, font, size)
+            if segments:
+                words.append((space_before, word_width, segments))
+            result.append(words)
+        self._words = result
+        return result
+
+    def _cut(self, segments, room: float):
+        """A word wider than the column, cut into pieces that fit (character by character)."""
+        width = pdfmetrics.stringWidth
+        pieces, piece, used = [], [], 0.0
+        for key, text in segments:
+            font, size, _ = self.looks[key]
+            run = ""
+            for char in text:
+                w = width(char, font, size)
+                if used + w > room and (piece or run):
+                    if run:
+                        piece.append((key, run))
+                    pieces.append((used, piece))
+                    piece, run, used = [], "", 0.0
+                run += char
+                used += w
+            if run:
+                piece.append((key, run))
+        if piece:
+            pieces.append((used, piece))
+        return pieces
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803
+        if self._laid_out_for != availWidth:
+            style = self.style
+            room = availWidth - style.leftIndent - style.rightIndent
+            laid_out = []  # (line width, [(space before, [(look, text)])])
+            for words in self._line_words():
+                line, used = [], 0.0
+                for space, width, segments in words:
+                    if line and used + space + width > room:
+                        laid_out.append((used, line))
+                        line, used, space = [], 0.0, 0.0
+                    if not line:
+                        space = 0.0
+                    if width > room:  # a word longer than the column
+                        for piece_width, piece in self._cut(segments, room):
+                            if line:
+                                laid_out.append((used, line))
+                            line, used = [(0.0, piece)], piece_width
+                        continue
+                    line.append((space, segments))
+                    used += space + width
+                laid_out.append((used, line))
+            self._laid_out = laid_out
+            self._laid_out_for = availWidth
+        self.width = availWidth
+        self.height = self.style.leading * len(self._laid_out)
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        return self.paragraph.split(availWidth, availHeight)
+
+    def draw(self):
+        style, looks = self.style, self.looks
+        room = self.width - style.leftIndent - style.rightIndent
+        text = self.canv.beginText()
+        current_font = current_colour = None
+        y = self.height - style.fontSize  # the first baseline of a paragraph
+        for line_width, words in self._laid_out:
+            x = style.leftIndent
+            if style.alignment == TA_CENTER:
+                x += (room - line_width) / 2
+            elif style.alignment == TA_RIGHT:
+                x += room - line_width
+            text.setTextOrigin(x, y)
+            for space, segments in words:
+                for index, (key, chunk) in enumerate(segments):
+                    font, size, colour = looks[key]
+                    if (font, size) != current_font:
+                        text.setFont(font, size, style.leading)
+                        current_font = (font, size)
+                    if colour != current_colour:
+                        text.setFillColor(colour)
+                        current_colour = colour
+                    text.textOut(" " + chunk if space and not index else chunk)
+            y -= style.leading
+        self.canv.drawText(text)
+
+
 def _trbl(padding) -> tuple[float, float, float, float]:
     """reportlab's border padding (one value, or 2 to 4 like CSS) as top, right, bottom, left."""
     if not isinstance(padding, list | tuple):
@@ -230,6 +372,8 @@ class CellFactory:
         self._frag = Paragraph("x", style).frags[0]
         self._parsed: dict[str, list] = {}
         self._runs = {k: Paragraph(m.format("x"), style).frags[0] for k, m in RUN_MARKUP.items()}
+        # (font, size, colour) of each run style, as the parser reads them from the markup.
+        self._looks = {k: (f.fontName, f.fontSize, f.textColor) for k, f in self._runs.items()}
         self._br = Paragraph("x<br/>y", style).frags[1]
 
     def plain(self, text) -> Flowable:
@@ -249,11 +393,26 @@ class CellFactory:
         frag.text = text
         return Cell(text, self.style, frags=[frag])
 
-    def runs(self, *lines) -> Cell:
+    def runs(self, *lines) -> Flowable:
         """A cell of `lines`, each a sequence of (style, text) with style a key of `RUN_MARKUP`
-        and text plain (user) text. Builds the fragments the parser would build from the
-        equivalent markup (`markup_of_runs`; a test compares both) without parsing anything:
-        the hazard log alone has thousands of such cells."""
+        and text plain (user) text: a `Text`, which lays the words out itself. Its `paragraph`
+        is the equivalent `Cell`, built from the fragments the parser would build from the
+        equivalent markup (`markup_of_runs`; a test compares both) without parsing anything."""
+        split = []
+        for line in lines:
+            pieces: list[list[tuple[str, str]]] = [[]]
+            for style, text in line:
+                for n, piece in enumerate(str(text or "").replace("\r\n", "\n").split("\n")):
+                    if n:
+                        pieces.append([])
+                    if piece:
+                        pieces[-1].append((style, piece))
+            split.extend(p for p in pieces if p)
+        if not split:
+            return self.plain("")
+        return Text(split, self.style, self._looks, lambda: self._runs_paragraph(lines))
+
+    def _runs_paragraph(self, lines) -> Cell:
         frags = []
         for index, line in enumerate(lines):
             if index and frags:
@@ -266,8 +425,6 @@ class CellFactory:
                         frag = _clone(self._runs[style])
                         frag.text = piece
                         frags.append(frag)
-        if not frags:
-            return self.plain("")
         return Cell("".join(f.text for f in frags), self.style, frags=frags)
 
     def rich(self, markup: str) -> Cell:
