@@ -159,28 +159,42 @@ class Line(Flowable):
         if not self._single:
             self.paragraph.drawOn(self.canv, 0, 0)
             return
-        canv, style = self.canv, self.style
+        text = self.canv.beginText()
+        self.draw_into(text, 0.0, 0.0)
+        self.canv.drawText(text)
+
+    @property
+    def into_text(self) -> bool:
+        """Whether `draw_into` can draw it (all but a wrapped paragraph)."""
+        return self._single or isinstance(self.paragraph, Text)
+
+    def draw_into(self, text, x0: float, y0: float) -> None:
+        """Add the line to `text` (see `Text.draw_into`); a background is drawn on the canvas
+        first, so it lies under the text."""
+        if not self._single:
+            self.paragraph.draw_into(text, x0, y0)
+            return
+        style = self.style
         if style.backColor:  # as `Paragraph.drawPara` draws it
             top, right, bottom, left = _trbl(style.borderPadding)
+            canv = text._canvas
             canv.setFillColor(style.backColor)
             canv.rect(
-                style.leftIndent - left,
-                -bottom,
+                x0 + style.leftIndent - left,
+                y0 - bottom,
                 self.width - (style.leftIndent + style.rightIndent) + left + right,
                 self.height + top + bottom,
                 fill=1,
                 stroke=0,
             )
-        canv.setFillColor(style.textColor)
-        canv.setFont(style.fontName, style.fontSize, style.leading)
-        y = self.height - style.fontSize  # the first baseline of a paragraph
+        room = self.width - style.leftIndent - style.rightIndent
+        x = x0 + style.leftIndent
         if style.alignment == TA_CENTER:
-            middle = style.leftIndent + (self.width - style.leftIndent - style.rightIndent) / 2
-            canv.drawCentredString(middle, y, self.text)
+            x += (room - self._text_width) / 2
         elif style.alignment == TA_RIGHT:
-            canv.drawRightString(self.width - style.rightIndent, y, self.text)
-        else:
-            canv.drawString(style.leftIndent, y, self.text)
+            x += room - self._text_width
+        text.setTextOrigin(x, y0 + self.height - style.fontSize)
+        _text_run(text, (style.fontName, style.fontSize, style.textColor), style.leading, self.text)
 
 
 class Text(Flowable):
@@ -299,30 +313,48 @@ class Text(Flowable):
         return self.paragraph.split(availWidth, availHeight)
 
     def draw(self):
+        text = self.canv.beginText()
+        self.draw_into(text, 0.0, 0.0)
+        self.canv.drawText(text)
+
+    def draw_into(self, text, x0: float, y0: float) -> None:
+        """Add the lines to `text`, a text object that may hold other cells too (a table
+        draws all its `Line` and `Text` cells as one), with (x0, y0) the cell's origin. Runs of
+        one look on a line are one string: one font and colour change per run, not per word."""
         style, looks = self.style, self.looks
         room = self.width - style.leftIndent - style.rightIndent
-        text = self.canv.beginText()
-        current_font = current_colour = None
-        y = self.height - style.fontSize  # the first baseline of a paragraph
+        y = y0 + self.height - style.fontSize  # the first baseline of a paragraph
         for line_width, words in self._laid_out:
-            x = style.leftIndent
+            x = x0 + style.leftIndent
             if style.alignment == TA_CENTER:
                 x += (room - line_width) / 2
             elif style.alignment == TA_RIGHT:
                 x += room - line_width
             text.setTextOrigin(x, y)
+            key, buffer = None, []
             for space, segments in words:
-                for index, (key, chunk) in enumerate(segments):
-                    font, size, colour = looks[key]
-                    if (font, size) != current_font:
-                        text.setFont(font, size, style.leading)
-                        current_font = (font, size)
-                    if colour != current_colour:
-                        text.setFillColor(colour)
-                        current_colour = colour
-                    text.textOut(" " + chunk if space and not index else chunk)
+                for index, (look, chunk) in enumerate(segments):
+                    if look != key:
+                        if buffer:
+                            _text_run(text, looks[key], style.leading, "".join(buffer))
+                        key, buffer = look, []
+                    buffer.append(" " + chunk if space and not index else chunk)
+            if buffer:
+                _text_run(text, looks[key], style.leading, "".join(buffer))
             y -= style.leading
-        self.canv.drawText(text)
+
+
+def _text_run(text, look, leading: float, string: str) -> None:
+    """One run of a text object in one look, setting font and colour only when they change
+    (what was set last is kept on the text object for that)."""
+    font, size, colour = look
+    if getattr(text, "_rb_font", None) != (font, size):
+        text.setFont(font, size, leading)
+        text._rb_font = (font, size)
+    if getattr(text, "_rb_colour", None) != colour:
+        text.setFillColor(colour)
+        text._rb_colour = colour
+    text.textOut(string)
 
 
 def _trbl(padding) -> tuple[float, float, float, float]:
@@ -385,7 +417,13 @@ class CellFactory:
         text = " ".join(text.split())
         if not text:
             return Cell("", self.style)
-        return Line(text, self.style, lambda: self.paragraph(text))
+        if self.style.backColor:  # a chip: its paragraph draws the background of every line
+            return Line(text, self.style, lambda: self.paragraph(text))
+        return Line(
+            text,
+            self.style,
+            lambda: Text([[("r", text)]], self.style, self._looks, lambda: self.paragraph(text)),
+        )
 
     def paragraph(self, text: str) -> Cell:
         """The paragraph of one line of plain text (whitespace already collapsed)."""
@@ -522,6 +560,9 @@ class GridTable(Flowable):
             lefts.append(x)
             x += col_width
         top = total
+        # The text of every `Line` and `Text` cell goes into one text object, drawn after the
+        # backgrounds (rows, chips), so it lies on top of them; other cells draw themselves.
+        text = canv.beginText()
         for index, (row, height) in enumerate(zip(self.rows, heights, strict=True)):
             fill = look.head_fill if index == 0 else look.zebra[(index - 1) % len(look.zebra)]
             if fill is not None:
@@ -531,8 +572,13 @@ class GridTable(Flowable):
                 if cell is None or cell == "":
                     continue
                 _, cell_height = cell.wrap(col_width - look.pad_x * 2, 1e9)
-                cell.drawOn(canv, left + look.pad_x, top - look.pad_top - cell_height)
+                x, y = left + look.pad_x, top - look.pad_top - cell_height
+                if isinstance(cell, Text) or (isinstance(cell, Line) and cell.into_text):
+                    cell.draw_into(text, x, y)
+                else:
+                    cell.drawOn(canv, x, y)
             top -= height
+        canv.drawText(text)
         canv.setStrokeColor(look.line)
         canv.setLineWidth(look.line_width)
         y = total
