@@ -6,6 +6,7 @@ page numbers on finished pages (see `renderer` for why the document is laid out 
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -14,6 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFName, PDFStream
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Flowable, LongTable, Paragraph
@@ -809,6 +811,15 @@ class StampingCanvas(rl_canvas.Canvas):
         code, self._code = self._code, saved
         return "\n".join(code) + "\n"
 
+    def showPage(self):  # noqa: N802 (reportlab's name)
+        """Finish the page and compress its content at once: a finished page is kept as
+        compressed bytes (a few KB) rather than as its text until the document is saved, so a
+        dossier of thousands of pages does not hold them all in memory uncompressed."""
+        super().showPage()
+        page = self._doc.Pages.pages[-1]
+        page.body = _flate(page.stream)
+        page.stream = ""
+
     def save(self):
         if self._code:
             self.showPage()
@@ -820,10 +831,20 @@ class StampingCanvas(rl_canvas.Canvas):
             by_page.setdefault(slot[0], []).append(slot)
         for number, page in enumerate(pages, 1):
             slots = by_page.get(number, [])
-            page.stream += self._capture(
+            stamp = self._capture(
                 lambda c, n=number, p=page, s=slots: self.renderer.stamp_page(c, n, total, p, s)
             )
+            # The page's content is its body followed by the stamp (PDF 7.8.2: an array of
+            # content streams is read as their concatenation).
+            page.Contents = PDFArray([page.body, _flate(stamp)])
         super().save()
+
+
+def _flate(content: str) -> PDFStream:
+    """A content stream compressed now (what reportlab's page compression does when saving)."""
+    stream = PDFStream(content=zlib.compress(content.encode("utf-8")))
+    stream.dictionary["Filter"] = PDFArray([PDFName("FlateDecode")])
+    return stream
 
 
 def markup_of_runs(*lines) -> str:
