@@ -1,5 +1,7 @@
 """The selector: the only step of the dossier that reads the database."""
 
+import hashlib
+
 import pytest
 
 from bench.synthetic import generate_product
@@ -47,6 +49,12 @@ def test_gathering_twice_gives_the_same_data_and_hash(risk_file):
     assert first == second
     assert first.data_hash == second.data_hash
     assert [h.code for h in first.hazards] == ["HAZ-001", "HAZ-002", "HAZ-003"]
+
+
+def test_the_hash_is_the_sha256_of_the_canonical_json_read_in_pieces(risk_file):
+    data = selectors.gather(risk_file)
+    assert "".join(data.canonical_chunks()).encode() == data.canonical_json()
+    assert data.data_hash == hashlib.sha256(data.canonical_json()).hexdigest()
 
 
 def test_a_change_in_the_data_changes_the_hash_and_the_date(risk_file, editor):
