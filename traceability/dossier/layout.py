@@ -209,11 +209,12 @@ class Text(Flowable):
     also splits a cell taller than a page, which only a table row taller than a page needs.
     """
 
-    def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph):
+    def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph, widths=None):
         super().__init__()
         self.lines = lines  # [[(look key, text without line breaks), ...], ...], none empty
         self.style = style
         self.looks = looks  # look key -> (font name, size, colour)
+        self.widths = {} if widths is None else widths  # (word, font, size) -> width, shared
         self._make_paragraph = make_paragraph
         self._paragraph = None
         self._words = None
@@ -235,7 +236,7 @@ class Text(Flowable):
         may run over several looks ("TC-001 " then "Pass" are two words, "Pass:" one)."""
         if self._words is not None:
             return self._words
-        width = pdfmetrics.stringWidth
+        widths = self.widths
         result = []
         for line in self.lines:
             words, segments, word_width, space_before, pending_space = [], [], 0.0, 0.0, False
@@ -251,10 +252,12 @@ class Text(Flowable):
                     if not part:
                         continue
                     if not segments:
-                        space_before = width(" ", font, size) if pending_space and words else 0.0
+                        space_before = (
+                            _width(widths, " ", font, size) if pending_space and words else 0.0
+                        )
                         pending_space = False
                     segments.append((key, part))
-                    word_width += width(part, font, size)
+                    word_width += _width(widths, part, font, size)
             if segments:
                 words.append((space_before, word_width, segments))
             result.append(words)
@@ -346,6 +349,16 @@ class Text(Flowable):
             y -= style.leading
 
 
+def _width(widths: dict, word: str, font: str, size: float) -> float:
+    """The width of a word, measured once per document and font (words repeat: codes, terms,
+    the vocabulary of the texts)."""
+    key = (word, font, size)
+    width = widths.get(key)
+    if width is None:
+        width = widths[key] = pdfmetrics.stringWidth(word, font, size)
+    return width
+
+
 def _text_run(text, look, leading: float, string: str) -> None:
     """One run of a text object in one look, setting font and colour only when they change
     (what was set last is kept on the text object for that)."""
@@ -409,6 +422,7 @@ class CellFactory:
         # (font, size, colour) of each run style, as the parser reads them from the markup.
         self._looks = {k: (f.fontName, f.fontSize, f.textColor) for k, f in self._runs.items()}
         self._br = Paragraph("x<br/>y", style).frags[1]
+        self._widths: dict = {}  # word widths of this factory's cells (`_width`)
 
     def plain(self, text) -> Flowable:
         text = "" if text is None else str(text)
@@ -450,7 +464,9 @@ class CellFactory:
             split.extend(p for p in pieces if p)
         if not split:
             return self.plain("")
-        return Text(split, self.style, self._looks, lambda: self._runs_paragraph(lines))
+        return Text(
+            split, self.style, self._looks, lambda: self._runs_paragraph(lines), self._widths
+        )
 
     def _runs_paragraph(self, lines) -> Cell:
         frags = []
