@@ -239,3 +239,34 @@ class SoftwareItemHazardFactory(factory.django.DjangoModelFactory):
         HazardFactory, product=factory.SelfAttribute("..software_item.product")
     )
     cause_type = "defect"
+
+
+def signed_report(product, reviewer=None):
+    """A complete risk management report of the product's version under review (ISO 14971 §8,
+    §9), approved and signed by its one named reviewer — what the release gate asks for (fast
+    fixture: no service; the signature is appended as the signing service does)."""
+    from riskbench import roles
+    from riskbench.signatures import signature_create
+    from traceability.report.models import RiskManagementReport
+
+    if reviewer is None:
+        reviewer = UserFactory(role=roles.QUALITY_ENGINEER)
+        MembershipFactory(product=product, user=reviewer)
+    report = RiskManagementReport.objects.create(
+        product=product,
+        release=product.model_number,
+        status="approved",
+        evaluation_method="Per the plan (4.4 f).",
+        data_considered="The whole risk management file.",
+        overall_residual_risk_conclusion="Benefits outweigh the overall residual risk.",
+        overall_residual_risk_acceptable=True,
+        plan_implemented=True,
+        plan_implemented_basis="Every planned activity has its record.",
+        residual_risk_acceptable=True,
+        residual_risk_acceptable_basis="See §8.",
+        post_production_methods_in_place=True,
+        post_production_methods_basis="Complaint handling and vulnerability monitoring.",
+        reviewers=[{"user": reviewer.pk, "role": "Head of quality"}],
+    )
+    signature_create(record=report, by=reviewer, meaning="approved", reason="Released")
+    return report

@@ -110,6 +110,11 @@ def test_a_known_hazard_chain_appears_with_its_controls_requirements_and_tests(r
     assert "TC-001 Pass" in controls and "TC-003 Pass" in controls  # implementation, effectiveness
 
 
+def _heading(key: str) -> str:
+    """A section's heading as numbered in the outline, e.g. "9  Traceability matrix"."""
+    return f"{renderer.SECTION_NUMBERS[key]}  {renderer.SECTION_TITLES[key]}"
+
+
 def _text_between(reader, first: str, after: str) -> str:
     """The text of the pages from section `first` up to (not including) section `after`."""
     pages = _section_pages(reader)
@@ -132,7 +137,7 @@ def test_requirement_and_test_texts_and_every_run_are_printed(risk_file, editor,
 
 def test_the_evidence_manifest_gives_name_size_and_sha256_of_every_file(risk_file, reader):
     run = risk_file.test_cases.get(code="TC-001").runs.get()
-    text = _text_between(reader, "15  Evidence manifest", "16  Audit-trail extract")
+    text = _text_between(reader, _heading("evidence"), _heading("audit"))
     assert "report <1>.txt" in text and "22 B" in text
     assert run.evidence_sha256 in text.replace(" ", "")
 

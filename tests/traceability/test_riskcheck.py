@@ -16,7 +16,8 @@ def run(*args) -> tuple[int, str]:
 
 @pytest.fixture
 def complete(product):
-    """One hazard whose chain is complete and verified: no gap."""
+    """One hazard whose chain is complete and verified, and the release's signed risk
+    management report: no gap."""
     hazard = f.HazardFactory(product=product, initial_acceptability="unacceptable")
     link = f.HazardControlFactory(hazard=hazard)
     requirement = f.ControlRequirementFactory(control=link.control).requirement
@@ -24,6 +25,7 @@ def complete(product):
     f.ControlImplementationTestFactory(control=link.control, test_case=test_case)
     f.ControlEffectivenessTestFactory(control=link.control, test_case=test_case)
     f.TestRunFactory(test_case=test_case, result="pass")
+    f.signed_report(product)
     return hazard
 
 
