@@ -187,6 +187,17 @@ def test_long_tables_split_with_the_header_row_repeated(product):
     assert Hazard.objects.filter(product=product).count() == 90
 
 
+def test_a_row_taller_than_a_page_is_cut_across_pages_and_nothing_is_lost(product):
+    harm = " ".join(f"w{i}" for i in range(2500))  # pages of text in one cell
+    factories.HazardFactory(product=product, code="HAZ-001", harm=harm)
+    factories.HazardFactory(product=product, code="HAZ-002", harm="Short harm")
+    reader = _reader(services.render_dossier(product).pdf)
+    text = _text_between(reader, "6.1  Safety hazards", "6.2  Security hazards").split()
+    words = [w for w in text if re.fullmatch(r"w\d+", w)]
+    assert words == [f"w{i}" for i in range(2500)]  # every word, once, in order
+    assert "Short harm" in " ".join(text)
+
+
 def test_two_exports_of_the_same_data_are_byte_identical(risk_file):
     first = services.render_dossier(risk_file)
     second = services.render_dossier(risk_file)

@@ -204,7 +204,8 @@ class Text(Flowable):
     by greedy word wrap with `stringWidth` and drawn as one text object — what a `Paragraph`
     of the same fragments draws (words, fonts, colours, line breaks, leading, alignment), at
     a fraction of its cost: the hazard log, the requirement and test texts are made of these.
-    Words longer than the column are cut where they reach its edge, as reportlab cuts them.
+    Lines break where a paragraph's do (the same space shrinkage); a word longer than the
+    column starts a line and is cut at the column's edge.
     `paragraph` is the equivalent `Cell` (its fragments are tested against the parser's); it
     also splits a cell taller than a page, which only a table row taller than a page needs.
     """
@@ -292,13 +293,17 @@ class Text(Flowable):
             room = availWidth - style.leftIndent - style.rightIndent
             laid_out = []  # (line width, [(space before, [(look, text)])])
             for words in self._line_words():
-                line, used = [], 0.0
+                line, used, spaces = [], 0.0, 0.0
                 for space, width, segments in words:
-                    if line and used + space + width > room:
+                    # reportlab lets the spaces of a line shrink by `spaceShrinkage` (5 %) to
+                    # fit one more word: the same rule, so lines break where a paragraph's do.
+                    limit = room + style.spaceShrinkage * (spaces + space)
+                    if line and used + space + width > limit:
                         laid_out.append((used, line))
-                        line, used, space = [], 0.0, 0.0
+                        line, used, space, spaces = [], 0.0, 0.0, 0.0
                     if not line:
                         space = 0.0
+                    spaces += space
                     if width > room:  # a word longer than the column
                         for piece_width, piece in self._cut(segments, room):
                             if line:
