@@ -76,6 +76,10 @@ COMMON_FIELDS = [
     "hazardous_situation",
     "harm",
     "owner",
+    "severity_reduction_rationale",
+    "benefit_risk_region",
+    "benefit_risk_benefits",
+    "further_control_not_practicable",
     "benefit_risk_justification",
 ]
 CATEGORY_FIELDS = {
@@ -97,10 +101,12 @@ CATEGORY_FIELDS = {
         "severity",
         "probability",
         "residual_cvss_vector",
+        "residual_cvss_rationale",
         "residual_severity",
         "residual_probability",
     ],
     Category.PRIVACY: [
+        "asset",
         "data_elements",
         "linddun_category",
         "severity",
@@ -131,6 +137,10 @@ class HazardForm(VersionedForm):
             "harm": forms.Textarea(attrs={"rows": 2}),
             "vulnerability": forms.Textarea(attrs={"rows": 2}),
             "benefit_risk_justification": forms.Textarea(attrs={"rows": 3}),
+            "benefit_risk_benefits": forms.Textarea(attrs={"rows": 2}),
+            "further_control_not_practicable": forms.Textarea(attrs={"rows": 2}),
+            "severity_reduction_rationale": forms.Textarea(attrs={"rows": 2}),
+            "residual_cvss_rationale": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, product: Product, category: str, **kwargs):
@@ -185,8 +195,14 @@ class HazardForm(VersionedForm):
         names = set(self.fields)
         groups = [
             ("Identification", ["title", "hazard_type", "owner"]),
-            ("Security analysis", ["asset", "threat", "vulnerability"]),
+            (
+                "Security analysis",
+                ["threat", "vulnerability"]
+                if self.category == Category.PRIVACY
+                else ["asset", "threat", "vulnerability"],
+            ),
             ("Privacy analysis", ["data_elements", "linddun_category"]),
+            ("Asset", ["asset"] if self.category == Category.PRIVACY else []),
             (
                 "ISO 14971 chain",
                 ["hazard", "sequence_of_events", "hazardous_situation", "harm"],
@@ -196,10 +212,20 @@ class HazardForm(VersionedForm):
                 "Residual risk",
                 [
                     "residual_cvss_vector",
+                    "residual_cvss_rationale",
                     "residual_severity",
+                    "severity_reduction_rationale",
                     "residual_p1",
                     "residual_p2",
                     "residual_probability",
+                ],
+            ),
+            (
+                "Benefit-risk analysis (ISO 14971 7.4)",
+                [
+                    "benefit_risk_region",
+                    "further_control_not_practicable",
+                    "benefit_risk_benefits",
                     "benefit_risk_justification",
                 ],
             ),
@@ -720,11 +746,19 @@ class RiskPolicyForm(VersionedForm):
 
     class Meta:
         model = RiskPolicy
-        fields = ["name", "description", *risk.PolicyData.POLICY_FIELDS]
+        fields = ["name", "description", *risk.PolicyData.POLICY_FIELDS, "benefit_risk_regions"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["benefit_risk_regions"] = forms.TypedMultipleChoiceField(
+            label="Regions that a benefit-risk analysis may accept (ISO 14971 7.4)",
+            choices=risk.BENEFIT_RISK_REGION_CHOICES,
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+            help_text="A residual risk in another region that is not acceptable must be "
+            "reduced further: the release gate reports it.",
+        )
         for name, label, extra in SCALE_FIELDS:
             self.fields[name] = ScaleField(label=label, extra=extra)
         scales = self._current_scales()
@@ -780,7 +814,7 @@ class RiskPolicyForm(VersionedForm):
                 [self["probability_mapping"], self["safety_matrix"]],
             ),
             (
-                "Security (AAMI TIR57): severity × exploitability",
+                "Security (process per AAMI TIR57): severity × exploitability",
                 [self["exploitability_levels"]],
                 [self["security_matrix"]],
             ),
@@ -813,6 +847,9 @@ class RiskPolicyForm(VersionedForm):
             **values,
             "name": data.get("name", instance.name),
             "description": data.get("description", instance.description),
+            "benefit_risk_regions": data.getlist("benefit_risk_regions")
+            if hasattr(data, "getlist")
+            else instance.benefit_risk_regions,
             "change_reason": data.get("change_reason", ""),
             "version": data.get("version", instance.version),
         }

@@ -79,6 +79,12 @@ class RiskPolicy(WorkflowModel):
         "against.",
     )
     approved_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    benefit_risk_regions = models.JSONField(
+        default=risk.default_benefit_risk_regions,
+        blank=True,
+        help_text="Regions whose residual risks the plan allows to be accepted through a "
+        "benefit-risk analysis (ISO 14971 4.4 d, 7.4): 'investigate' and/or 'unacceptable'.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -247,15 +253,25 @@ class Acceptability(models.TextChoices):
 
 
 class HazardType(models.TextChoices):
-    """Hazard families of ISO 14971 Annex C / ISO/TR 24971 Annex A."""
+    """Hazard categories of ISO 14971:2019 Annex C (Table C.1).
 
-    ENERGY = "energy", "Energy (electrical, thermal, mechanical, radiation)"
-    BIOLOGICAL = "biological", "Biological and chemical"
-    OPERATIONAL = "operational", "Operational (incorrect or delayed function or output)"
-    INFORMATION = "information", "Information (labelling, instructions, displayed data)"
-    USE_ERROR = "use_error", "Use error"
-    DATA = "data", "Data (integrity, availability, confidentiality)"
-    ENVIRONMENTAL = "environmental", "Environmental and interference"
+    A use error is not a hazard type: it is a cause within the sequence of events that leads
+    to a hazardous situation (IEC 62366-1; ISO 14971:2019 Table C.2), recorded there and, for
+    use-related hazards, linked to the use scenario.
+    """
+
+    ENERGY = (
+        "energy",
+        ("Energy hazard (acoustic, electric, electromagnetic, mechanical, radiation, thermal…)"),
+    )
+    BIOLOGICAL = "biological", "Biological and chemical hazard"
+    PERFORMANCE = (
+        "performance",
+        (
+            "Performance-related hazard (data, delivery of a quantity, diagnostic information, "
+            "functionality)"
+        ),
+    )
 
 
 class Stride(models.TextChoices):
@@ -356,7 +372,34 @@ class Hazard(WorkflowModel):
     residual_acceptability = models.CharField(
         max_length=12, choices=Acceptability.choices, blank=True, editable=False
     )
-    benefit_risk_justification = models.TextField(blank=True)
+    benefit_risk_justification = models.TextField(
+        blank=True, help_text="Conclusion of the benefit-risk analysis (ISO 14971 7.4)."
+    )
+    benefit_risk_benefits = models.TextField(
+        "benefits weighed",
+        blank=True,
+        help_text="The medical benefits of the intended use that outweigh this residual risk "
+        "(ISO 14971 7.4).",
+    )
+    further_control_not_practicable = models.TextField(
+        "why further risk control is not practicable",
+        blank=True,
+        help_text="ISO 14971 7.4 applies only once further risk control is not practicable: "
+        "say why.",
+    )
+    benefit_risk_region = models.CharField(
+        "region the justification accepts",
+        max_length=12,
+        choices=Acceptability.choices,
+        blank=True,
+        help_text="The residual risk region the benefit-risk justification was written for; "
+        "it must be the region computed from the residual estimate.",
+    )
+    severity_reduction_rationale = models.TextField(
+        blank=True,
+        help_text="Why the residual severity is lower than the initial one (controls usually "
+        "reduce probability, not severity; ISO 14971 7.3).",
+    )
 
     # Security rows (AAMI TIR57, FDA premarket cybersecurity guidance).
     asset = models.CharField(max_length=200, blank=True)
@@ -367,6 +410,12 @@ class Hazard(WorkflowModel):
         max_digits=3, decimal_places=1, null=True, blank=True, editable=False
     )
     residual_cvss_vector = models.CharField("residual CVSS v3.1 vector", max_length=120, blank=True)
+    residual_cvss_rationale = models.TextField(
+        "residual CVSS rationale",
+        blank=True,
+        help_text="The base vector describes the vulnerability; say how the controls change "
+        "its exploitability.",
+    )
 
     # Privacy rows (HIPAA, GDPR Art. 35, LINDDUN).
     data_elements = models.JSONField(default=list, blank=True)

@@ -43,12 +43,14 @@ ACCEPTABILITY_LABELS = {
         Acceptability.INVESTIGATE: "Investigate further risk control",
         Acceptability.UNACCEPTABLE: "Unacceptable",
     },
-    # Security risk is "controlled" or "uncontrolled" (AAMI TIR57); the middle region means the
-    # assessment must be refined (e.g. with MITRE's medical-device CVSS rubric).
+    # Security risk is "controlled" or "uncontrolled" risk of patient harm, the two regions of
+    # FDA's post-market cybersecurity guidance (2016) — not of AAMI TIR57, which describes the
+    # process; the middle region means the assessment must be refined (e.g. with MITRE's
+    # medical-device CVSS rubric) before it is called controlled.
     Category.SECURITY: {
-        Acceptability.ACCEPTABLE: "Controlled",
-        Acceptability.INVESTIGATE: "Controlled pending review",
-        Acceptability.UNACCEPTABLE: "Uncontrolled",
+        Acceptability.ACCEPTABLE: "Controlled risk",
+        Acceptability.INVESTIGATE: "Controlled risk pending review",
+        Acceptability.UNACCEPTABLE: "Uncontrolled risk",
     },
     Category.PRIVACY: {
         Acceptability.ACCEPTABLE: "Acceptable",
@@ -96,8 +98,11 @@ DEFAULT_PROBABILITY_LEVELS = [
     {"value": 4, "name": "Probable", "description": "10⁻⁴ ≤ P < 10⁻³"},
     {"value": 5, "name": "Frequent", "description": "P ≥ 10⁻³"},
 ]
+# One unit for every probability of the policy, said once (on the policy page and in the
+# dossier): P and P1 per use of the device; P2 is conditional on the hazardous situation.
+PROBABILITY_UNIT = "per use"
 DEFAULT_P1_LEVELS = [
-    {"value": 1, "name": "Very unlikely", "description": "P1 < 10⁻⁴ per use"},
+    {"value": 1, "name": "Very unlikely", "description": "P1 < 10⁻⁴"},
     {"value": 2, "name": "Unlikely", "description": "10⁻⁴ ≤ P1 < 10⁻³"},
     {"value": 3, "name": "Possible", "description": "10⁻³ ≤ P1 < 10⁻²"},
     {"value": 4, "name": "Likely", "description": "10⁻² ≤ P1 < 10⁻¹"},
@@ -253,6 +258,39 @@ class PolicyData:
             Category.SECURITY: self.security_matrix,
             Category.PRIVACY: self.privacy_matrix,
         }[Category(category)]
+
+
+# Regions whose residual risks a plan may allow to be accepted through a benefit-risk analysis
+# (ISO 14971 4.4 d, 7.4). The default plan allows it only in the middle region: a risk in the
+# unacceptable region must be reduced further.
+BENEFIT_RISK_REGION_CHOICES = [
+    (Acceptability.INVESTIGATE.value, "Investigate further risk control"),
+    (Acceptability.UNACCEPTABLE.value, "Unacceptable"),
+]
+
+
+def default_benefit_risk_regions() -> list[str]:
+    return [Acceptability.INVESTIGATE.value]
+
+
+def validate_benefit_risk_regions(regions) -> list[tuple[str, str]]:
+    allowed = {value for value, _ in BENEFIT_RISK_REGION_CHOICES}
+    if not isinstance(regions, list) or any(
+        not isinstance(r, str) or r not in allowed for r in regions
+    ):
+        return [
+            (
+                "benefit_risk_regions",
+                "List the regions a benefit-risk analysis may accept: 'investigate' and/or "
+                "'unacceptable'.",
+            )
+        ]
+    return []
+
+
+def benefit_risk_may_accept(regions, acceptability: str | None) -> bool:
+    """Whether the plan lets a benefit-risk analysis accept a residual risk in this region."""
+    return bool(acceptability) and acceptability in (regions or ())
 
 
 class RiskError(ValueError):

@@ -75,6 +75,8 @@ def apply_estimates(hazard: Hazard, policy: risk.PolicyData) -> None:
     """
     category = hazard.category
     for name in SECURITY_FIELDS if category != Category.SECURITY else ():
+        if name == "asset" and category == Category.PRIVACY:
+            continue  # the personal data at stake: kept apart from the hazard (GDPR Art. 35)
         setattr(hazard, name, "")
     if category != Category.PRIVACY:
         hazard.data_elements = []
@@ -550,11 +552,12 @@ def policy_create(*, by, reason: str = "", **fields) -> RiskPolicy:
 
 def _validate_policy(policy: RiskPolicy) -> None:
     errors = risk.validate_policy(policy.data)
+    errors += risk.validate_benefit_risk_regions(policy.benefit_risk_regions)
     if errors:
         raise ValidationError({f: m for f, m in errors})
 
 
-POLICY_EDITABLE = {"name", "description", *risk.PolicyData.POLICY_FIELDS}
+POLICY_EDITABLE = {"name", "description", "benefit_risk_regions", *risk.PolicyData.POLICY_FIELDS}
 
 
 @transaction.atomic

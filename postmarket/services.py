@@ -461,7 +461,7 @@ def _security_hazard_fields(v: Vulnerability) -> dict:
         "title": f"{v.software_item.name} {v.matched_version}: {v.summary or v.advisory_id}"[:200],
         "asset": f"{v.software_item.code} {v.software_item.name}"[:200],
         "vulnerability": text,
-        "hazard_type": "data",
+        "hazard_type": "performance",
     }
 
 

@@ -270,3 +270,68 @@ def signed_report(product, reviewer=None):
     )
     signature_create(record=report, by=reviewer, meaning="approved", reason="Released")
     return report
+
+
+def approve_all(product) -> None:
+    """Every record of the product approved (fast fixture: a status set without service or
+    signature), as the release gate requires (traceability.gate: record_not_approved)."""
+    for model in (Hazard, RiskControl, Requirement, TestCase, SoftwareItem):
+        for record in model.objects.filter(product=product):
+            record.status = "approved"
+            record.save()
+
+
+def sign_plan(product, signer=None):
+    """An "approved" signature on the product's scope and plan as they are now (fast fixture:
+    no password check, no audit entry), which the release gate asks for (plan_not_approved)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from riskbench.models import Signature
+    from riskbench.signatures import record_content_sha256
+
+    product = Product.objects.get(pk=product.pk)
+    signer = signer or UserFactory(username="plan-approver")
+    return Signature.objects.create(
+        content_type=ContentType.objects.get_for_model(Product),
+        object_id=product.pk,
+        record_label=str(product)[:255],
+        record_version=product.version,
+        product=product,
+        signer=signer,
+        printed_name=signer.get_full_name() or signer.get_username(),
+        signed_at=timezone.now(),
+        meaning="approved",
+        content_sha256=record_content_sha256(product),
+    )
+
+
+def release_ready(product, signer=None) -> None:
+    """Approve every record, sign the plan and the risk management report: with a complete
+    chain, the gate then passes."""
+    approve_all(product)
+    sign_plan(product, signer)
+    signed_report(product)
+
+
+def complete_chain(product, **hazard_fields):
+    """One hazard with a complete, verified chain whose initial and residual risks are
+    estimated: hazard → control → requirement → test (implementation and effectiveness) →
+    passing run. Returns the hazard."""
+    fields = {
+        "initial_acceptability": "unacceptable",
+        "residual_severity": 4,
+        "residual_p1": 1,
+        "residual_p2": 1,
+        "residual_probability": 1,
+        "residual_risk_index": 4,
+        "residual_acceptability": "acceptable",
+        **hazard_fields,
+    }
+    hazard = HazardFactory(product=product, **fields)
+    link = HazardControlFactory(hazard=hazard)
+    requirement = ControlRequirementFactory(control=link.control).requirement
+    test_case = RequirementTestFactory(requirement=requirement).test_case
+    ControlImplementationTestFactory(control=link.control, test_case=test_case)
+    ControlEffectivenessTestFactory(control=link.control, test_case=test_case)
+    TestRunFactory(test_case=test_case, result="pass")
+    return hazard

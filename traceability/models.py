@@ -20,8 +20,11 @@ class SupportStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class SoftwareItem(RegulatedModel):
-    """A software item of the architecture (IEC 62304 5.3), possibly SOUP (8.1.2)."""
+class SoftwareItem(WorkflowModel):
+    """A software item of the architecture (IEC 62304 5.3), possibly SOUP (8.1.2).
+
+    Reviewed and approved like every record of the file: its safety class (4.3) and, for SOUP,
+    its specification and anomaly evaluation are claims an approver stands behind."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="software_items")
     code = models.CharField(max_length=20)
@@ -48,6 +51,13 @@ class SoftwareItem(RegulatedModel):
     )
     anomalies_reviewed_at = models.DateField("known anomalies reviewed on", null=True, blank=True)
     anomalies_notes = models.TextField("known anomalies evaluation", blank=True)
+    anomalies_reviewed_version = models.CharField(
+        "SOUP version the anomaly review covers",
+        max_length=100,
+        blank=True,
+        help_text="A review of an earlier version does not cover the current one "
+        "(IEC 62304 7.1.3, 7.4.1).",
+    )
     support_status = models.CharField(
         max_length=20, choices=SupportStatus.choices, default=SupportStatus.UNKNOWN
     )
@@ -125,8 +135,9 @@ class TestLevel(models.TextChoices):
     VALIDATION = "validation", "Validation"
 
 
-class TestCase(RegulatedModel):
-    """A verification activity (IEC 62304 5.5–5.7, 7.3.1)."""
+class TestCase(WorkflowModel):
+    """A verification activity (IEC 62304 5.5–5.7, 7.3.1); its procedure and acceptance
+    criteria are reviewed and approved before its runs count as evidence for a release."""
 
     __test__ = False  # not a pytest test class
 

@@ -25,6 +25,7 @@ from traceability.models import (
     TestCase,
     TestRun,
 )
+from traceability.summary import product_summary
 
 # --- Links to items -----------------------------------------------------------------------------
 
@@ -59,7 +60,10 @@ class Linker:
 
 
 def product_analysis(product: Product) -> tg.Analysis:
-    """Build the product's trace graph (13 queries) and run every analysis on it once."""
+    """Build the product's trace graph (13 queries) and run every analysis on it once.
+
+    Pages that need only the results use `traceability.summary.product_summary` (cached per
+    change); pages about one item load its neighbourhood (`traceability.neighbourhood`)."""
     return tg.analyse(tg.build_graph(product))
 
 
@@ -315,19 +319,20 @@ class SuspectLink:
     target_url: str
 
 
-def suspect_links(product: Product, analysis: tg.Analysis) -> list[SuspectLink]:
-    """Every suspect link with the versions it recorded and the ends' current versions: one
-    query per link table that has suspect links (at most 8), whatever their number."""
-    graph = analysis.graph
+def suspect_links(product: Product, gaps: list[tg.Gap]) -> list[SuspectLink]:
+    """The suspect links of `gaps` (one page of the product's "suspect_link" gaps) with the
+    versions they recorded and their ends' current versions: one query per link table on the
+    page (at most 8), whatever the product's size."""
     linker = Linker(product.slug)
     wanted: dict[str, list[int]] = {}
-    gaps = [gap for gap in analysis.gaps if gap.kind == "suspect_link"]
     for gap in gaps:
         wanted.setdefault(gap.link[0], []).append(gap.link[1])
     rows: dict[tuple[str, int], object] = {}
     for kind, ids in wanted.items():
         model = LINK_MODELS_BY_KIND[kind]
-        qs = model.objects.filter(pk__in=ids).select_related("reviewed_by", "created_by")
+        qs = model.objects.filter(pk__in=ids).select_related(
+            "reviewed_by", "created_by", model.SOURCE_FIELD, model.TARGET_FIELD
+        )
         for link in qs:
             rows[(kind, link.pk)] = link
     result = []
@@ -336,34 +341,48 @@ def suspect_links(product: Product, analysis: tg.Analysis) -> list[SuspectLink]:
         link = rows.get((kind, link_id))
         if link is None:
             continue
-        source = gap.node
-        s, t = graph.nodes[source], graph.nodes[target]
+        s, t = link.source, link.target
         result.append(
             SuspectLink(
                 kind=kind,
                 phrase=tg.LINK_KINDS[kind][2],
                 link=link,
-                source=source,
+                source=gap.node,
                 target=target,
-                source_code=s.get("code", ""),
-                source_title=s.get("title", ""),
-                target_code=t.get("code", ""),
-                target_title=t.get("title", ""),
-                source_changed=s.get("version", 0) > link.source_version,
-                target_changed=t.get("version", 0) > link.target_version,
-                source_url=linker.node(graph, source),
-                target_url=linker.node(graph, target),
+                source_code=s.code,
+                source_title=_title(s),
+                target_code=t.code,
+                target_title=_title(t),
+                source_changed=s.version > link.source_version,
+                target_changed=t.version > link.target_version,
+                source_url=linker.url(gap.node[0], s.code),
+                target_url=linker.url(target[0], t.code),
             )
         )
     return result
 
 
+def _title(record) -> str:
+    return getattr(record, "title", None) or getattr(record, "name", "")
+
+
 # --- Contributions to shared pages ---------------------------------------------------------------
 
 
+def record_url(product: Product, node) -> str:
+    """The page of a gap's record that is not a node of the trace graph (the product's scope and
+    plan, its risk policy); empty when the record has no page here."""
+    if node[0] == "product":
+        return reverse("hazards:dashboard", args=[product.slug])
+    if node[0] == "policy":
+        return reverse("hazards:product_policy", args=[product.slug])
+    return ""
+
+
 def dashboard_panel(request, product: Product):
-    """Coverage summary on the product dashboard (riskbench.navigation.DASHBOARD_PANELS)."""
-    analysis = product_analysis(product)
+    """Coverage summary on the product dashboard (riskbench.navigation.DASHBOARD_PANELS): the
+    same checks as `riskcheck` (traceability.gate), cached per change."""
+    analysis = product_summary(product)
     verification = analysis.hazards
     counts = {state: 0 for state in tg.HAZARD_STATES}
     for state in verification.values():
@@ -372,7 +391,7 @@ def dashboard_panel(request, product: Product):
         "traceability/_dashboard_panel.html",
         {
             "coverage": analysis.coverage,
-            "gap_count": len(analysis.gaps),
+            "gap_count": analysis.gap_count,
             "verification": list(counts.items()),
             "top_gaps": [row for row in analysis.coverage if row.gaps],
         },

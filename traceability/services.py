@@ -97,6 +97,8 @@ def software_item_create(*, product: Product, by, reason: str = "", **fields) ->
     product = Product.objects.select_for_update().get(pk=product.pk)
     code = fields.pop("code", None) or next_code(product.software_items.all(), SOFTWARE_ITEM_PREFIX)
     item = SoftwareItem(product=product, code=code, **fields)
+    if item.anomalies_reviewed_at and not fields.get("anomalies_reviewed_version"):
+        item.anomalies_reviewed_version = item.soup_version
     _check_parent(item, item.parent)
     return save_record(item, by=by, reason=reason or "Created")
 
@@ -108,7 +110,16 @@ def software_item_update(
     """Edit an item. A SOUP update (new version) is a change to analyse (IEC 62304 7.4): the
     links to its hazards become suspect until reviewed."""
     current = lock_for_edit(item, expected_version)
+    reviewed_before = current.anomalies_reviewed_at
     _apply(current, fields)
+    if (
+        current.anomalies_reviewed_at
+        and current.anomalies_reviewed_at != reviewed_before
+        and not fields.get("anomalies_reviewed_version")
+    ):
+        # A new anomaly review covers the version recorded now (IEC 62304 7.1.3); a later
+        # version change leaves it behind, and the release gate says so.
+        current.anomalies_reviewed_version = current.soup_version
     _check_parent(current, current.parent)
     return save_record(current, by=by, reason=reason)
 

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 from pypdf import PdfReader
 
 from hazards.models import Hazard, Product
@@ -19,7 +20,11 @@ AURORA = "aurora-insulin-pump"
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
+    with (
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+        override_settings(DEMO_LOGIN_ENABLED=True),  # signed approvals: the pacemaker releases
+    ):
         out = io.StringIO()
         call_command("loaddemo", stdout=out)
         yield out.getvalue()

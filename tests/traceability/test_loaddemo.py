@@ -33,7 +33,7 @@ from hazards.models import (
     Product,
 )
 from riskbench import roles
-from riskbench.models import Status
+from riskbench.models import Signature, Status
 from tests.cli import run_command
 from traceability.demo import PRODUCTS, infusion_pump, insulin_pump, pacemaker
 from traceability.demo.loader import DEMO_EPOCH
@@ -142,9 +142,14 @@ def test_every_estimate_fits_the_policy(products):
 
 
 def test_approved_rows_pass_the_approval_check_and_statuses_are_mixed(products):
+    """The pumps keep rows in draft and in review; the releasable pacemaker has every row
+    approved (a release needs it)."""
     for product in products.values():
         statuses = set(product.hazards.values_list("status", flat=True))
-        assert statuses == {Status.DRAFT, Status.IN_REVIEW, Status.APPROVED}, product.slug
+        if product.slug == pacemaker.PRODUCT["slug"]:
+            assert statuses == {Status.APPROVED}
+        else:
+            assert statuses == {Status.DRAFT, Status.IN_REVIEW, Status.APPROVED}, product.slug
         for hazard in product.hazards.filter(status=Status.APPROVED):
             check = services.hazard_approval_check(hazard)
             assert check.ok, (product.slug, hazard.code, check.problems)
@@ -281,6 +286,41 @@ def test_riskcheck_exits_0_on_the_pacemaker_and_1_on_a_product_with_gaps(product
     assert exit_code(pacemaker.PRODUCT["slug"]) == 0
     assert exit_code(insulin_pump.PRODUCT["slug"]) == 1
     assert exit_code(infusion_pump.PRODUCT["slug"]) == 1
+
+
+def test_the_pacemaker_is_released_and_the_pumps_are_not(products):
+    """One product fully releasable (every record approved with the demo user's signature, the
+    plan signed, a signed release baseline); the others only have working baselines."""
+    from traceability.baselines.models import BaselineKind
+    from traceability.demo.release import plan_approved
+    from traceability.models import SoftwareItem, TestCase
+
+    cadence = products[pacemaker.PRODUCT["slug"]]
+    release = cadence.baselines.get(kind=BaselineKind.RELEASE)
+    assert release.name == pacemaker.RELEASE_BASELINE
+    assert plan_approved(cadence)
+    for model in (TestCase, SoftwareItem):
+        assert set(model.objects.filter(product=cadence).values_list("status", flat=True)) == {
+            Status.APPROVED
+        }
+    approved_signatures = Signature.objects.filter(product=cadence, meaning="approved")
+    assert approved_signatures.filter(signer__username=DEMO_LOGINS[0][0]).count() > 100
+    for slug in (insulin_pump.PRODUCT["slug"], infusion_pump.PRODUCT["slug"]):
+        kinds = set(products[slug].baselines.values_list("kind", flat=True))
+        assert kinds == {BaselineKind.WORKING}, slug
+
+
+def test_demo_runs_never_test_a_release_before_an_earlier_build(products):
+    """Auditor's check: the release under test is not shown tested before an earlier build
+    (e.g. 4.1.0 before its release candidate 4.1.0-rc1)."""
+    from traceability.models import TestRun
+
+    for module in PRODUCTS:
+        runs = TestRun.objects.filter(test_case__product__slug=module.PRODUCT["slug"])
+        current = [r.executed_at for r in runs if r.software_version == module.SOFTWARE_VERSION]
+        earlier = [r.executed_at for r in runs if r.software_version != module.SOFTWARE_VERSION]
+        if earlier:
+            assert min(current) > max(earlier), module.PRODUCT["slug"]
 
 
 def test_a_second_run_changes_nothing(products):

@@ -16,16 +16,10 @@ def run(*args) -> tuple[int, str]:
 
 @pytest.fixture
 def complete(product):
-    """One hazard whose chain is complete and verified, and the release's signed risk
-    management report: no gap."""
-    hazard = f.HazardFactory(product=product, initial_acceptability="unacceptable")
-    link = f.HazardControlFactory(hazard=hazard)
-    requirement = f.ControlRequirementFactory(control=link.control).requirement
-    test_case = f.RequirementTestFactory(requirement=requirement).test_case
-    f.ControlImplementationTestFactory(control=link.control, test_case=test_case)
-    f.ControlEffectivenessTestFactory(control=link.control, test_case=test_case)
-    f.TestRunFactory(test_case=test_case, result="pass")
-    f.signed_report(product)
+    """One hazard whose chain is complete and verified, every record approved, the plan
+    and the risk management report signed: no gap."""
+    hazard = f.complete_chain(product)
+    f.release_ready(product)
     return hazard
 
 
@@ -36,7 +30,7 @@ def test_complete_product_exits_0(complete, product):
 
 
 def test_product_with_gaps_exits_1_and_lists_them(complete, product):
-    f.HazardFactory(product=product, code="HAZ-777")  # no control
+    f.HazardFactory(product=product, code="HAZ-777", status="approved")  # no control
     code, out = run(product.slug)
     assert code == 1
     assert "HAZ-777: its initial risk is not acceptable and no risk control reduces it." in out
@@ -54,7 +48,7 @@ def test_unknown_product_is_a_usage_error(db):
 
 
 def test_json_shape(complete, product):
-    f.HazardFactory(product=product, code="HAZ-777")
+    f.HazardFactory(product=product, code="HAZ-777", status="approved")
     code, out = run(product.slug, "--format", "json")
     assert code == 1
     data = json.loads(out)

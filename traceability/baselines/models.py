@@ -8,6 +8,14 @@ from django.urls import reverse
 from riskbench.models import AppendOnlyModel
 
 
+class BaselineKind(models.TextChoices):
+    """A working baseline can be taken at any time; a release baseline only when the release
+    gate passes (ISO 14971 9: review before release; IEC 62304 5.8)."""
+
+    WORKING = "working", "Working baseline"
+    RELEASE = "release", "Release baseline"
+
+
 class Baseline(AppendOnlyModel):
     """A named snapshot of a product's risk file, never changed once taken.
 
@@ -23,6 +31,9 @@ class Baseline(AppendOnlyModel):
         "hazards.Product", on_delete=models.PROTECT, related_name="baselines"
     )
     name = models.CharField(max_length=200)
+    kind = models.CharField(
+        max_length=10, choices=BaselineKind.choices, default=BaselineKind.WORKING
+    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField("taken at (UTC)")
     created_by = models.ForeignKey(
@@ -51,6 +62,10 @@ class Baseline(AppendOnlyModel):
 
     def __str__(self):
         return f"Baseline {self.name}"
+
+    @property
+    def is_release(self) -> bool:
+        return self.kind == BaselineKind.RELEASE
 
     def get_absolute_url(self):
         return reverse("baselines:detail", args=[self.product.slug, self.pk])

@@ -14,7 +14,30 @@ from riskbench.canonical import sha256_hex
 from riskbench.models import AuditChainHead, SignatureMeaning
 from riskbench.roles import can_edit
 from traceability.baselines import selectors
-from traceability.baselines.models import Baseline
+from traceability.baselines.models import Baseline, BaselineKind
+
+
+class ReleaseRefused(ValidationError):
+    """A release baseline was refused: the release gate found gaps. `gaps` lists them (each
+    names its record and clause), so the page and the command can say what blocks it."""
+
+    def __init__(self, product: Product, gaps: list):
+        self.gaps = gaps
+        super().__init__(
+            {
+                "kind": f"{product.name} cannot be released: {len(gaps)} open gap(s) in its "
+                "risk management file (riskcheck lists them)."
+            }
+        )
+
+
+def release_blockers(product: Product) -> list:
+    """What stops a release baseline: every gap of the release gate (traceability.gate) —
+    traceability, records not approved, risks not estimated or not acceptable as the plan
+    says, post-market findings and, once registered, an unsigned risk management report."""
+    from traceability import gate
+
+    return gate.product_gaps(product).gaps
 
 
 def baseline_create(
@@ -22,6 +45,7 @@ def baseline_create(
     product: Product,
     name: str,
     by,
+    kind: str = BaselineKind.WORKING,
     note: str = "",
     reason: str = "",
     sign: bool = True,
@@ -37,6 +61,11 @@ def baseline_create(
     in the same transaction that creates it. `sign=False` (the command line without `--user`)
     leaves an unsigned baseline that can be signed later on its page.
 
+    A *working* baseline can be taken at any time. A *release* baseline only when the release
+    gate passes — no gap, every record approved (ISO 14971 9: review before release;
+    IEC 62304 5.8): otherwise `ReleaseRefused` lists the gaps that block it. The gate is
+    checked again inside the transaction, on the locked product.
+
     The product row is locked while the snapshot is read, so no hazard or control can be added
     half-way through. The head of the product's audit chain, and of every chain and the access
     log (`audit_anchor`), at that moment is stored with the baseline: anchors that
@@ -45,6 +74,12 @@ def baseline_create(
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Name the baseline (e.g. “Release 2.1 submission”)."})
+    if kind not in BaselineKind.values:
+        raise ValidationError({"kind": f"Unknown kind of baseline {kind!r}."})
+    if kind == BaselineKind.RELEASE:
+        blockers = release_blockers(product)
+        if blockers:
+            raise ReleaseRefused(product, blockers)
     if sign:
         if by is None or not can_edit(by, product):
             raise signatures.SignatureRefused("Your role does not allow you to sign baselines.")
@@ -55,11 +90,16 @@ def baseline_create(
         product = Product.objects.select_for_update().get(pk=product.pk)
         if Baseline.objects.filter(product=product, name=name).exists():
             raise ValidationError({"name": f"{product.name} already has a baseline “{name}”."})
+        if kind == BaselineKind.RELEASE:
+            blockers = release_blockers(product)  # again, under the lock
+            if blockers:
+                raise ReleaseRefused(product, blockers)
         text = selectors.snapshot_json(selectors.snapshot(product))
         head = AuditChainHead.objects.filter(chain=audit.chain_name(product.pk)).first()
         baseline = Baseline(
             product=product,
             name=name,
+            kind=kind,
             note=note,
             created_at=timezone.now(),
             created_by=by,

@@ -21,9 +21,10 @@ from riskbench import roles, signatures
 from riskbench.accesslog import record_access
 from riskbench.display import show_value
 from riskbench.models import AccessAction, Signature
+from traceability import gate
 from traceability.baselines import selectors, services
 from traceability.baselines.forms import BaselineForm, DiffForm
-from traceability.baselines.models import Baseline
+from traceability.baselines.models import Baseline, BaselineKind
 
 CODE_URLS = {
     "hazards": "hazards:hazard_detail",
@@ -55,6 +56,7 @@ def baseline_list(request, slug):
     product = product_for(request, slug)
     may_edit = roles.can_edit(request.user, product)
     form = BaselineForm(request.POST or None)
+    blockers = []
     if request.method == "POST":
         roles.require_editor(request.user, product)
         if form.is_valid():
@@ -63,6 +65,7 @@ def baseline_list(request, slug):
                 baseline = services.baseline_create(
                     product=product,
                     name=data["name"],
+                    kind=data["kind"] or BaselineKind.WORKING,
                     note=data["note"],
                     by=request.user,
                     username=data["username"],
@@ -73,6 +76,10 @@ def baseline_list(request, slug):
                 )
             except signatures.SignatureRefused as exc:
                 messages.error(request, f"No baseline taken: {exc}")
+            except services.ReleaseRefused as exc:
+                blockers = exc.gaps
+                form.add_error("kind", exc.message_dict["kind"])
+                messages.error(request, "No release baseline taken: see what blocks it.")
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
@@ -95,7 +102,15 @@ def baseline_list(request, slug):
     return render(
         request,
         "baselines/list.html",
-        {"product": product, "rows": rows, "form": form if may_edit else None},
+        {
+            "product": product,
+            "rows": rows,
+            "form": form if may_edit else None,
+            "blockers": [
+                {"gap": gap, "label": gate.label(gap.kind), "clause": gate.clause(gap.kind)}
+                for gap in blockers
+            ],
+        },
     )
 
 

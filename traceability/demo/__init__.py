@@ -12,6 +12,8 @@ Each module defines:
 * ``SOFTWARE_ITEMS``, ``REQUIREMENTS`` (with the ``controls`` they implement), ``TEST_CASES``
   (with the ``requirements`` they verify, the controls whose implementation and effectiveness
   they verify, and their ``runs``: days before the demo epoch, result, version, notes);
+* optionally ``RELEASE_BASELINE`` — the name of the release baseline the demo takes of this
+  product once its file passes the release gate (`traceability.demo.release`);
 * optionally ``LATER_REQUIREMENT_CHANGES`` — edits made after the trace was built, leaving
   suspect links.
 
@@ -27,3 +29,10 @@ PRODUCTS = (insulin_pump, infusion_pump, pacemaker)
 # `load(*, by, signer) -> {kind: count created}` that `loaddemo` runs after the products, each
 # idempotent like the products (an empty dict on a second run).
 EXTENSIONS: list = []
+
+# Steps that make a product ready for release beyond its records, registered by apps above
+# traceability (e.g. the risk management report signed by its reviewers): callables
+# `step(product, *, by, signer) -> {kind: count created}` that `traceability.demo.release` runs
+# for each product with a ``RELEASE_BASELINE``, after the plan is approved and before the
+# release baseline is taken. Each must be idempotent (an empty dict on a second run).
+RELEASE_STEPS: list = []

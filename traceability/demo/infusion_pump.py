@@ -196,10 +196,11 @@ CONTROLS = [
 HAZARDS = [
     # --- Safety ------------------------------------------------------------------------------
     {
-        "code": "HAZ-001", "category": S, "status": APPROVED, "hazard_type": "use_error",
+        "code": "HAZ-001", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Ten-fold rate from a keying error",
         "hazard": "Infusion rate ten times the prescribed rate.",
-        "sequence_of_events": "Nurse programs heparin at 10.0 mL/h, misses the decimal point "
+        "sequence_of_events": "Use error (IEC 62366-1): "
+        "Nurse programs heparin at 10.0 mL/h, misses the decimal point "
         "and keys 100 mL/h; no limit catches it in 'basic infusion'.",
         "hazardous_situation": "Patient receives a ten-fold heparin dose over hours.",
         "harm": "Major haemorrhage, death.",
@@ -214,10 +215,11 @@ HAZARDS = [
         "software": [("SW-002", "misuse", "Basic infusion used to bypass the library.")],
     },
     {
-        "code": "HAZ-002", "category": S, "status": APPROVED, "hazard_type": "use_error",
+        "code": "HAZ-002", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Infusion given to the wrong patient",
         "hazard": "Medication intended for another patient.",
-        "sequence_of_events": "Two patients with similar names in one bay; the nurse scans a "
+        "sequence_of_events": "Use error (IEC 62366-1): "
+        "Two patients with similar names in one bay; the nurse scans a "
         "wristband taped to the wrong bed rail, or a truncated scan matches a prefix.",
         "hazardous_situation": "Patient receives a drug and dose ordered for someone else.",
         "harm": "Anaphylaxis, respiratory depression (opioid), death.",
@@ -231,7 +233,7 @@ HAZARDS = [
         "software": [("SW-004", "defect", "Truncated wristband code accepted as a match.")],
     },
     {
-        "code": "HAZ-003", "category": S, "status": APPROVED, "hazard_type": "information",
+        "code": "HAZ-003", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Concentration mismatch between bag and library entry",
         "hazard": "Drug concentration differs from the one the pump calculates with.",
         "sequence_of_events": "Pharmacy switches from heparin 25 000 U/500 mL to 25 000 U/250 mL; "
@@ -272,7 +274,7 @@ HAZARDS = [
         "software": [("SW-003", "specification", "No accumulated-air criterion specified.")],
     },
     {
-        "code": "HAZ-006", "category": S, "status": APPROVED, "hazard_type": "operational",
+        "code": "HAZ-006", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Vasopressor interrupted by an unnoticed occlusion",
         "hazard": "Interruption of a life-sustaining infusion.",
         "sequence_of_events": "Catheter kinks under the patient; the high occlusion threshold "
@@ -285,7 +287,7 @@ HAZARDS = [
         "software": [("SW-002", "specification", "Time to alarm not bounded at low rates.")],
     },
     {
-        "code": "HAZ-007", "category": S, "status": APPROVED, "hazard_type": "information",
+        "code": "HAZ-007", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Pump running an outdated drug library",
         "hazard": "Dose limits that no longer match hospital practice.",
         "sequence_of_events": "Library push fails silently for pumps in a Wi-Fi dead zone; a "
@@ -310,7 +312,7 @@ HAZARDS = [
         "software": [("SW-002", "defect", "Runtime estimate ignores battery ageing.")],
     },
     {
-        "code": "HAZ-009", "category": S, "status": APPROVED, "hazard_type": "operational",
+        "code": "HAZ-009", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Rate overflow in dose-mode conversion",
         "hazard": "Wrong rate computed from a weight-based dose.",
         "sequence_of_events": "Dose in mcg/kg/min for a 180 kg patient overflows a 16-bit "
@@ -331,7 +333,7 @@ HAZARDS = [
         ],
     },
     {
-        "code": "HAZ-010", "category": S, "status": IN_REVIEW, "hazard_type": "information",
+        "code": "HAZ-010", "category": S, "status": IN_REVIEW, "hazard_type": "performance",
         "title": "Pump auto-programmed from a superseded order",
         "hazard": "Order data that no longer reflect the prescription.",
         "sequence_of_events": "Auto-programming (RC-002) fetches the order; the physician "
@@ -345,7 +347,7 @@ HAZARDS = [
     },
     # --- Security ----------------------------------------------------------------------------
     {
-        "code": "HAZ-011", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-011", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Infusion rate changed over the network without authentication",
         "asset": "Pump network management interface",
         "threat": "elevation_of_privilege",
@@ -369,7 +371,7 @@ HAZARDS = [
         "software": [("SW-005", "specification", "Remote rate change allowed by the protocol.")],
     },
     {
-        "code": "HAZ-012", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-012", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Tampered drug-library package",
         "asset": "Drug library (limits per drug and care area)",
         "threat": "tampering",
@@ -391,7 +393,7 @@ HAZARDS = [
         "software": [("SW-011", "specification", "No signature on library packages.")],
     },
     {
-        "code": "HAZ-013", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-013", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Hospital network entered through an internet-facing test server",
         "asset": "Safety Server test instance",
         "threat": "elevation_of_privilege",
@@ -410,7 +412,7 @@ HAZARDS = [
         "software": [("SW-010", "misuse", "Test instance deployed outside the clinical VLAN.")],
     },
     {
-        "code": "HAZ-014", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-014", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Wi-Fi credentials extracted from a decommissioned pump",
         "asset": "WPA2-Enterprise and TLS credentials",
         "threat": "information_disclosure",
@@ -425,7 +427,7 @@ HAZARDS = [
         "controls": ["RC-018"],
     },
     {
-        "code": "HAZ-015", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-015", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Wi-Fi denial of service",
         "asset": "Pump–server Wi-Fi link",
         "threat": "denial_of_service",
@@ -443,7 +445,7 @@ HAZARDS = [
     },
     # --- Privacy -----------------------------------------------------------------------------
     {
-        "code": "HAZ-016", "category": D, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-016", "category": D, "status": APPROVED, "hazard_type": "performance",
         "title": "Patient identifiers left on pumps sent for repair",
         "data_elements": ["names", "mrn", "dates"],
         "linddun_category": "data_disclosure",
@@ -458,7 +460,7 @@ HAZARDS = [
         "software": [("SW-013", "specification", "Log retention not specified.")],
     },
     {
-        "code": "HAZ-017", "category": D, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-017", "category": D, "status": APPROVED, "hazard_type": "performance",
         "title": "Infusion events readable on the hospital network",
         "data_elements": ["names", "mrn", "ip_addresses", "device_ids"],
         "linddun_category": "detecting",
@@ -471,7 +473,7 @@ HAZARDS = [
         "controls": ["RC-021"],
     },
     {
-        "code": "HAZ-018", "category": D, "status": DRAFT, "hazard_type": "data",
+        "code": "HAZ-018", "category": D, "status": DRAFT, "hazard_type": "performance",
         "title": "Infusion history kept identifiable beyond its purpose",
         "data_elements": ["mrn", "dates", "device_ids"],
         "linddun_category": "non_compliance",

@@ -192,7 +192,7 @@ CONTROLS = [
 HAZARDS = [
     # --- Safety ------------------------------------------------------------------------------
     {
-        "code": "HAZ-001", "category": S, "status": APPROVED, "hazard_type": "operational",
+        "code": "HAZ-001", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Unintended or duplicated bolus",
         "hazard": "Insulin delivered in excess of the dose the user intended.",
         "sequence_of_events": "User requests a 6 U bolus in the app; the BLE link drops before "
@@ -209,7 +209,7 @@ HAZARDS = [
         ],
     },
     {
-        "code": "HAZ-002", "category": S, "status": APPROVED, "hazard_type": "operational",
+        "code": "HAZ-002", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Undetected occlusion stops insulin delivery",
         "hazard": "Interruption of insulin delivery.",
         "sequence_of_events": "Cannula kinks under the skin at night at a low basal rate; "
@@ -222,10 +222,11 @@ HAZARDS = [
         "software": [("SW-003", "specification", "Fixed threshold ignores the basal rate.")],
     },
     {
-        "code": "HAZ-003", "category": S, "status": APPROVED, "hazard_type": "use_error",
+        "code": "HAZ-003", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Ten-fold bolus from a decimal-separator error",
         "hazard": "Bolus dose ten times larger than intended.",
-        "sequence_of_events": "On a phone set to German the user types '1,5'; the app strips "
+        "sequence_of_events": "Use error (IEC 62366-1): "
+        "On a phone set to German the user types '1,5'; the app strips "
         "the separator it does not expect and sends 15 U.",
         "hazardous_situation": "Patient receives 15 U instead of 1.5 U.",
         "harm": "Severe hypoglycaemia, brain injury or death.",
@@ -240,7 +241,7 @@ HAZARDS = [
         "software": [("SW-011", "defect", "Locale-dependent number parsing.")],
     },
     {
-        "code": "HAZ-004", "category": S, "status": APPROVED, "hazard_type": "operational",
+        "code": "HAZ-004", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Basal schedule frozen after 49.7 days of uptime",
         "hazard": "Basal rate no longer follows the programmed profile.",
         "sequence_of_events": "The 32-bit millisecond tick counter wraps after 49.7 days "
@@ -267,10 +268,11 @@ HAZARDS = [
         "software": [("SW-003", "defect", "Battery model underestimates drain at cold.")],
     },
     {
-        "code": "HAZ-006", "category": S, "status": APPROVED, "hazard_type": "use_error",
+        "code": "HAZ-006", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Caregiver and child both bolus for the same meal",
         "hazard": "Two operators dose independently.",
-        "sequence_of_events": "Child boluses on the pump at lunch; parent, seeing a high "
+        "sequence_of_events": "Use error (IEC 62366-1): "
+        "Child boluses on the pump at lunch; parent, seeing a high "
         "glucose in the app a few minutes later, sends a remote bolus.",
         "hazardous_situation": "Child receives two meal boluses.",
         "harm": "Severe hypoglycaemia in the afternoon at school.",
@@ -295,7 +297,7 @@ HAZARDS = [
         "controls": ["RC-009", "RC-010"],
     },
     {
-        "code": "HAZ-008", "category": S, "status": APPROVED, "hazard_type": "information",
+        "code": "HAZ-008", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Stale insulin-on-board shown in the app",
         "hazard": "Displayed therapy data no longer true.",
         "sequence_of_events": "App shows insulin on board from a sync 40 minutes ago; the user "
@@ -308,7 +310,7 @@ HAZARDS = [
         "software": [("SW-011", "specification", "Data age not part of the display spec.")],
     },
     {
-        "code": "HAZ-009", "category": S, "status": DRAFT, "hazard_type": "environmental",
+        "code": "HAZ-009", "category": S, "status": DRAFT, "hazard_type": "energy",
         "title": "Uncontrolled delivery in an MRI scanner",
         "hazard": "Strong static magnetic field acting on the drive motor.",
         "sequence_of_events": "Patient forgets to remove the pump before an MRI scan; the field "
@@ -320,7 +322,7 @@ HAZARDS = [
         "controls": ["RC-012", "RC-013"],
     },
     {
-        "code": "HAZ-010", "category": S, "status": IN_REVIEW, "hazard_type": "operational",
+        "code": "HAZ-010", "category": S, "status": IN_REVIEW, "hazard_type": "performance",
         "title": "Delivery suspended by everyday magnets",
         "hazard": "Unintended suspension of insulin delivery.",
         "sequence_of_events": "Magnetic-field detection (RC-013) trips near a magnetic phone "
@@ -334,7 +336,7 @@ HAZARDS = [
     },
     # --- Security ----------------------------------------------------------------------------
     {
-        "code": "HAZ-011", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-011", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Unauthenticated BLE bolus command",
         "asset": "Bolus command GATT characteristic",
         "threat": "spoofing",
@@ -353,7 +355,7 @@ HAZARDS = [
         "software": [("SW-007", "soup_failure", "Legacy pairing enabled in the BLE stack.")],
     },
     {
-        "code": "HAZ-012", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-012", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Replay of a captured bolus command",
         "asset": "Encrypted bolus command frames",
         "threat": "tampering",
@@ -371,7 +373,7 @@ HAZARDS = [
         "software": [("SW-004", "specification", "No freshness in the command format.")],
     },
     {
-        "code": "HAZ-013", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-013", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Tampered firmware update",
         "asset": "Pump firmware image",
         "threat": "tampering",
@@ -396,7 +398,7 @@ HAZARDS = [
         ],
     },
     {
-        "code": "HAZ-014", "category": P, "status": IN_REVIEW, "hazard_type": "data",
+        "code": "HAZ-014", "category": P, "status": IN_REVIEW, "hazard_type": "performance",
         "title": "Credential stuffing against cloud accounts",
         "asset": "Caregiver and clinician cloud accounts",
         "threat": "spoofing",
@@ -413,7 +415,7 @@ HAZARDS = [
         "software": [("SW-013", "specification", "No MFA or rate limit specified.")],
     },
     {
-        "code": "HAZ-015", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-015", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Denial of service on the BLE telemetry link",
         "asset": "Pump–app BLE link",
         "threat": "denial_of_service",
@@ -433,7 +435,7 @@ HAZARDS = [
     },
     # --- Privacy -----------------------------------------------------------------------------
     {
-        "code": "HAZ-016", "category": D, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-016", "category": D, "status": APPROVED, "hazard_type": "performance",
         "title": "Therapy data disclosed from a cloud backup",
         "data_elements": ["names", "dates", "email", "device_ids", "ip_addresses"],
         "linddun_category": "data_disclosure",
@@ -447,7 +449,7 @@ HAZARDS = [
         "controls": ["RC-020", "RC-022"],
     },
     {
-        "code": "HAZ-017", "category": D, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-017", "category": D, "status": APPROVED, "hazard_type": "performance",
         "title": "Wearer tracked through BLE advertising",
         "data_elements": ["device_ids"],
         "linddun_category": "linking",
@@ -460,7 +462,7 @@ HAZARDS = [
         "controls": ["RC-021"],
     },
     {
-        "code": "HAZ-018", "category": D, "status": DRAFT, "hazard_type": "data",
+        "code": "HAZ-018", "category": D, "status": DRAFT, "hazard_type": "performance",
         "title": "Analytics SDK sends identifiers to a third party",
         "data_elements": ["ip_addresses", "device_ids", "dates"],
         "linddun_category": "unawareness",

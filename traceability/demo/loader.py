@@ -78,6 +78,11 @@ HAZARD_FIELDS = (
     "residual_p2",
     "residual_probability",
     "benefit_risk_justification",
+    "benefit_risk_benefits",
+    "further_control_not_practicable",
+    "benefit_risk_region",
+    "severity_reduction_rationale",
+    "residual_cvss_rationale",
     "asset",
     "threat",
     "vulnerability",
@@ -101,6 +106,7 @@ SOFTWARE_ITEM_FIELDS = (
     "soup_requirements",
     "soup_hardware_software",
     "anomalies_reviewed_at",
+    "anomalies_reviewed_version",
     "anomalies_notes",
     "support_status",
     "end_of_support",
@@ -422,7 +428,13 @@ class ProductLoader:
                 parent=items[spec["parent"]] if spec.get("parent") else None,
                 **{k: spec[k] for k in SOFTWARE_ITEM_FIELDS if k in spec},
             )
+            self.new_codes.add(spec["code"])
             self.result.count("software_items")
+            # Approved before it is linked (IEC 62304 4.3 classification, 8.1.2 SOUP record).
+            self.set_status(
+                items[spec["code"]], spec.get("status", Status.APPROVED), what="software item"
+            )
+            items[spec["code"]] = type(items[spec["code"]]).objects.get(pk=items[spec["code"]].pk)
 
         requirements = {r.code: r for r in product.requirements.all()}
         for spec in self.m.REQUIREMENTS:
@@ -464,10 +476,16 @@ class ProductLoader:
                     **{k: spec[k] for k in TEST_CASE_FIELDS if k in spec},
                 )
                 self.result.count("test_cases")
-            # Default: one passing run on the release under test, dates spread over months.
-            runs = spec.get("runs") or [
-                (150 - (index * 11) % 120, "pass", self.m.SOFTWARE_VERSION, "")
-            ]
+                self.set_status(
+                    tests[spec["code"]], spec.get("status", Status.APPROVED), what="test procedure"
+                )
+                tests[spec["code"]] = type(tests[spec["code"]]).objects.get(
+                    pk=tests[spec["code"]].pk
+                )
+            # Default: one passing run on the release under test, in the last four weeks before
+            # the epoch — after every run of an earlier version the module lists, so no release
+            # is shown tested before the builds that preceded it.
+            runs = spec.get("runs") or [(3 + (index * 7) % 26, "pass", self.m.SOFTWARE_VERSION, "")]
             for number, (days_ago, result, version, notes) in enumerate(runs, 1):
                 reference = f"{self.m.CI_PREFIX}/{spec['code'].lower()}/run-{number}"
                 if (spec["code"], reference) in recorded:

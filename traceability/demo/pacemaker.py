@@ -16,6 +16,7 @@ INHERENT, PROTECTIVE, INFORMATION = (
 )
 
 SOFTWARE_VERSION = "4.1.0"
+RELEASE_BASELINE = "Release 4.1.0"
 CI_PREFIX = "https://ci.cadence.example/pm"
 
 PRODUCT = {
@@ -224,12 +225,18 @@ HAZARDS = [
         "depolarise the ventricle.",
         "harm": "Asystole, syncope with injury, death.",
         "severity": 5, "p1": 3, "p2": 4, "residual_severity": 5, "residual_p1": 1,
-        "residual_p2": 4,
+        "residual_p2": 3,
+        "benefit_risk_region": "investigate",
+        "further_control_not_practicable": "Output fallback (RC-001) and the beat-by-beat "
+        "backup pulse (RC-002) already bound P1 and P2; a fixed high output without threshold "
+        "search, the only further measure, would cost about two years of battery longevity.",
+        "benefit_risk_benefits": "Automatic capture extends longevity by about two years and so "
+        "avoids a replacement surgery (pocket infection risk 1–2 %).",
         "benefit_risk_justification": "Residual risk lies in the investigate region only "
-        "because pacing failure is catastrophic by nature. Backup pulse and output fallback "
-        "reduce P1 to < 10⁻⁴ per patient-year, below the loss-of-capture rate reported for "
-        "state-of-the-art automatic-capture pacemakers; automatic capture extends longevity by "
-        "about two years, avoiding replacement surgery (infection risk 1–2 %). Benefit outweighs.",
+        "because pacing failure is catastrophic by nature. Output fallback reduces P1 below "
+        "10⁻⁴ per use (one use = one patient-year of implant service) and the backup pulse "
+        "reduces P2, below the loss-of-capture rate reported for state-of-the-art "
+        "automatic-capture pacemakers. The benefit outweighs the residual risk.",
         "controls": ["RC-001", "RC-002"],
         "software": [("SW-002", "defect", "Threshold search misclassifies fusion beats.")],
     },
@@ -243,6 +250,11 @@ HAZARDS = [
         "harm": "Loss of pacing: syncope, death; urgent replacement surgery.",
         "severity": 5, "p1": 3, "p2": 3, "residual_severity": 5, "residual_p1": 1,
         "residual_p2": 3,
+        "benefit_risk_region": "investigate",
+        "further_control_not_practicable": "The wake-up budget is bounded in hardware and ERI "
+        "is signalled through two channels; a larger battery would enlarge the implant.",
+        "benefit_risk_benefits": "Remote monitoring and wireless follow-up, which need the "
+        "telemetry receiver, detect lead and rhythm problems months earlier.",
         "benefit_risk_justification": "Investigate region because end of service is "
         "catastrophic for dependent patients. The hardware-bounded wake-up budget caps extra "
         "drain at 3 % of longevity, and ERI is signalled at least 3 months before end of "
@@ -255,7 +267,7 @@ HAZARDS = [
         ],
     },
     {
-        "code": "HAZ-003", "category": S, "status": APPROVED, "hazard_type": "environmental",
+        "code": "HAZ-003", "category": S, "status": APPROVED, "hazard_type": "energy",
         "title": "Pacing inhibited by electromagnetic interference",
         "hazard": "External electromagnetic fields sensed as cardiac activity (oversensing).",
         "sequence_of_events": "Patient stands at an induction cooktop or lingers in an "
@@ -268,7 +280,7 @@ HAZARDS = [
         "software": [("SW-003", "defect", "Noise window too short for 50/60 Hz fields.")],
     },
     {
-        "code": "HAZ-004", "category": S, "status": APPROVED, "hazard_type": "operational",
+        "code": "HAZ-004", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Inappropriately high sensor-driven pacing rate",
         "hazard": "Pacing rate driven by the accelerometer without physical exertion.",
         "sequence_of_events": "Vibration in a car on cobblestones or a tumble dryer is "
@@ -281,7 +293,7 @@ HAZARDS = [
         "software": [("SW-002", "specification", "No absolute cap on sensor rate specified.")],
     },
     {
-        "code": "HAZ-005", "category": S, "status": APPROVED, "hazard_type": "information",
+        "code": "HAZ-005", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Remote alert not delivered to the clinic",
         "hazard": "Clinically relevant alert (lead noise, AF burden, ERI) lost in transit.",
         "sequence_of_events": "Cellular outage or a monitor unplugged for cleaning; the alert "
@@ -299,7 +311,7 @@ HAZARDS = [
         ],
     },
     {
-        "code": "HAZ-006", "category": S, "status": APPROVED, "hazard_type": "information",
+        "code": "HAZ-006", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Data attributed to the wrong patient",
         "hazard": "Another patient's episodes and diagnostics shown in a patient's record.",
         "sequence_of_events": "Refurbished monitor passed to a second patient, or two implanted "
@@ -313,7 +325,7 @@ HAZARDS = [
         "software": [("SW-021", "specification", "Association keyed on the monitor serial.")],
     },
     {
-        "code": "HAZ-007", "category": S, "status": APPROVED, "hazard_type": "environmental",
+        "code": "HAZ-007", "category": S, "status": APPROVED, "hazard_type": "energy",
         "title": "MRI scan without MR-conditional mode",
         "hazard": "Static, gradient and RF fields of an MRI scanner.",
         "sequence_of_events": "Patient is scanned without the clinic programming MR mode; "
@@ -322,6 +334,11 @@ HAZARDS = [
         "harm": "Asystole during the scan, threshold rise from tip heating, death.",
         "severity": 5, "p1": 2, "p2": 4, "residual_severity": 5, "residual_p1": 1,
         "residual_p2": 3,
+        "benefit_risk_region": "investigate",
+        "further_control_not_practicable": "MR mode and the patient ID card are in place; the "
+        "scanner is outside the manufacturer's control, so no further device measure exists.",
+        "benefit_risk_benefits": "Access to MRI diagnosis, otherwise denied to patients with "
+        "an implant.",
         "benefit_risk_justification": "MR-conditional labeling lets patients receive MRI, a "
         "diagnostic benefit otherwise denied to them; the residual scenario needs the patient to "
         "hide the implant and staff to skip screening, which the ID card and screening "
@@ -339,6 +356,10 @@ HAZARDS = [
         "harm": "Ventricular fibrillation, death.",
         "severity": 5, "p1": 2, "p2": 2, "residual_severity": 5, "residual_p1": 1,
         "residual_p2": 2,
+        "benefit_risk_region": "investigate",
+        "further_control_not_practicable": "Asynchronous pacing is what makes the scan safe; "
+        "the automatic timeout (RC-015) already bounds the exposure.",
+        "benefit_risk_benefits": "Access to MRI diagnosis for pacemaker-dependent patients.",
         "benefit_risk_justification": "Hazard introduced by the MR mode (ISO 14971 7.5). The "
         "automatic timeout bounds the exposure to the programmed window; R-on-T induction of VF "
         "is rare (P2 < 10⁻³). The benefit of MRI access outweighs this residual risk.",
@@ -346,7 +367,7 @@ HAZARDS = [
         "software": [("SW-002", "defect", "MR-mode exit timer not restarted after reset.")],
     },
     {
-        "code": "HAZ-009", "category": S, "status": APPROVED, "hazard_type": "operational",
+        "code": "HAZ-009", "category": S, "status": APPROVED, "hazard_type": "performance",
         "title": "Lead fracture missed through impedance-trend overflow",
         "hazard": "Arithmetic overflow in the lead-impedance trend.",
         "sequence_of_events": "Daily impedance sums are accumulated in a 16-bit integer; after "
@@ -372,7 +393,7 @@ HAZARDS = [
     },
     # --- Security ----------------------------------------------------------------------------
     {
-        "code": "HAZ-011", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-011", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Unauthorised reprogramming over RF telemetry",
         "asset": "Implant programming interface (therapy parameters)",
         "threat": "spoofing",
@@ -387,6 +408,13 @@ HAZARDS = [
         "cvss_vector": "CVSS:3.1/AV:A/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
         "severity": 5, "residual_severity": 5,
         "residual_cvss_vector": "CVSS:3.1/AV:A/AC:H/PR:H/UI:N/S:U/C:H/I:H/A:H",
+        "residual_cvss_rationale": "The base vector (the unauthenticated protocol) is "
+        "unchanged; authenticated sessions (RC-018) add a precondition: a valid programmer "
+        "certificate, so privileges required become High (PR:H).",
+        "benefit_risk_region": "investigate",
+        "further_control_not_practicable": "Sessions are authenticated with per-programmer "
+        "certificates; the radio link itself cannot be removed from an implant.",
+        "benefit_risk_benefits": "Wireless programming and follow-up without surgery.",
         "benefit_risk_justification": "Severity cannot be lowered for an implant; with "
         "authenticated sessions an attacker needs a stolen programmer certificate and "
         "proximity. Exploitability is very low, the residual risk is controlled pending review "
@@ -396,7 +424,7 @@ HAZARDS = [
         "software": [("SW-004", "defect", "Session key check missing in legacy command path.")],
     },
     {
-        "code": "HAZ-012", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-012", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Battery-depletion attack by repeated wake-up",
         "asset": "Implant battery and telemetry receiver",
         "threat": "denial_of_service",
@@ -408,14 +436,20 @@ HAZARDS = [
         "hazardous_situation": "Battery reaches ERI years early.",
         "harm": "Early replacement surgery; loss of pacing if ERI is missed.",
         "cvss_vector": "CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H",
-        "severity": 4, "residual_severity": 2,
+        "severity": 4, "residual_severity": 3,
+        "severity_reduction_rationale": "The hardware wake-up budget (RC-003) caps what an "
+        "attacker can drain at 3 % of longevity and ERI is still signalled: the worst outcome "
+        "becomes an earlier elective replacement (Serious), no longer an unnoticed loss of "
+        "pacing.",
         "residual_cvss_vector": "CVSS:3.1/AV:A/AC:H/PR:N/UI:N/S:U/C:N/I:N/A:L",
+        "residual_cvss_rationale": "The wake-up budget makes the attack need weeks of presence "
+        "(AC:H) and limits the availability impact to a bounded drain (A:L).",
         "controls": ["RC-003", "RC-018"],
         "leads_to": ["HAZ-002"],
         "software": [("SW-004", "specification", "No limit on wake-ups in the specification.")],
     },
     {
-        "code": "HAZ-013", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-013", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Internet-facing test server with production data",
         "asset": "CardiaLink staging environment",
         "threat": "elevation_of_privilege",
@@ -430,12 +464,15 @@ HAZARDS = [
         "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N",
         "severity": 3, "residual_severity": 3,
         "residual_cvss_vector": "CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:L/I:L/A:N",
+        "residual_cvss_rationale": "Environment isolation (RC-020) removes the internet-facing "
+        "host and default credentials: an attacker needs privileged access (PR:H) and can "
+        "reach only non-production data (C:L/I:L).",
         "controls": ["RC-020"],
         "leads_to": ["HAZ-005"],
         "software": [("SW-020", "specification", "Environment isolation not specified.")],
     },
     {
-        "code": "HAZ-014", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-014", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Tampered monitor firmware update",
         "asset": "HomeLink monitor firmware",
         "threat": "tampering",
@@ -449,6 +486,8 @@ HAZARDS = [
         "cvss_vector": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
         "severity": 4, "residual_severity": 4,
         "residual_cvss_vector": "CVSS:3.1/AV:P/AC:H/PR:H/UI:N/S:U/C:H/I:H/A:H",
+        "residual_cvss_rationale": "Signed images with anti-rollback (RC-019) leave only the "
+        "debug port of an opened monitor: physical access with privileges (AV:P, PR:H).",
         "controls": ["RC-019"],
         "leads_to": ["HAZ-005"],
         "software": [
@@ -458,7 +497,7 @@ HAZARDS = [
         ],
     },
     {
-        "code": "HAZ-015", "category": P, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-015", "category": P, "status": APPROVED, "hazard_type": "performance",
         "title": "Man-in-the-middle on monitor uploads",
         "asset": "Episode and alert records in transit",
         "threat": "tampering",
@@ -472,21 +511,29 @@ HAZARDS = [
         "cvss_vector": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:N",
         "severity": 3, "residual_severity": 3,
         "residual_cvss_vector": "CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:H/A:N",
+        "residual_cvss_rationale": "TLS 1.3 only with a pinned clinic CA (RC-021) means a "
+        "rogue certificate is refused: the attacker needs the pinned CA's key (PR:H).",
         "controls": ["RC-021", "RC-012"],
         "software": [("SW-015", "soup_failure", "Permissive default cipher/version set.")],
     },
     # --- Privacy -----------------------------------------------------------------------------
     {
-        "code": "HAZ-016", "category": D, "status": APPROVED, "hazard_type": "data",
+        "code": "HAZ-016", "category": D, "status": APPROVED, "hazard_type": "performance",
         "title": "Breach of the cloud patient database",
         "data_elements": ["names", "dates", "device_ids", "addresses", "mrn"],
         "linddun_category": "data_disclosure",
-        "hazard": "Identifiable cardiac health data of all enrolled patients.",
+        "asset": "Identifiable cardiac health data of all enrolled patients (cloud database).",
+        "hazard": "Unauthorised access to the patient database.",
         "sequence_of_events": "Attacker obtains a database snapshot through a misconfigured "
         "backup bucket.",
         "hazardous_situation": "Names, dates of birth, implant serials and diagnoses exposed.",
         "harm": "Disclosure of health status; discrimination, distress, fraud.",
         "severity": 4, "probability": 2, "residual_severity": 4, "residual_probability": 1,
+        "benefit_risk_region": "investigate",
+        "further_control_not_practicable": "Direct identifiers are encrypted field by field; "
+        "the clinic must still identify its patients, so the data cannot be anonymised.",
+        "benefit_risk_benefits": "Remote monitoring: earlier detection of arrhythmias and lead "
+        "problems, fewer clinic visits.",
         "benefit_risk_justification": "Impact of a disclosure of cardiac data stays maximal "
         "by nature; with field-level encryption a stolen snapshot no longer exposes direct "
         "identifiers (HIPAA safe harbour for encrypted data). Remote monitoring cannot work "
@@ -495,11 +542,12 @@ HAZARDS = [
         "software": [("SW-023", "soup_failure", "Backup exported unencrypted by default.")],
     },
     {
-        "code": "HAZ-017", "category": D, "status": DRAFT, "hazard_type": "data",
+        "code": "HAZ-017", "category": D, "status": APPROVED, "hazard_type": "performance",
         "title": "Location tracking from upload metadata",
         "data_elements": ["ip_addresses", "device_ids"],
         "linddun_category": "linking",
-        "hazard": "Home IP address and monitor serial linked over time.",
+        "asset": "Upload metadata: home IP addresses and monitor serials.",
+        "hazard": "Linking of IP addresses and serials over time.",
         "sequence_of_events": "Ingestion logs keep source IP addresses; analytics join them "
         "with monitor serials.",
         "hazardous_situation": "Patient's home and travel can be inferred from stored logs.",
@@ -508,10 +556,11 @@ HAZARDS = [
         "controls": ["RC-023"],
     },
     {
-        "code": "HAZ-018", "category": D, "status": IN_REVIEW, "hazard_type": "data",
+        "code": "HAZ-018", "category": D, "status": APPROVED, "hazard_type": "performance",
         "title": "Patient unaware of what the monitor transmits",
         "data_elements": ["names", "dates", "device_ids"],
         "linddun_category": "unawareness",
+        "asset": "Transmitted episode, alert and identification data.",
         "hazard": "Processing of health data the data subject does not know about.",
         "sequence_of_events": "Monitor installed by a relative; nobody explains what is sent, "
         "to whom and for how long.",

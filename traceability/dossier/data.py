@@ -303,6 +303,7 @@ class BaselineInfo:
     created_by: str
     sha256: str
     signatures: tuple[Signature, ...]
+    kind: str = "working"  # "working" | "release" (traceability.baselines.BaselineKind)
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,14 @@ class DossierData:
     audit_since: dt.datetime | None
     audit: tuple[AuditEntry, ...]
     extensions: tuple[ExtraSection, ...] = ()  # registered by apps above (`extensions`)
+
+    @property
+    def release_baseline(self) -> BaselineInfo | None:
+        """The release baseline this dossier reproduces: only then is it a released file; any
+        other dossier is a DRAFT (the data changed since, or the baseline is a working one)."""
+        if self.released and self.baselines and self.baselines[-1].kind == "release":
+            return self.baselines[-1]
+        return None
 
     def hazards_in(self, category: str) -> tuple[Hazard, ...]:
         return tuple(h for h in self.hazards if h.category == category)

@@ -138,6 +138,7 @@ def baselines(product) -> list[d.BaselineInfo]:
         .values(
             "id",
             "name",
+            "kind",
             "created_at",
             "content_sha256",
             "created_by__username",
@@ -193,6 +194,7 @@ def baselines(product) -> list[d.BaselineInfo]:
             ),
             sha256=r["content_sha256"],
             signatures=tuple(signatures.get(r["id"], ())),
+            kind=r["kind"],
         )
         for r in rows
     ]

@@ -103,6 +103,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("audit", "Audit-trail extract"),
 )
 SECTION_NUMBERS = {key: i for i, (key, _) in enumerate(SECTIONS, 1)}
+DRAFT_RED = REGION_INK["unacceptable"]  # the DRAFT line on every page of a draft
 SECTION_TITLES = dict(SECTIONS)
 CATEGORIES = (("safety", "Safety"), ("security", "Security"), ("privacy", "Privacy"))
 NOT_RECORDED = "Not recorded."
@@ -318,7 +319,28 @@ class DossierRenderer:
         while len(parts) > 1 and pdfmetrics.stringWidth(" · ".join(parts), FONT, 7) > room:
             parts.pop()
         canv.drawString(self.margin_x, bottom, " · ".join(parts))
+        self.draw_release_state(canv, width, height)
         canv.restoreState()
+
+    def draw_release_state(self, canv, width, height) -> None:
+        """What this document is, on every page, under the header: the release baseline it
+        reproduces, or DRAFT with the number of open gaps of the release gate (DESIGN.md §8) —
+        a draft never says Released."""
+        release = self.data.release_baseline
+        y = height - self.header_y - 5.5 * mm
+        if release is None:
+            gaps = len(self.data.gaps)
+            text = (
+                f"DRAFT — {gaps} open gap{'s' if gaps != 1 else ''} "
+                f"(see §{SECTION_NUMBERS['coverage']}) · not a release baseline"
+            )
+            canv.setFont(FONT_BOLD, 8)
+            canv.setFillColor(DRAFT_RED)
+        else:
+            text = f"Release baseline “{release.name}” · SHA-256 {release.sha256[:16]}…"
+            canv.setFont(FONT_BOLD, 7.5)
+            canv.setFillColor(INK)
+        canv.drawString(self.margin_x, y, text)
 
     def stamp_page(self, canv, number: int, total: int, page, slots) -> None:
         """Late text of one page: "Page X of Y" and the page numbers in its slots."""
@@ -728,8 +750,8 @@ class DossierRenderer:
         return [
             table,
             Paragraph(
-                "No electronic signature approves this content yet: it has not been released as "
-                "a signed baseline. Sign above, or record and sign a baseline in RiskBench.",
+                "No electronic signature approves this content yet: it is not a signed "
+                "baseline. Sign above, or record and sign a baseline in RiskBench.",
                 self.note,
             ),
         ]
@@ -737,12 +759,25 @@ class DossierRenderer:
     def document_control(self) -> list[Flowable]:
         data, p = self.data, self.data.product
         latest = data.baselines[-1] if data.baselines else None
-        if latest and data.released:
-            state = f"Released: identical to baseline “{latest.name}” (SHA-256 {latest.sha256})."
+        release = data.release_baseline
+        gaps = len(data.gaps)
+        if release is not None:
+            state = (
+                f"Released: identical to release baseline “{release.name}” "
+                f"(SHA-256 {release.sha256}), taken when the release gate found no gap."
+            )
+        elif latest and data.released:
+            state = (
+                f"DRAFT — {gaps} open gap(s): identical to working baseline “{latest.name}”, "
+                "which is not a release baseline."
+            )
         elif latest:
-            state = f"Draft: the data changed since baseline “{latest.name}”."
+            state = f"DRAFT — {gaps} open gap(s): the data changed since baseline “{latest.name}”."
         else:
-            state = "Draft: no baseline of this risk management file has been recorded yet."
+            state = (
+                f"DRAFT — {gaps} open gap(s): no baseline of this risk management file has been "
+                "recorded yet."
+            )
         story = self.section("document_control")
         story.append(
             self.kv_table(
@@ -961,9 +996,11 @@ class DossierRenderer:
         story.append(
             self.para(
                 "Each cell shows the region of the plan's criteria: "
-                "<b>A</b> acceptable, <b>I</b> investigate further risk control (acceptable only "
-                "with a benefit-risk justification, 7.4), <b>U</b> unacceptable. Security risk "
-                "is controlled / controlled pending review / uncontrolled (AAMI TIR57).",
+                "<b>A</b> acceptable, <b>I</b> investigate further risk control, <b>U</b> "
+                "unacceptable; a benefit-risk analysis (7.4) may accept only the regions the plan "
+                "names. Security risk is controlled / controlled pending review / uncontrolled "
+                "risk (the regions of FDA's post-market cybersecurity guidance). P and P1 are "
+                "probabilities per use.",
                 self.note,
             )
         )

@@ -41,6 +41,7 @@ from hazards.models import (
     Stride,
 )
 from riskbench.models import Status
+from traceability import gate
 from traceability import graph as tg
 from traceability.dossier import data as d
 from traceability.dossier import extensions, integration
@@ -480,7 +481,10 @@ def gather(product: Product | int) -> d.DossierData:
     nodes = graph.nodes
     an = tg.analyse(graph)
     ix = an.index
-    gaps, cov, cv, hv, required = an.gaps, an.coverage, an.controls, an.hazards, an.required_classes
+    cv, hv, required = an.controls, an.hazards, an.required_classes
+    # The open-gaps section lists every check of the release gate (DESIGN.md §8).
+    checked = gate.product_gaps(product, analysis=an)
+    gaps, cov = checked.gaps, checked.coverage
 
     codes: dict[str, dict] = defaultdict(dict)
     for node, attrs in nodes.items():
@@ -819,7 +823,7 @@ def gather(product: Product | int) -> d.DossierData:
         test_cases=tuple(test_cases),
         software_items=tuple(software_items),
         trace_rows=trace,
-        gaps=tuple(d.Gap(g.kind, g.label, g.code, g.message) for g in gaps),
+        gaps=tuple(d.Gap(g.kind, gate.label(g.kind), g.code, g.message) for g in gaps),
         coverage=tuple(d.CoverageLine(r.label, r.clause, r.checked, r.gaps) for r in cov),
         evidence=evidence,
         record_signatures=record_signatures,

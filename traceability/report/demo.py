@@ -207,6 +207,7 @@ def _plan_texts(product, by, created) -> None:
         product=product,
         by=by,
         reason="Plan: responsibilities, authorities and reviews (ISO 14971 4.4 b, c)",
+        expected_version=product.version,
         responsibilities_and_authorities=RESPONSIBILITIES,
         review_requirements=REVIEW_REQUIREMENTS,
     )
@@ -258,6 +259,7 @@ def _sign_report(report, by, reviewers, created) -> None:
             status=Status.IN_REVIEW,
             by=by,
             reason="Submitted to the risk management review (ISO 14971 9)",
+            expected_version=report.version,
         )
     signed = {s.signature.signer_id for s in signatures.signatures_of(report)}
     for user, password, _ in reviewers:

@@ -36,6 +36,7 @@ from riskbench import roles
 from riskbench.commands import CannotRun, RiskBenchCommand
 from traceability.demo import EXTENSIONS, PRODUCTS
 from traceability.demo.loader import DemoSigner, load_product
+from traceability.demo.release import release
 
 DEMO_EMAIL_DOMAIN = "demo.riskbench.invalid"
 SYSTEM_USERNAME = "riskbench-demo"
@@ -130,6 +131,12 @@ class Command(RiskBenchCommand):
                 self.stdout.write(f"{name}: created {details}")
             else:
                 self.stdout.write(f"{name}: already loaded, nothing changed")
+
+        for module in PRODUCTS:
+            created = release(module, by=author, signer=signer)
+            if created:
+                details = ", ".join(f"{n} {kind}" for kind, n in created.items())
+                self.stdout.write(f"{module.PRODUCT['slug']} release: created {details}")
 
         for label, user, shown in logins:
             if shown is None:

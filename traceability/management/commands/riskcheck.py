@@ -8,15 +8,14 @@ any, 0 when the file is complete (ISO 14971 9: review before release), 2 when it
 from hazards.models import Product
 from riskbench.commands import Findings, RiskBenchCommand
 from traceability import gate
-from traceability import graph as tg
 
 
-def report(product: Product, analysis: tg.Analysis, extra: list[tg.Gap] = ()) -> dict:
-    """The JSON document: stable keys, gaps in report order (registered checks last)."""
+def report(product: Product, result: gate.GateResult) -> dict:
+    """The JSON document: stable keys, every check of the gate (DESIGN.md §8) in report order."""
     return {
         "product": {"id": product.pk, "slug": product.slug, "name": str(product)},
-        "ok": not analysis.gaps and not extra,
-        "gap_count": len(analysis.gaps) + len(extra),
+        "ok": result.ok,
+        "gap_count": result.gap_count,
         "coverage": [
             {
                 "kind": row.kind,
@@ -26,30 +25,9 @@ def report(product: Product, analysis: tg.Analysis, extra: list[tg.Gap] = ()) ->
                 "gaps": row.gaps,
                 "percent": row.percent,
             }
-            for row in analysis.coverage
+            for row in result.coverage
         ],
-        "gaps": [
-            {
-                "kind": gap.kind,
-                "label": gap.label,
-                "clause": gap.clause,
-                "node": {"kind": gap.node[0], "id": gap.node[1]},
-                "code": gap.code,
-                "message": gap.message,
-            }
-            for gap in analysis.gaps
-        ]
-        + [
-            {
-                "kind": gap.kind,
-                "label": gate.label(gap.kind),
-                "clause": gate.clause(gap.kind),
-                "node": {"kind": gap.node[0], "id": gap.node[1]},
-                "code": gap.code,
-                "message": gap.message,
-            }
-            for gap in extra
-        ],
+        "gaps": result.as_json(),
     }
 
 
@@ -62,23 +40,21 @@ class Command(RiskBenchCommand):
     reports = True
 
     def handle(self, *args, product, **options):
-        analysis = tg.analyse(tg.build_graph(product))
-        extra = gate.registered_gaps(product)
+        result = gate.product_gaps(product)
         if options["format"] == "json":
-            self.json(report(product, analysis, extra))
+            self.json(report(product, result))
         else:
-            self.write_text(product, analysis, extra)
-        total = len(analysis.gaps) + len(extra)
-        if total:
-            raise Findings(f"FAIL: {total} gap(s) in the risk file of {product.slug}.")
+            self.write_text(product, result)
+        if not result.ok:
+            raise Findings(f"FAIL: {result.gap_count} gap(s) in the risk file of {product.slug}.")
 
-    def write_text(self, product: Product, analysis: tg.Analysis, extra=()) -> None:
+    def write_text(self, product: Product, result: gate.GateResult) -> None:
         out = self.stdout
         out.write(f"Risk check of {product} ({product.slug})")
-        by_kind: dict[str, list[tg.Gap]] = {}
-        for gap in analysis.gaps:
+        by_kind: dict[str, list] = {}
+        for gap in result.gaps:
             by_kind.setdefault(gap.kind, []).append(gap)
-        for row in analysis.coverage:
+        for row in result.coverage:
             status = "ok" if not row.gaps else f"{row.gaps} gap{'s' if row.gaps != 1 else ''}"
             out.write(
                 f"\n{row.label} ({row.clause}): {status}, "
@@ -86,16 +62,8 @@ class Command(RiskBenchCommand):
             )
             for gap in by_kind.get(row.kind, ()):
                 out.write(f"  - {gap.message}")
-        registered: dict[str, list[tg.Gap]] = {}
-        for gap in extra:
-            registered.setdefault(gap.kind, []).append(gap)
-        for kind, gaps in registered.items():
-            out.write(f"\n{gate.label(kind)} ({gate.clause(kind)}): {len(gaps)} gap(s)")
-            for gap in gaps:
-                out.write(f"  - {gap.message}")
         out.write("")
-        total = len(analysis.gaps) + len(extra)
-        if total:
-            out.write(self.style.ERROR(f"FAIL: {total} gap(s) in the risk file."))
+        if result.gap_count:
+            out.write(self.style.ERROR(f"FAIL: {result.gap_count} gap(s) in the risk file."))
         else:
             out.write(self.style.SUCCESS("OK: no gaps, the risk management file is complete."))

@@ -1,0 +1,386 @@
+"""Record-state checks of the release gate (DESIGN.md §8): what an auditor reads in the records
+themselves, beside the trace links that `traceability.graph` checks.
+
+`run(product, analysis)` yields `(kind, Gap or None)` for every item each check applies to
+(None when it passes), so the coverage rows count what was checked. Six queries whatever the
+size of the file (hazards, test cases, software items, the product's signatures, its policy,
+its content type); controls, requirements and the links come from the analysed graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from hazards import risk
+from hazards.models import Acceptability, Category, Hazard, RiskPolicy
+from riskbench.models import Signature, SignatureMeaning, Status
+from riskbench.signatures import record_content_sha256
+from traceability import graph as tg
+from traceability.models import SoftwareItem, SupportStatus, TestCase
+
+# kind → (label, clause, what it is checked on)
+KINDS: dict[str, tuple[str, str, str]] = {
+    "plan_not_approved": (
+        "Scope and risk management plan not approved by signature",
+        "ISO 14971 4.4; 21 CFR 11.50",
+        "products",
+    ),
+    "policy_not_approved": (
+        "Risk acceptability criteria not approved in their current version",
+        "ISO 14971 4.4 d",
+        "risk policies",
+    ),
+    "record_not_approved": (
+        "Records of the risk file not approved",
+        "ISO 14971 4.5; IEC 62304 5.1",
+        "hazards, risk controls, requirements, test cases and software items",
+    ),
+    "initial_risk_not_estimated": (
+        "Hazards whose initial risk is not estimated",
+        "ISO 14971 5.5",
+        "hazards",
+    ),
+    "residual_risk_not_estimated": (
+        "Hazards with a risk control whose residual risk is not estimated",
+        "ISO 14971 7.3",
+        "hazards with a risk control",
+    ),
+    "residual_risk_beyond_benefit_risk": (
+        "Residual risks in a region the plan does not let a benefit-risk analysis accept",
+        "ISO 14971 4.4 d, 7.4",
+        "hazards whose residual risk is not acceptable",
+    ),
+    "benefit_risk_region_mismatch": (
+        "Benefit-risk justifications written for another region than the computed one",
+        "ISO 14971 7.4",
+        "hazards with a benefit-risk justification",
+    ),
+    "benefit_risk_incomplete": (
+        "Benefit-risk justifications without the benefit or why further control is not practicable",
+        "ISO 14971 7.4",
+        "hazards with a benefit-risk justification",
+    ),
+    "severity_reduced_unjustified": (
+        "Severity reduced by risk control without a justification",
+        "ISO 14971 7.3",
+        "hazards with an initial and a residual severity",
+    ),
+    "security_safety_estimate_missing": (
+        "Security risks that can lead to harm whose safety hazard is not estimated",
+        "ISO 14971 5.5; AAMI TIR57; FDA premarket cybersecurity guidance",
+        "security → safety transfers",
+    ),
+    "residual_cvss_unjustified": (
+        "Residual CVSS vectors that differ from the initial one without a rationale",
+        "AAMI TIR57; ISO 14971 7.3",
+        "security hazards with a residual CVSS vector",
+    ),
+    "soup_end_of_support": (
+        "SOUP past its end of support",
+        "IEC 62304 8.1.2; FDA premarket cybersecurity guidance",
+        "SOUP items",
+    ),
+    "soup_anomaly_review_outdated": (
+        "SOUP whose anomaly review predates its current version",
+        "IEC 62304 7.1.3, 7.4.1",
+        "SOUP items with an anomaly review",
+    ),
+}
+
+HAZARD_FIELDS = (
+    "pk",
+    "code",
+    "status",
+    "category",
+    "severity",
+    "residual_severity",
+    "initial_risk_index",
+    "residual_risk_index",
+    "residual_acceptability",
+    "benefit_risk_justification",
+    "benefit_risk_benefits",
+    "further_control_not_practicable",
+    "benefit_risk_region",
+    "severity_reduction_rationale",
+    "cvss_vector",
+    "residual_cvss_vector",
+    "residual_cvss_rationale",
+)
+REGION_NAMES = {a.value: a.label.lower() for a in Acceptability}
+
+
+def _region(category: str, value: str) -> str:
+    """The region as the category names it (security: controlled / uncontrolled risk)."""
+    if not value:
+        return "not stated"
+    return risk.ACCEPTABILITY_LABELS[risk.Category(category)][risk.Acceptability(value)].lower()
+
+
+def _text(value) -> bool:
+    return bool((value or "").strip())
+
+
+def run(product, analysis: tg.Analysis) -> Iterator[tuple[str, tg.Gap | None]]:
+    """Every record-state check: (kind, Gap or None), kinds in `KINDS` order per record."""
+    policy = RiskPolicy.objects.filter(product=product).first()
+    yield from plan_and_policy(product, policy)
+    yield from records(product, analysis)
+    regions = policy.benefit_risk_regions if policy else risk.default_benefit_risk_regions()
+    yield from hazards(product, analysis, regions)
+    yield from soup(product)
+
+
+def product_plan_approved(product) -> bool:
+    """The scope and plan (the product record) carry a valid "approved" signature: one on the
+    content as it is now. Two queries."""
+    current = record_content_sha256(product)
+    return Signature.objects.filter(
+        content_type=ContentType.objects.get_for_model(product, for_concrete_model=False),
+        object_id=product.pk,
+        meaning=SignatureMeaning.APPROVED,
+        content_sha256=current,
+    ).exists()
+
+
+def plan_and_policy(product, policy) -> Iterator[tuple[str, tg.Gap | None]]:
+    node = ("product", product.pk)
+    gap = None
+    if not product_plan_approved(product):
+        gap = tg.Gap(
+            "plan_not_approved",
+            node,
+            product.slug,
+            f"{product}: the scope and risk management plan carry no valid “approved” "
+            "signature on their current content.",
+        )
+    yield "plan_not_approved", gap
+    gap = None
+    if policy is None or not policy.is_approved or policy.status != Status.APPROVED:
+        state = policy.get_status_display().lower() if policy else "missing"
+        gap = tg.Gap(
+            "policy_not_approved",
+            ("policy", policy.pk if policy else 0),
+            policy.name if policy else product.slug,
+            f"Risk policy of {product.slug}: {state}, its acceptability criteria are not approved.",
+        )
+    elif policy.has_unapproved_changes:
+        gap = tg.Gap(
+            "policy_not_approved",
+            ("policy", policy.pk),
+            policy.name,
+            f"Risk policy of {product.slug}: version {policy.version} has changes not approved "
+            f"(approved: version {policy.approved_version}).",
+        )
+    yield "policy_not_approved", gap
+
+
+RECORD_NAMES = {
+    tg.HAZARD: "hazard",
+    tg.CONTROL: "risk control",
+    tg.REQUIREMENT: "requirement",
+    tg.TEST: "test case",
+    tg.SOFTWARE_ITEM: "software item",
+}
+STATUS_LABELS = dict(Status.choices)
+
+
+def records(product, analysis: tg.Analysis) -> Iterator[tuple[str, tg.Gap | None]]:
+    """Every hazard, control, requirement, test case and software item must be approved."""
+    graph, ix = analysis.graph, analysis.index
+    statuses: dict[tuple, str] = {}
+    for kind in (tg.HAZARD, tg.CONTROL, tg.REQUIREMENT):
+        for node in ix.nodes(kind):
+            statuses[node] = graph.nodes[node].get("status", "")
+    for pk, status in TestCase.objects.filter(product=product).values_list("pk", "status"):
+        statuses[(tg.TEST, pk)] = status
+    for pk, status in SoftwareItem.objects.filter(product=product).values_list("pk", "status"):
+        statuses[(tg.SOFTWARE_ITEM, pk)] = status
+    for node in ix.sort(n for n in statuses if n in graph):
+        status = statuses[node]
+        gap = None
+        if status != Status.APPROVED:
+            code = tg.label(graph, node)
+            gap = tg.Gap(
+                "record_not_approved",
+                node,
+                code,
+                f"{code}: {RECORD_NAMES[node[0]]} is {STATUS_LABELS.get(status, status).lower()}"
+                ", not approved.",
+            )
+        yield "record_not_approved", gap
+
+
+def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.Gap | None]]:
+    """Estimation, benefit-risk, severity and CVSS checks of every hazard row (one query).
+    `regions`: where the product's plan lets a benefit-risk analysis accept a residual risk."""
+    graph, ix = analysis.graph, analysis.index
+    rows = {
+        row["pk"]: row
+        for row in Hazard.objects.filter(product=product).order_by().values(*HAZARD_FIELDS)
+    }
+    for node in ix.nodes(tg.HAZARD):
+        row = rows.get(node[1])
+        if row is None:
+            continue
+        code = row["code"]
+
+        def gap(kind, message, node=node, code=code):
+            return tg.Gap(kind, node, code, f"{code}: {message}")
+
+        yield (
+            "initial_risk_not_estimated",
+            gap("initial_risk_not_estimated", "the initial risk is not estimated.")
+            if row["initial_risk_index"] is None
+            else None,
+        )
+        if ix.succ(node, tg.REDUCES):
+            yield (
+                "residual_risk_not_estimated",
+                gap(
+                    "residual_risk_not_estimated",
+                    "a risk control reduces it, but its residual risk is not estimated.",
+                )
+                if row["residual_risk_index"] is None
+                else None,
+            )
+        residual = row["residual_acceptability"]
+        category = row["category"]
+        if residual and residual != Acceptability.ACCEPTABLE:
+            yield (
+                "residual_risk_beyond_benefit_risk",
+                None
+                if risk.benefit_risk_may_accept(regions, residual)
+                else gap(
+                    "residual_risk_beyond_benefit_risk",
+                    f"residual risk is {_region(category, residual)}, a region the risk "
+                    "management plan does not let a benefit-risk analysis accept: reduce it "
+                    "further.",
+                ),
+            )
+        justified = any(
+            _text(row[f])
+            for f in (
+                "benefit_risk_justification",
+                "benefit_risk_benefits",
+                "further_control_not_practicable",
+            )
+        )
+        if justified and residual and residual != Acceptability.ACCEPTABLE:
+            stated = row["benefit_risk_region"]
+            yield (
+                "benefit_risk_region_mismatch",
+                None
+                if stated == residual
+                else gap(
+                    "benefit_risk_region_mismatch",
+                    f"the benefit-risk justification accepts a residual risk that is "
+                    f"{_region(category, stated)}, but the residual risk is "
+                    f"{_region(category, residual)}.",
+                ),
+            )
+            missing = [
+                what
+                for field_name, what in (
+                    (
+                        "further_control_not_practicable",
+                        "why further risk control is not practicable",
+                    ),
+                    ("benefit_risk_benefits", "the benefits weighed"),
+                    ("benefit_risk_justification", "the conclusion"),
+                )
+                if not _text(row[field_name])
+            ]
+            yield (
+                "benefit_risk_incomplete",
+                gap(
+                    "benefit_risk_incomplete",
+                    f"the benefit-risk analysis does not record {' or '.join(missing)}.",
+                )
+                if missing
+                else None,
+            )
+        if row["severity"] is not None and row["residual_severity"] is not None:
+            reduced = row["residual_severity"] < row["severity"]
+            yield (
+                "severity_reduced_unjustified",
+                gap(
+                    "severity_reduced_unjustified",
+                    f"severity reduced from {row['severity']} to {row['residual_severity']} "
+                    "without a justification (controls usually reduce probability).",
+                )
+                if reduced and not _text(row["severity_reduction_rationale"])
+                else None,
+            )
+        if category == Category.SECURITY and row["residual_cvss_vector"]:
+            changed = row["residual_cvss_vector"] != row["cvss_vector"]
+            yield (
+                "residual_cvss_unjustified",
+                gap(
+                    "residual_cvss_unjustified",
+                    "the residual CVSS vector differs from the initial one and no rationale "
+                    "says how the controls change its exploitability.",
+                )
+                if changed and not _text(row["residual_cvss_rationale"])
+                else None,
+            )
+        if category == Category.SECURITY:
+            for safety in ix.succ(node, tg.CAN_LEAD_TO):
+                target = rows.get(safety[1])
+                missing = target is None or target["initial_risk_index"] is None
+                yield (
+                    "security_safety_estimate_missing",
+                    gap(
+                        "security_safety_estimate_missing",
+                        f"can lead to {tg.label(graph, safety)}, whose safety risk is not "
+                        "estimated.",
+                    )
+                    if missing
+                    else None,
+                )
+
+
+def soup(product, today=None) -> Iterator[tuple[str, tg.Gap | None]]:
+    """SOUP past its end of support; anomaly reviews that do not cover the current version."""
+    today = today or timezone.localdate()
+    items = SoftwareItem.objects.filter(product=product, is_soup=True).values(
+        "pk",
+        "code",
+        "name",
+        "soup_version",
+        "anomalies_reviewed_at",
+        "anomalies_reviewed_version",
+        "support_status",
+        "end_of_support",
+    )
+    for item in sorted(items, key=lambda i: tg.code_key(i["code"])):
+        node = (tg.SOFTWARE_ITEM, item["pk"])
+        name = f"{item['code']} {item['name']}"
+        ended = item["end_of_support"] is not None and item["end_of_support"] < today
+        gap = None
+        if ended:
+            gap = tg.Gap(
+                "soup_end_of_support",
+                node,
+                item["code"],
+                f"{name}: support ended {item['end_of_support']:%Y-%m-%d}.",
+            )
+        elif item["support_status"] == SupportStatus.END_OF_SUPPORT:
+            gap = tg.Gap("soup_end_of_support", node, item["code"], f"{name}: no longer supported.")
+        yield "soup_end_of_support", gap
+        if item["anomalies_reviewed_at"] is not None:
+            reviewed, current = item["anomalies_reviewed_version"], item["soup_version"]
+            gap = None
+            if reviewed != current:
+                covers = f"version {reviewed}" if reviewed else "an unstated version"
+                gap = tg.Gap(
+                    "soup_anomaly_review_outdated",
+                    node,
+                    item["code"],
+                    f"{name}: the known-anomaly review of "
+                    f"{item['anomalies_reviewed_at']:%Y-%m-%d} covers {covers}, not the current "
+                    f"version {current or '(not recorded)'}.",
+                )
+            yield "soup_anomaly_review_outdated", gap
