@@ -110,7 +110,13 @@ def risk_file(product, editor):
     r2 = factories.RequirementFactory(product=p, code="SRS-002", title="Pair with passkey")
     factories.ControlRequirementFactory(control=c1, requirement=r1)
     factories.ControlRequirementFactory(control=c2, requirement=r2)
-    t1 = factories.TestCaseFactory(product=p, code="TC-001", title="Occlusion stop test")
+    t1 = factories.TestCaseFactory(
+        product=p,
+        code="TC-001",
+        title="Occlusion stop test",
+        procedure="Clamp the line downstream at 1 mL/h.\nTime the stop.",
+        acceptance_criteria="Delivery stops within 2 s in 20 of 20 repetitions.",
+    )
     t2 = factories.TestCaseFactory(product=p, code="TC-002", title="Pairing test")
     t3 = factories.TestCaseFactory(product=p, code="TC-003", title="Usability validation")
     factories.RequirementTestFactory(requirement=r1, test_case=t1)
@@ -118,7 +124,14 @@ def risk_file(product, editor):
     factories.ControlImplementationTestFactory(control=c1, test_case=t1)
     factories.ControlEffectivenessTestFactory(control=c1, test_case=t3)
     factories.ControlImplementationTestFactory(control=c2, test_case=t2)
-    run = factories.TestRunFactory(test_case=t1, executed_at=FIXED, result="pass")
+    run = factories.TestRunFactory(
+        test_case=t1,
+        executed_at=FIXED,
+        result="pass",
+        executed_by=editor,
+        software_version="2.1.0-rc2",
+        external_reference="ci/job/4711",
+    )
     content = ContentFile(b"occlusion test report\n", name="report <1>.txt")
     run.evidence.save("report.txt", content, save=False)
     run.evidence_name = "report <1>.txt"

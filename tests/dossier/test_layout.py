@@ -57,3 +57,23 @@ def test_plain_builds_the_fragment_the_parser_builds(factory):
 def test_user_line_breaks_become_line_breaks(factory):
     cell = factory.runs([("b", "Cause:"), ("r", " first\nsecond")])
     assert [getattr(f, "lineBreak", False) for f in cell.frags] == [False, False, True, False]
+
+
+@pytest.mark.parametrize("width", [60, 75, 120, 150, 180, 200, 260, 400])
+def test_text_cells_break_lines_where_the_paragraph_would(factory, width):
+    """`Text` lays words out itself; it must take as many lines as reportlab's paragraph of the
+    same fragments, so a table row is as tall either way (and no word is lost)."""
+    lines = (
+        [("b", "Hazard:"), ("r", " Software fault during a bolus of insulin")],
+        [("b", "Harm:"), ("r", " Severe hypoglycaemia, seizure & coma <b>x</b>")],
+        [("m", "Draft · rev. 2")],
+    )
+    text = factory.runs(*lines)
+    paragraph = Paragraph(markup_of_runs(*lines), factory.style)
+    assert text.wrap(width, 1000)[1] == paragraph.wrap(width, 1000)[1]
+
+
+def test_one_line_cells_fall_back_to_wrapping_when_too_wide(factory):
+    cell = factory.plain("SRS-001 is verified by TC-002: an end changed since the last review")
+    assert cell.wrap(1000, 100)[1] == factory.style.leading  # one line
+    assert cell.wrap(60, 100)[1] > 3 * factory.style.leading  # wrapped, nothing cut off

@@ -110,6 +110,47 @@ def test_a_known_hazard_chain_appears_with_its_controls_requirements_and_tests(r
     assert "TC-001 Pass" in controls and "TC-003 Pass" in controls  # implementation, effectiveness
 
 
+def _heading(key: str) -> str:
+    """A section's heading as numbered in the outline, e.g. "9  Traceability matrix"."""
+    return f"{renderer.SECTION_NUMBERS[key]}  {renderer.SECTION_TITLES[key]}"
+
+
+def _text_between(reader, first: str, after: str) -> str:
+    """The text of the pages from section `first` up to (not including) section `after`."""
+    pages = _section_pages(reader)
+    texts = [reader.pages[i].extract_text() for i in range(pages[first] - 1, pages[after] - 1)]
+    return " ".join(" ".join(texts).split())
+
+
+def test_requirement_and_test_texts_and_every_run_are_printed(risk_file, editor, reader):
+    text = _text_between(reader, "9  Traceability matrix", "10  Coverage and open gaps")
+    assert "9.1 Requirements and their texts" in text
+    assert "The pump shall stop delivery within 2 s of detecting an occlusion." in text
+    assert "Clamp the line downstream at 1 mL/h. Time the stop." in text  # procedure
+    assert "Delivery stops within 2 s in 20 of 20 repetitions." in text  # acceptance criteria
+    # The run of TC-001: version tested, tester, CI reference, evidence file.
+    run = re.search(r"TC-001 2025-03-14 09:26 UTC Pass 2\.1\.0-rc2 (.+?) ci/job/4711", text)
+    assert run and run.group(1) == (editor.get_full_name() or editor.username)
+    assert "report <1>.txt" in text
+    assert re.search(r"TC-002 2025-03-14 09:26 UTC Fail 2\.1\.0 — — —", text)  # nothing else
+
+
+def test_the_evidence_manifest_gives_name_size_and_sha256_of_every_file(risk_file, reader):
+    run = risk_file.test_cases.get(code="TC-001").runs.get()
+    text = _text_between(reader, _heading("evidence"), _heading("audit"))
+    assert "report <1>.txt" in text and "22 B" in text
+    assert run.evidence_sha256 in text.replace(" ", "")
+
+
+def test_the_content_hash_is_explained_where_it_is_printed(reader):
+    pages = _section_pages(reader)
+    for page in (1, pages["1  Document control"]):
+        text = " ".join(reader.pages[page - 1].extract_text().split())
+        assert "The data SHA-256 is the identity of this content" in text
+        assert "A signature on a baseline signs that baseline" in text
+        assert "covers a snapshot of the records only" in text
+
+
 def test_user_text_is_printed_literally_not_as_markup(reader):
     text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
     assert "<b>bolus</b>" in text
@@ -149,6 +190,17 @@ def test_long_tables_split_with_the_header_row_repeated(product):
     for page in range(first, after):
         assert "Latest result" in reader.pages[page - 1].extract_text()
     assert Hazard.objects.filter(product=product).count() == 90
+
+
+def test_a_row_taller_than_a_page_is_cut_across_pages_and_nothing_is_lost(product):
+    harm = " ".join(f"w{i}" for i in range(2500))  # pages of text in one cell
+    factories.HazardFactory(product=product, code="HAZ-001", harm=harm)
+    factories.HazardFactory(product=product, code="HAZ-002", harm="Short harm")
+    reader = _reader(services.render_dossier(product).pdf)
+    text = _text_between(reader, "6.1  Safety hazards", "6.2  Security hazards").split()
+    words = [w for w in text if re.fullmatch(r"w\d+", w)]
+    assert words == [f"w{i}" for i in range(2500)]  # every word, once, in order
+    assert "Short harm" in " ".join(text)
 
 
 def test_two_exports_of_the_same_data_are_byte_identical(risk_file):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -400,11 +401,35 @@ class DossierData:
             default=_json_default,
         ).encode("utf-8")
 
-    @property
+    def canonical_chunks(self):
+        """`canonical_json` in pieces, one record at a time (joined, the same bytes): the hash
+        of a large file never needs the whole document, nor a copy of the data as dicts."""
+        encode = json.JSONEncoder(
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+        ).encode
+        names = sorted(f.name for f in dataclasses.fields(self) if f.name != "pk")
+        yield "{"
+        for index, name in enumerate(names):
+            yield ("," if index else "") + encode(name) + ":"
+            value = getattr(self, name)
+            if isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
+                yield "["
+                for n, item in enumerate(value):
+                    yield ("," if n else "") + encode(_plain(item))
+                yield "]"
+            else:
+                yield encode(_plain(value))
+        yield "}"
+
+    @functools.cached_property
     def data_hash(self) -> str:
         """SHA-256 of the gathered data, printed on the cover: a reader can check that two
-        dossiers were made from the same risk file without comparing them page by page."""
-        return hashlib.sha256(self.canonical_json()).hexdigest()
+        dossiers were made from the same risk file without comparing them page by page.
+        (Computed once: the renderer and the export record both use it.)"""
+        digest = hashlib.sha256()
+        for chunk in self.canonical_chunks():
+            digest.update(chunk.encode("utf-8"))
+        return digest.hexdigest()
 
 
 def _plain(value):

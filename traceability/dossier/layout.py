@@ -6,6 +6,7 @@ page numbers on finished pages (see `renderer` for why the document is laid out 
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -14,6 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFName, PDFStream
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Flowable, LongTable, Paragraph
@@ -159,28 +161,220 @@ class Line(Flowable):
         if not self._single:
             self.paragraph.drawOn(self.canv, 0, 0)
             return
-        canv, style = self.canv, self.style
+        text = self.canv.beginText()
+        self.draw_into(text, 0.0, 0.0)
+        self.canv.drawText(text)
+
+    @property
+    def into_text(self) -> bool:
+        """Whether `draw_into` can draw it (all but a wrapped paragraph)."""
+        return self._single or isinstance(self.paragraph, Text)
+
+    def draw_into(self, text, x0: float, y0: float) -> None:
+        """Add the line to `text` (see `Text.draw_into`); a background is drawn on the canvas
+        first, so it lies under the text."""
+        if not self._single:
+            self.paragraph.draw_into(text, x0, y0)
+            return
+        style = self.style
         if style.backColor:  # as `Paragraph.drawPara` draws it
             top, right, bottom, left = _trbl(style.borderPadding)
+            canv = text._canvas
             canv.setFillColor(style.backColor)
             canv.rect(
-                style.leftIndent - left,
-                -bottom,
+                x0 + style.leftIndent - left,
+                y0 - bottom,
                 self.width - (style.leftIndent + style.rightIndent) + left + right,
                 self.height + top + bottom,
                 fill=1,
                 stroke=0,
             )
-        canv.setFillColor(style.textColor)
-        canv.setFont(style.fontName, style.fontSize, style.leading)
-        y = self.height - style.fontSize  # the first baseline of a paragraph
+        room = self.width - style.leftIndent - style.rightIndent
+        x = x0 + style.leftIndent
         if style.alignment == TA_CENTER:
-            middle = style.leftIndent + (self.width - style.leftIndent - style.rightIndent) / 2
-            canv.drawCentredString(middle, y, self.text)
+            x += (room - self._text_width) / 2
         elif style.alignment == TA_RIGHT:
-            canv.drawRightString(self.width - style.rightIndent, y, self.text)
-        else:
-            canv.drawString(style.leftIndent, y, self.text)
+            x += room - self._text_width
+        text.setTextOrigin(x, y0 + self.height - style.fontSize)
+        _text_run(text, (style.fontName, style.fontSize, style.textColor), style.leading, self.text)
+
+
+class Text(Flowable):
+    """A table cell of lines of styled runs (bold code, plain title, muted status…), laid out
+    by greedy word wrap with `stringWidth` and drawn as one text object — what a `Paragraph`
+    of the same fragments draws (words, fonts, colours, line breaks, leading, alignment), at
+    a fraction of its cost: the hazard log, the requirement and test texts are made of these.
+    Lines break where a paragraph's do (the same space shrinkage); a word longer than the
+    column starts a line and is cut at the column's edge.
+    `paragraph` is the equivalent `Cell` (its fragments are tested against the parser's); it
+    also splits a cell taller than a page, which only a table row taller than a page needs.
+    """
+
+    def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph, widths=None):
+        super().__init__()
+        self.lines = lines  # [[(look key, text without line breaks), ...], ...], none empty
+        self.style = style
+        self.looks = looks  # look key -> (font name, size, colour)
+        self.widths = {} if widths is None else widths  # (word, font, size) -> width, shared
+        self._make_paragraph = make_paragraph
+        self._paragraph = None
+        self._words = None
+        self._laid_out_for = None
+        self._laid_out = []
+
+    @property
+    def paragraph(self) -> Paragraph:
+        if self._paragraph is None:
+            self._paragraph = self._make_paragraph()
+        return self._paragraph
+
+    @property
+    def frags(self):
+        return self.paragraph.frags
+
+    def _line_words(self):
+        """Per line: words as (width of the space before it, width, [(look, text)]); a word
+        may run over several looks ("TC-001 " then "Pass" are two words, "Pass:" one)."""
+        if self._words is not None:
+            return self._words
+        widths = self.widths
+        result = []
+        for line in self.lines:
+            words, segments, word_width, space_before, pending_space = [], [], 0.0, 0.0, False
+            for key, text in line:
+                font, size, _ = self.looks[key]
+                parts = text.split(" ")
+                for index, part in enumerate(parts):
+                    if index:  # a space: the word so far ends
+                        if segments:
+                            words.append((space_before, word_width, segments))
+                            segments, word_width = [], 0.0
+                        pending_space = True
+                    if not part:
+                        continue
+                    if not segments:
+                        space_before = (
+                            _width(widths, " ", font, size) if pending_space and words else 0.0
+                        )
+                        pending_space = False
+                    segments.append((key, part))
+                    word_width += _width(widths, part, font, size)
+            if segments:
+                words.append((space_before, word_width, segments))
+            result.append(words)
+        self._words = result
+        return result
+
+    def _cut(self, segments, room: float):
+        """A word wider than the column, cut into pieces that fit (character by character)."""
+        width = pdfmetrics.stringWidth
+        pieces, piece, used = [], [], 0.0
+        for key, text in segments:
+            font, size, _ = self.looks[key]
+            run = ""
+            for char in text:
+                w = width(char, font, size)
+                if used + w > room and (piece or run):
+                    if run:
+                        piece.append((key, run))
+                    pieces.append((used, piece))
+                    piece, run, used = [], "", 0.0
+                run += char
+                used += w
+            if run:
+                piece.append((key, run))
+        if piece:
+            pieces.append((used, piece))
+        return pieces
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803
+        if self._laid_out_for != availWidth:
+            style = self.style
+            room = availWidth - style.leftIndent - style.rightIndent
+            laid_out = []  # (line width, [(space before, [(look, text)])])
+            for words in self._line_words():
+                line, used, spaces = [], 0.0, 0.0
+                for space, width, segments in words:
+                    # reportlab lets the spaces of a line shrink by `spaceShrinkage` (5 %) to
+                    # fit one more word: the same rule, so lines break where a paragraph's do.
+                    limit = room + style.spaceShrinkage * (spaces + space)
+                    if line and used + space + width > limit:
+                        laid_out.append((used, line))
+                        line, used, space, spaces = [], 0.0, 0.0, 0.0
+                    if not line:
+                        space = 0.0
+                    spaces += space
+                    if width > room:  # a word longer than the column
+                        for piece_width, piece in self._cut(segments, room):
+                            if line:
+                                laid_out.append((used, line))
+                            line, used = [(0.0, piece)], piece_width
+                        continue
+                    line.append((space, segments))
+                    used += space + width
+                laid_out.append((used, line))
+            self._laid_out = laid_out
+            self._laid_out_for = availWidth
+        self.width = availWidth
+        self.height = self.style.leading * len(self._laid_out)
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        return self.paragraph.split(availWidth, availHeight)
+
+    def draw(self):
+        text = self.canv.beginText()
+        self.draw_into(text, 0.0, 0.0)
+        self.canv.drawText(text)
+
+    def draw_into(self, text, x0: float, y0: float) -> None:
+        """Add the lines to `text`, a text object that may hold other cells too (a table
+        draws all its `Line` and `Text` cells as one), with (x0, y0) the cell's origin. Runs of
+        one look on a line are one string: one font and colour change per run, not per word."""
+        style, looks = self.style, self.looks
+        room = self.width - style.leftIndent - style.rightIndent
+        y = y0 + self.height - style.fontSize  # the first baseline of a paragraph
+        for line_width, words in self._laid_out:
+            x = x0 + style.leftIndent
+            if style.alignment == TA_CENTER:
+                x += (room - line_width) / 2
+            elif style.alignment == TA_RIGHT:
+                x += room - line_width
+            text.setTextOrigin(x, y)
+            key, buffer = None, []
+            for space, segments in words:
+                for index, (look, chunk) in enumerate(segments):
+                    if look != key:
+                        if buffer:
+                            _text_run(text, looks[key], style.leading, "".join(buffer))
+                        key, buffer = look, []
+                    buffer.append(" " + chunk if space and not index else chunk)
+            if buffer:
+                _text_run(text, looks[key], style.leading, "".join(buffer))
+            y -= style.leading
+
+
+def _width(widths: dict, word: str, font: str, size: float) -> float:
+    """The width of a word, measured once per document and font (words repeat: codes, terms,
+    the vocabulary of the texts)."""
+    key = (word, font, size)
+    width = widths.get(key)
+    if width is None:
+        width = widths[key] = pdfmetrics.stringWidth(word, font, size)
+    return width
+
+
+def _text_run(text, look, leading: float, string: str) -> None:
+    """One run of a text object in one look, setting font and colour only when they change
+    (what was set last is kept on the text object for that)."""
+    font, size, colour = look
+    if getattr(text, "_rb_font", None) != (font, size):
+        text.setFont(font, size, leading)
+        text._rb_font = (font, size)
+    if getattr(text, "_rb_colour", None) != colour:
+        text.setFillColor(colour)
+        text._rb_colour = colour
+    text.textOut(string)
 
 
 def _trbl(padding) -> tuple[float, float, float, float]:
@@ -230,7 +424,10 @@ class CellFactory:
         self._frag = Paragraph("x", style).frags[0]
         self._parsed: dict[str, list] = {}
         self._runs = {k: Paragraph(m.format("x"), style).frags[0] for k, m in RUN_MARKUP.items()}
+        # (font, size, colour) of each run style, as the parser reads them from the markup.
+        self._looks = {k: (f.fontName, f.fontSize, f.textColor) for k, f in self._runs.items()}
         self._br = Paragraph("x<br/>y", style).frags[1]
+        self._widths: dict = {}  # word widths of this factory's cells (`_width`)
 
     def plain(self, text) -> Flowable:
         text = "" if text is None else str(text)
@@ -241,7 +438,13 @@ class CellFactory:
         text = " ".join(text.split())
         if not text:
             return Cell("", self.style)
-        return Line(text, self.style, lambda: self.paragraph(text))
+        if self.style.backColor:  # a chip: its paragraph draws the background of every line
+            return Line(text, self.style, lambda: self.paragraph(text))
+        return Line(
+            text,
+            self.style,
+            lambda: Text([[("r", text)]], self.style, self._looks, lambda: self.paragraph(text)),
+        )
 
     def paragraph(self, text: str) -> Cell:
         """The paragraph of one line of plain text (whitespace already collapsed)."""
@@ -249,11 +452,28 @@ class CellFactory:
         frag.text = text
         return Cell(text, self.style, frags=[frag])
 
-    def runs(self, *lines) -> Cell:
+    def runs(self, *lines) -> Flowable:
         """A cell of `lines`, each a sequence of (style, text) with style a key of `RUN_MARKUP`
-        and text plain (user) text. Builds the fragments the parser would build from the
-        equivalent markup (`markup_of_runs`; a test compares both) without parsing anything:
-        the hazard log alone has thousands of such cells."""
+        and text plain (user) text: a `Text`, which lays the words out itself. Its `paragraph`
+        is the equivalent `Cell`, built from the fragments the parser would build from the
+        equivalent markup (`markup_of_runs`; a test compares both) without parsing anything."""
+        split = []
+        for line in lines:
+            pieces: list[list[tuple[str, str]]] = [[]]
+            for style, text in line:
+                for n, piece in enumerate(str(text or "").replace("\r\n", "\n").split("\n")):
+                    if n:
+                        pieces.append([])
+                    if piece:
+                        pieces[-1].append((style, piece))
+            split.extend(p for p in pieces if p)
+        if not split:
+            return self.plain("")
+        return Text(
+            split, self.style, self._looks, lambda: self._runs_paragraph(lines), self._widths
+        )
+
+    def _runs_paragraph(self, lines) -> Cell:
         frags = []
         for index, line in enumerate(lines):
             if index and frags:
@@ -266,8 +486,6 @@ class CellFactory:
                         frag = _clone(self._runs[style])
                         frag.text = piece
                         frags.append(frag)
-        if not frags:
-            return self.plain("")
         return Cell("".join(f.text for f in frags), self.style, frags=frags)
 
     def rich(self, markup: str) -> Cell:
@@ -365,6 +583,9 @@ class GridTable(Flowable):
             lefts.append(x)
             x += col_width
         top = total
+        # The text of every `Line` and `Text` cell goes into one text object, drawn after the
+        # backgrounds (rows, chips), so it lies on top of them; other cells draw themselves.
+        text = canv.beginText()
         for index, (row, height) in enumerate(zip(self.rows, heights, strict=True)):
             fill = look.head_fill if index == 0 else look.zebra[(index - 1) % len(look.zebra)]
             if fill is not None:
@@ -374,8 +595,13 @@ class GridTable(Flowable):
                 if cell is None or cell == "":
                     continue
                 _, cell_height = cell.wrap(col_width - look.pad_x * 2, 1e9)
-                cell.drawOn(canv, left + look.pad_x, top - look.pad_top - cell_height)
+                x, y = left + look.pad_x, top - look.pad_top - cell_height
+                if isinstance(cell, Text) or (isinstance(cell, Line) and cell.into_text):
+                    cell.draw_into(text, x, y)
+                else:
+                    cell.drawOn(canv, x, y)
             top -= height
+        canv.drawText(text)
         canv.setStrokeColor(look.line)
         canv.setLineWidth(look.line_width)
         y = total
@@ -606,6 +832,15 @@ class StampingCanvas(rl_canvas.Canvas):
         code, self._code = self._code, saved
         return "\n".join(code) + "\n"
 
+    def showPage(self):  # noqa: N802 (reportlab's name)
+        """Finish the page and compress its content at once: a finished page is kept as
+        compressed bytes (a few KB) rather than as its text until the document is saved, so a
+        dossier of thousands of pages does not hold them all in memory uncompressed."""
+        super().showPage()
+        page = self._doc.Pages.pages[-1]
+        page.body = _flate(page.stream)
+        page.stream = ""
+
     def save(self):
         if self._code:
             self.showPage()
@@ -617,10 +852,20 @@ class StampingCanvas(rl_canvas.Canvas):
             by_page.setdefault(slot[0], []).append(slot)
         for number, page in enumerate(pages, 1):
             slots = by_page.get(number, [])
-            page.stream += self._capture(
+            stamp = self._capture(
                 lambda c, n=number, p=page, s=slots: self.renderer.stamp_page(c, n, total, p, s)
             )
+            # The page's content is its body followed by the stamp (PDF 7.8.2: an array of
+            # content streams is read as their concatenation).
+            page.Contents = PDFArray([page.body, _flate(stamp)])
         super().save()
+
+
+def _flate(content: str) -> PDFStream:
+    """A content stream compressed now (what reportlab's page compression does when saving)."""
+    stream = PDFStream(content=zlib.compress(content.encode("utf-8")))
+    stream.dictionary["Filter"] = PDFArray([PDFName("FlateDecode")])
+    return stream
 
 
 def markup_of_runs(*lines) -> str:

@@ -341,8 +341,10 @@ def _audit_sources(product: Product) -> list[_AuditSource]:
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 
 
-def _history_rows(source: _AuditSource) -> list[dict]:
-    return list(
+def _history_rows(source: _AuditSource):
+    """The history rows of one source, read in chunks (one query): the extract of a large file
+    is built without holding every history row of every table at once."""
+    return (
         source.model.history.filter(source.where())
         .order_by("id", "history_date", "history_id")
         .values(
@@ -351,36 +353,39 @@ def _history_rows(source: _AuditSource) -> list[dict]:
             "history_user__first_name",
             "history_user__last_name",
         )
+        .iterator(chunk_size=2000)
     )
+
+
+CODED = {
+    Hazard: "hazard",
+    RiskControl: "control",
+    Requirement: "requirement",
+    TestCase: "test",
+    SoftwareItem: "software_item",
+}
 
 
 def _audit(
     product: Product, since: dt.datetime | None, codes: dict
 ) -> tuple[list, dt.datetime | None]:
-    """The extract (rows in the period) and the latest change of all (the document date)."""
+    """The extract (rows in the period) and the latest change of all (the document date).
+
+    Sources are read one at a time, records before the links and runs that name them, so the
+    codes of deleted records are known (`codes`) when a link to one of them is named."""
     entries = []  # (when, source index, history_id, AuditEntry-ish tuple)
     latest = None
-    fetched = [(i, s, _history_rows(s)) for i, s in enumerate(_audit_sources(product))]
-    # Codes of deleted records too, so links to them can still be named.
-    for _, source, rows in fetched:
-        kind = {
-            Hazard: "hazard",
-            RiskControl: "control",
-            Requirement: "requirement",
-            TestCase: "test",
-            SoftwareItem: "software_item",
-        }.get(source.model)
-        if kind:
-            for row in rows:
-                codes[kind].setdefault(row["id"], row["code"])
-    for index, source, rows in fetched:
+    for index, source in enumerate(_audit_sources(product)):
+        kind = CODED.get(source.model)
         fields = [
             f.attname
             for f in source.model.history.model._meta.concrete_fields
             if not f.attname.startswith("history_") and f.attname not in AUDIT_IGNORED
         ]
         previous: dict | None = None
-        for row in rows:
+        for row in _history_rows(source):
+            if kind:
+                codes[kind].setdefault(row["id"], row["code"])
             when = row["history_date"]
             if latest is None or when > latest:
                 latest = when
@@ -786,6 +791,11 @@ def gather(product: Product | int) -> d.DossierData:
     baselines = integration.baselines(product)
     release = integration.release(product, baselines)
     audit_since = release.previous.created_at if release.previous else None
+
+    # The graph and the rows read so far are no longer needed: freed before the audit extract
+    # reads the history tables, so a large file's peak memory is one of the two, not both.
+    del graph, nodes, an, ix, cv, hv, required, versions
+    del hazard_rows, control_rows, requirement_rows, item_rows, case_rows, runs_of
 
     codes["user"] = {
         m["user_id"]: _person(m["user__first_name"], m["user__last_name"], m["user__username"])
