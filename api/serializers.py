@@ -151,6 +151,8 @@ class ProductSerializer(RecordSerializer):
             "software_safety_class",
             "risk_policy",
             "policy_template",
+            "responsibilities_and_authorities",
+            "review_requirements",
             "verification_plan",
             "overall_residual_risk_method",
             "post_production_plan",

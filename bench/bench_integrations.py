@@ -82,7 +82,11 @@ def main() -> None:
     )
     # The product's policy approved by signature, so imported risks are evaluated.
     policy = hazard_services.record_set_status(
-        record=product.risk_policy, status=Status.IN_REVIEW, by=user, reason="Bench"
+        record=product.risk_policy,
+        status=Status.IN_REVIEW,
+        by=user,
+        reason="Bench",
+        expected_version=product.risk_policy.version,
     )
     signatures.record_sign(
         record=policy, by=user, username="bench", password=password, meaning="approved"

@@ -59,14 +59,19 @@ def main() -> None:
     stricter = [["unacceptable"] * len(row) for row in policy.safety_matrix]
     start = time.perf_counter()
     policy = services.policy_update(
-        policy=policy, by=user, reason="Stricter plan", safety_matrix=stricter
+        policy=policy,
+        by=user,
+        reason="Stricter plan",
+        safety_matrix=stricter,
+        expected_version=policy.version,
     )
     edit_seconds = time.perf_counter() - start
     before = Hazard.history.filter(product_id=product.pk).count()
 
     start = time.perf_counter()
     policy = services.record_set_status(
-        record=policy, status=Status.IN_REVIEW, by=user, reason="Bench"
+        record=policy, status=Status.IN_REVIEW, by=user, reason="Bench",
+        expected_version=policy.version,
     ) if policy.status != Status.IN_REVIEW else policy  # fmt: skip
     signatures.record_sign(
         record=policy, by=user, username="bench", password=password, meaning="approved"

@@ -199,6 +199,18 @@ class Product(RegulatedModel):
     software_safety_class = models.CharField(
         max_length=1, choices=SoftwareSafetyClass.choices, default=SoftwareSafetyClass.C
     )
+    responsibilities_and_authorities = models.TextField(
+        "responsibilities and authorities",
+        blank=True,
+        help_text="Who does, reviews and approves the risk management activities, with what "
+        "authority (ISO 14971 4.4 b).",
+    )
+    review_requirements = models.TextField(
+        "requirements for review of risk management activities",
+        blank=True,
+        help_text="When and by whom risk management activities are reviewed, and the review "
+        "before release (ISO 14971 4.4 c, 9).",
+    )
     verification_plan = models.TextField(
         blank=True, help_text="How risk controls are verified (ISO 14971 4.4 e)."
     )

@@ -266,3 +266,20 @@ def search_register(product: Product, query: str) -> list[SearchHit]:
         url = reverse("hazards:control_detail", args=[product.slug, c.code])
         hits.append(SearchHit(c.code, c.title, "Risk control", url))
     return hits
+
+
+def plan_approval(product: Product):
+    """The "approved" signature that approves the current scope and risk management plan
+    (ISO 14971 4.4), or None. The plan is approved by a person's signature on its current
+    content, never by a status: once the plan is edited, the earlier approval is superseded and
+    the plan needs a new one. Two queries at most (signatures; content type cached)."""
+    from riskbench import signatures
+    from riskbench.models import SignatureMeaning
+
+    for shown in reversed(signatures.signatures_of(product)):
+        if (
+            shown.state == signatures.SignatureState.VALID
+            and shown.signature.meaning == SignatureMeaning.APPROVED
+        ):
+            return shown.signature
+    return None

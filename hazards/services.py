@@ -26,8 +26,10 @@ from hazards.models import (
 from riskbench import audit, roles
 from riskbench.models import Status
 from riskbench.services import (
+    claim_next_versions,
     delete_record,
     link_create,
+    lock_current,
     lock_for_edit,
     next_code,
     save_record,
@@ -163,7 +165,7 @@ def hazard_update(
     hazard: Hazard,
     by,
     reason: str = "",
-    expected_version: int | None = None,
+    expected_version: int,
     fields: dict | None = None,
     **more_fields,
 ) -> Hazard:
@@ -215,7 +217,7 @@ POLICY_NOT_APPROVED = (
 
 @transaction.atomic
 def record_set_status(
-    *, record, status: str, by, reason: str = "", expected_version=None, signed: bool = False
+    *, record, status: str, by, reason: str = "", expected_version: int, signed: bool = False
 ):
     """Move a regulated record through draft → in review → approved.
 
@@ -269,8 +271,12 @@ def record_set_status(
 @transaction.atomic
 def hazard_delete(*, hazard: Hazard, by, reason: str, expected_version: int | None = None) -> None:
     """Remove a row; its history stays (21 CFR 11.10(e)). The status is checked on the locked
-    current row, not on the caller's copy, which may predate an approval."""
-    current = lock_for_edit(hazard, expected_version)
+    current row, not on the caller's copy, which may predate an approval. A deletion is not an
+    edit of content: the version is checked when the caller sends one (the page does)."""
+    if expected_version is None or expected_version == "":
+        current = lock_current(hazard)
+    else:
+        current = lock_for_edit(hazard, expected_version)
     if current.status == Status.APPROVED:
         raise ValidationError("An approved hazard cannot be deleted; reopen it first.")
     delete_record(current, by=by, reason=reason)
@@ -291,7 +297,7 @@ def control_create(*, product: Product, by, reason: str = "", **fields) -> RiskC
 
 @transaction.atomic
 def control_update(
-    *, control: RiskControl, by, reason: str = "", expected_version: int | None = None, **fields
+    *, control: RiskControl, by, reason: str = "", expected_version: int, **fields
 ) -> RiskControl:
     _refuse_protected(RiskControl, fields)
     current = lock_for_edit(control, expected_version)
@@ -361,7 +367,7 @@ PRODUCT_FIELDS_NOT_HERE = {"slug", "risk_policy", "members", "memberships"}
 
 @transaction.atomic
 def product_update(
-    *, product: Product, by, reason: str = "", expected_version: int | None = None, **fields
+    *, product: Product, by, reason: str = "", expected_version: int, **fields
 ) -> Product:
     """Edit the risk management file's header and plan fields (ISO 14971 4.4, 5.2).
 
@@ -434,6 +440,14 @@ def membership_add(*, product: Product, user, by, reason: str = "") -> Membershi
     membership.full_clean()
     membership.save()
     return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, by, reason: str) -> None:
+    """Withdraw a user's access to a product's risk file (administrators only); the history
+    keeps who had access when, who withdrew it and why."""
+    roles.require_administrator(by)
+    delete_record(membership, by=by, reason=reason or "Access withdrawn")
 
 
 # --- Risk policy (ISO 14971 4.4 d) ----------------------------------------------------------
@@ -548,7 +562,7 @@ POLICY_EDITABLE = {"name", "description", "benefit_risk_regions", *risk.PolicyDa
 
 @transaction.atomic
 def policy_update(
-    *, policy: RiskPolicy, by, reason: str = "", expected_version: int | None = None, **fields
+    *, policy: RiskPolicy, by, reason: str = "", expected_version: int, **fields
 ) -> RiskPolicy:
     """Edit the working acceptability criteria of one product's plan (ISO 14971 4.4 d).
 
@@ -577,7 +591,7 @@ def policy_copy_template(
     template: RiskPolicy,
     by,
     reason: str,
-    expected_version: int | None = None,
+    expected_version: int,
 ) -> RiskPolicy:
     """Switch a product to another template: its own policy's working criteria are replaced by
     a copy of the template's (never a link to a shared row). Like any edit of the criteria it
@@ -665,6 +679,7 @@ def reevaluate_hazards(hazards, policy: RiskPolicy, *, by) -> int:
             changed.append(hazard)
             touched |= {f for f in ESTIMATE_FIELDS if getattr(hazard, f) != before[f]}
     if changed:
+        claim_next_versions(Hazard, changed)
         # Only the columns that moved: a bulk UPDATE's size grows with rows × columns.
         bulk_update_with_history(
             changed,

@@ -143,7 +143,12 @@ def product_edit(request, slug):
     return render(
         request,
         "hazards/product_form.html",
-        {"product": product, "form": form, "stale_changes": submitted.stale_changes},
+        {
+            "product": product,
+            "form": form,
+            "stale_changes": submitted.stale_changes,
+            "plan_approval": selectors.plan_approval(product),
+        },
     )
 
 
@@ -495,7 +500,12 @@ def hazard_delete(request, slug, code):
         messages.error(request, "Give a reason for the deletion.")
         return redirect("hazards:hazard_detail", slug, code)
     try:
-        services.hazard_delete(hazard=hazard, by=request.user, reason=form.cleaned_data["reason"])
+        services.hazard_delete(
+            hazard=hazard,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=request.POST.get("version"),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("hazards:hazard_detail", slug, code)

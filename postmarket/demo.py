@@ -195,8 +195,11 @@ def _problem_report(product, by, created) -> None:
         trend_category="design",
         anomaly_evaluation="Known residual anomaly of 3.2.0-rc2 only: release 3.2.0 is blocked "
         "until CR-001 is verified; RC-001 (bolus limit per hour) caps the over-delivery.",
+        expected_version=report.version,
     )
-    services.problem_report_set_status(report=report, status=ProblemStatus.INVESTIGATING, by=by)
+    services.problem_report_set_status(
+        report=report, status=ProblemStatus.INVESTIGATING, by=by, expected_version=report.version
+    )
     hazard = Hazard.objects.get(product=product, code="HAZ-001")
     link = services.problem_report_link_hazard(
         report=report, hazard=hazard, by=by, reason="Duplicated bolus"
@@ -211,7 +214,9 @@ def _problem_report(product, by, created) -> None:
         description="Write the ID table entry, then acknowledge; retries with a known ID are "
         "answered from the table.",
     )
-    services.problem_report_set_status(report=report, status=ProblemStatus.CHANGE, by=by)
+    services.problem_report_set_status(
+        report=report, status=ProblemStatus.CHANGE, by=by, expected_version=report.version
+    )
 
 
 def _vulnerabilities(product, by, created) -> None:
@@ -235,6 +240,7 @@ def _vulnerabilities(product, by, created) -> None:
                 "telemetry stalls until the watchdog resets the stack. Handled by HAZ-015; "
                 "NimBLE update planned for 3.2.1.",
                 reason="Assessed at the security review board",
+                expected_version=v.version,
             )
         else:
             services.vulnerability_assess(
@@ -245,6 +251,7 @@ def _vulnerabilities(product, by, created) -> None:
                 analysis_detail="MBEDTLS_SSL_EARLY_DATA is not enabled in the AP-200 build "
                 "configuration (mbedtls_config.h reviewed).",
                 reason="Assessed at the security review board",
+                expected_version=v.version,
             )
         _count(created, "assessments")
 
@@ -282,7 +289,12 @@ def _field(product, by, signer, created) -> None:
         _count(created, "field_records")
         relevant, decision, notes = review
         record = services.field_record_review(
-            record=record, by=by, safety_relevant=relevant, decision=decision, review_notes=notes
+            record=record,
+            by=by,
+            safety_relevant=relevant,
+            decision=decision,
+            review_notes=notes,
+            expected_version=record.version,
         )
         if decision == FieldDecision.RE_ESTIMATE and hazard.p1 == 4:
             hazard = _reestimate(record, hazard, by, signer)
@@ -299,7 +311,12 @@ def _reestimate(record, hazard, by, signer) -> Hazard:
 
     was_approved = hazard.status == Status.APPROVED
     hazard = services.field_record_reestimate(
-        record=record, hazard=hazard, by=by, p1=5, note="occlusions more frequent"
+        record=record,
+        hazard=hazard,
+        by=by,
+        p1=5,
+        note="occlusions more frequent",
+        expected_version=hazard.version,
     )
     # Re-approved as it was before, where approval is possible: not while the product's policy
     # is unapproved (then risks are not evaluated and the demo loader leaves hazards in review).
@@ -310,7 +327,11 @@ def _reestimate(record, hazard, by, signer) -> Hazard:
             signer.approve(hazard, reason=reason)
         else:
             hazard_services.record_set_status(
-                record=hazard, status=Status.APPROVED, by=by, reason=reason
+                record=hazard,
+                status=Status.APPROVED,
+                by=by,
+                reason=reason,
+                expected_version=hazard.version,
             )
     touching = [
         HazardControl.objects.filter(hazard=hazard),

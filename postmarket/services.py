@@ -31,7 +31,14 @@ from postmarket.models import (
 )
 from riskbench import signatures
 from riskbench.models import SignatureMeaning
-from riskbench.services import delete_record, link_create, link_review, lock_for_edit, next_code
+from riskbench.services import (
+    delete_record,
+    link_create,
+    link_review,
+    lock_current,
+    lock_for_edit,
+    next_code,
+)
 from riskbench.services import save_record as _save
 from traceability.models import SoftwareItem, TestResult, TestRun
 
@@ -147,7 +154,7 @@ def problem_report_from_run(*, run: TestRun, by, reason: str = "") -> tuple[Prob
 
 @transaction.atomic
 def problem_report_update(
-    *, report: ProblemReport, by, reason: str = "", expected_version=None, **fields
+    *, report: ProblemReport, by, reason: str = "", expected_version: int, **fields
 ) -> ProblemReport:
     """Edit a report's content. A closed report is reopened first (its closure is signed)."""
     _fields_only(ProblemReport, fields, REPORT_PROTECTED)
@@ -161,7 +168,7 @@ def problem_report_update(
 
 @transaction.atomic
 def problem_report_set_status(
-    *, report: ProblemReport, status: str, by, reason: str = "", expected_version=None
+    *, report: ProblemReport, status: str, by, reason: str = "", expected_version: int
 ) -> ProblemReport:
     """Move a report along open → investigating → change → verifying; reopening a closed
     report needs a reason. Closing is `problem_report_close` (signed)."""
@@ -210,7 +217,7 @@ def problem_report_close(
     username: str,
     password: str,
     reason: str = "",
-    expected_version=None,
+    expected_version: int,
     request=None,
 ) -> ProblemReport:
     """Close a report with the closer's electronic signature (IEC 62304 9.8; 21 CFR 11.50):
@@ -317,7 +324,7 @@ def change_request_create(*, report: ProblemReport, by, reason: str = "", **fiel
 
 @transaction.atomic
 def change_request_update(
-    *, change: ChangeRequest, by, reason: str = "", expected_version=None, **fields
+    *, change: ChangeRequest, by, reason: str = "", expected_version: int, **fields
 ) -> ChangeRequest:
     _fields_only(ChangeRequest, fields, {"id", "product", "code", "problem_report", "version"})
     current = lock_for_edit(change, expected_version)
@@ -390,7 +397,7 @@ def vulnerability_refresh(*, vulnerability: Vulnerability, by, reason: str, **fe
     bad = set(feed) - set(FEED_FIELDS)
     if bad:
         raise ValidationError({name: "Not a feed field." for name in sorted(bad)})
-    current = lock_for_edit(vulnerability, None)
+    current = lock_current(vulnerability)
     for name, value in feed.items():
         setattr(current, name, value)
     if fixed and current.analysis_state != AnalysisState.FIXED:
@@ -407,7 +414,7 @@ def vulnerability_assess(
     vulnerability: Vulnerability,
     by,
     reason: str = "",
-    expected_version=None,
+    expected_version: int,
     analysis_state: str,
     justification: str = "",
     analysis_detail: str = "",
@@ -460,7 +467,7 @@ def _security_hazard_fields(v: Vulnerability) -> dict:
 
 @transaction.atomic
 def vulnerability_new_hazard(
-    *, vulnerability: Vulnerability, by, reason: str = "", expected_version=None
+    *, vulnerability: Vulnerability, by, reason: str = "", expected_version: int
 ) -> Hazard:
     """Open a security hazard for an affected vulnerability (AAMI TIR57) and assess the
     vulnerability as affected, handled by it. The hazard starts as a draft to be analysed."""
@@ -479,6 +486,7 @@ def vulnerability_new_hazard(
         analysis_detail=current.analysis_detail,
         hazard=hazard,
         problem_report=current.problem_report,
+        expected_version=current.version,
     )
     return hazard
 
@@ -513,7 +521,7 @@ def field_record_create(*, product: Product, by, reason: str = "", hazards=(), *
 
 @transaction.atomic
 def field_record_update(
-    *, record: FieldRecord, by, reason: str = "", expected_version=None, **fields
+    *, record: FieldRecord, by, reason: str = "", expected_version: int, **fields
 ) -> FieldRecord:
     _fields_only(FieldRecord, fields, FIELD_PROTECTED)
     current = lock_for_edit(record, expected_version)
@@ -538,7 +546,7 @@ def field_record_review(
     record: FieldRecord,
     by,
     reason: str = "",
-    expected_version=None,
+    expected_version: int,
     safety_relevant: bool,
     decision: str,
     review_notes: str,
@@ -613,7 +621,7 @@ REESTIMATE_FIELDS = (
 
 
 def field_record_reestimate(
-    *, record: FieldRecord, hazard: Hazard, by, expected_version=None, note: str = "", **estimate
+    *, record: FieldRecord, hazard: Hazard, by, expected_version: int, note: str = "", **estimate
 ) -> Hazard:
     """Re-estimate a linked hazard after field information (ISO 14971 10.4) through
     `hazards.services.hazard_update`: the hazard's history names the field record as reason."""

@@ -4,17 +4,68 @@
 The log is append-only (`AccessLogEntry` refuses updates and deletes) and is shown on the audit
 trail page. Other features write to it with `record_access`; authentication events arrive through
 Django's and django-axes' signals below.
+
+It is hash-chained like the audit trail: each entry carries a `seq`, the previous entry's hash
+and its own `row_hash` = SHA-256 over that previous hash and its canonical content, so an entry
+edited or deleted in the database breaks the chain and `verify_audit` names it
+(`verify_access_log`). An append locks the chain's head row (`AuditChainHead`
+`ACCESS_LOG_CHAIN`); a transaction that also writes regulated records locks the audit chain
+heads first and the access-log head last (every caller records access after its write), so two
+transactions never wait on each other in opposite orders.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from axes.helpers import get_client_ip_address
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from riskbench.models import AccessAction, AccessLogEntry
+from riskbench.canonical import canonical_sha256
+from riskbench.models import ACCESS_LOG_CHAIN, AccessAction, AccessLogEntry, AuditChainHead
+
+GENESIS_HASH = "0" * 64
+
+
+def entry_hash(entry: AccessLogEntry) -> str:
+    """SHA-256 of the canonical content of an access-log entry and its place in the chain.
+    The user is hashed by id and by the name recorded then, never by their current name."""
+    return canonical_sha256(
+        {
+            "seq": entry.seq,
+            "prev": entry.prev_hash,
+            "at": entry.at,
+            "user": entry.user_id,
+            "username": entry.username,
+            "action": entry.action,
+            "detail": entry.detail,
+            "product": entry.product_id,
+            "ip": entry.ip_address,
+            "agent": entry.user_agent,
+        }
+    )
+
+
+def _locked_head(using: str) -> AuditChainHead:
+    head, _ = (
+        AuditChainHead.objects.using(using)
+        .select_for_update()
+        .get_or_create(chain=ACCESS_LOG_CHAIN)
+    )
+    return head
+
+
+def _chain_and_save(entry: AccessLogEntry, head: AuditChainHead, using: str) -> None:
+    entry.seq = head.seq + 1
+    entry.prev_hash = head.row_hash or GENESIS_HASH
+    entry.row_hash = entry_hash(entry)
+    entry.save(using=using)
+    head.seq, head.row_hash = entry.seq, entry.row_hash
+    head.save(using=using, update_fields=["seq", "row_hash"])
 
 
 def _client(request) -> tuple[str | None, str]:
@@ -56,8 +107,73 @@ def record_access(
         ip_address=ip,
         user_agent=agent,
     )
-    entry.save()
+    using = router.db_for_write(AccessLogEntry)
+    with transaction.atomic(using=using):
+        _chain_and_save(entry, _locked_head(using), using)
     return entry
+
+
+@dataclass
+class AccessLogVerification:
+    entries: int = 0
+    seq: int = 0
+    head: str = ""
+    problems: list[tuple[int | None, str]] = field(default_factory=list)  # (entry id, message)
+    at_seq: dict[int, str] = field(default_factory=dict)  # wanted seq → row hash
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_access_log(
+    using: str = DEFAULT_DB_ALIAS, chunk_size: int = 5000, wanted: set[int] | None = None
+) -> AccessLogVerification:
+    """Recompute the access-log chain; name each broken entry by its id.
+
+    One streamed query over the entries in chain order plus one for the head. Entries
+    without a place in the chain (`seq` empty) were written behind the application (entries
+    older than the chain were chained by migration 0003).
+    `wanted`: sequence numbers whose hashes to return (for anchors)."""
+    result = AccessLogVerification()
+    wanted = wanted or set()
+    rows = AccessLogEntry.objects.using(using).order_by("seq", "pk")
+    expected, prev = 1, GENESIS_HASH
+    for entry in rows.iterator(chunk_size=chunk_size):
+        result.entries += 1
+        if entry.seq is None:
+            result.problems.append((entry.pk, "access-log entry is not in the chain"))
+            continue
+        if entry.seq != expected:
+            result.problems.append(
+                (
+                    entry.pk,
+                    f"sequence gap: expected access-log entry #{expected}, found #{entry.seq} "
+                    "(entries were removed)",
+                )
+            )
+        elif entry.prev_hash != prev:
+            result.problems.append(
+                (entry.pk, "previous-hash mismatch: an earlier entry was altered or removed")
+            )
+        elif entry_hash(entry) != entry.row_hash:
+            result.problems.append(
+                (entry.pk, f"access-log entry #{entry.seq} was altered (hash mismatch)")
+            )
+        if entry.seq in wanted:
+            result.at_seq[entry.seq] = entry.row_hash
+        expected, prev = entry.seq + 1, entry.row_hash
+        result.seq, result.head = entry.seq, entry.row_hash
+    head = AuditChainHead.objects.using(using).filter(chain=ACCESS_LOG_CHAIN).first()
+    if head is not None and (head.seq, head.row_hash) != (result.seq, result.head):
+        result.problems.append(
+            (
+                None,
+                f"access-log head says #{head.seq} but the log ends at #{result.seq}: entries "
+                "were removed from the end",
+            )
+        )
+    return result
 
 
 @receiver(user_logged_in, dispatch_uid="riskbench_access_login")

@@ -1,6 +1,8 @@
 """Admin of the Part 11 records: read-only, and nothing can be deleted (21 CFR 11.10(e))."""
 
 from django.contrib import admin
+from rest_framework.authtoken import admin as drf_token_admin
+from rest_framework.authtoken.models import TokenProxy
 
 from riskbench.models import (
     AccessLogEntry,
@@ -9,6 +11,7 @@ from riskbench.models import (
     AuditSchema,
     Signature,
     SigningGuard,
+    UserProfile,
 )
 
 
@@ -73,4 +76,54 @@ class SigningGuardAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(admin.ModelAdmin):
+    """Role and qualification of each person (ISO 14971 4.3), kept by administrators and
+    written through `riskbench.services.profile_update` (history with who and why)."""
+
+    list_display = ("user", "role_title", "qualification", "updated_at")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "role_title")
+    fields = ("user", "role_title", "qualification")
+    actions = None
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("user",) if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from riskbench.services import profile_update
+
+        saved = profile_update(
+            user=obj.user,
+            by=request.user,
+            reason="Changed in the admin" if change else "Recorded in the admin",
+            role_title=obj.role_title,
+            qualification=obj.qualification,
+        )
+        obj.pk = saved.pk
+
+
+# API tokens: DRF's admin lets an administrator create a token for any user — a credential
+# to act as that person, outside any record (21 CFR 11.300). Here tokens are only listed and
+# revoked; each user makes their own on the API token page.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(drf_token_admin.TokenAdmin):
+    """List and revoke API tokens; never create or change one (not even one's own here)."""
+
+    actions = None
+    fields = ("user", "created")
+    readonly_fields = ("user", "created")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

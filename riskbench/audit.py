@@ -51,6 +51,7 @@ from simple_history.utils import get_history_model_for_model
 
 from riskbench.canonical import canonical_sha256, canonical_value, sha256_hex
 from riskbench.models import (
+    ACCESS_LOG_CHAIN,
     AuditChainEntry,
     AuditChainHead,
     AuditSchema,
@@ -274,6 +275,7 @@ class _Item:
     changes: list
     backfilled: bool
     content: dict | None = None  # canonical content of `row`, when already known
+    user_name: str = ""  # the user's name now, kept with the entry (a rename changes nothing)
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
@@ -314,6 +316,10 @@ def entry_material(entry: AuditChainEntry, content: dict, schema_digest: str) ->
         "backfilled": entry.backfilled,
         "schema": schema_digest,
     }
+    # The name as recorded joins the hash when there is one (entries written before names
+    # were recorded hash without it and still verify); the live username never does.
+    if entry.user_name:
+        own["user_name"] = entry.user_name
     # canonical_value of the dict, value by value (plain values are already canonical).
     for key, value in own.items():
         if type(value) not in _PLAIN:
@@ -385,6 +391,7 @@ class _Entry:
     action: str
     at: object
     user_id: int | None
+    user_name: str
     reason: str
     changes: list
     schema_id: int
@@ -507,6 +514,7 @@ def _append(items: list[_Item], using: str) -> list[_Entry]:
                 action=item.action,
                 at=item.at,
                 user_id=item.user_id,
+                user_name=(item.user_name or "")[:150],
                 reason=(item.reason or "")[:255],
                 changes=canonical_value(item.changes),
                 schema_id=schema_id,
@@ -564,7 +572,9 @@ def _changes(model, previous, row) -> list[list[str]]:
     return changes
 
 
-def _history_item(model, row, *, product_id, label, previous, backfilled, content=None):
+def _history_item(
+    model, row, *, product_id, label, previous, backfilled, content=None, user_name=""
+):
     pk_name = model._meta.pk.attname
     return _Item(
         source=AuditSource.HISTORY,
@@ -576,6 +586,7 @@ def _history_item(model, row, *, product_id, label, previous, backfilled, conten
         action=row.history_type,
         at=row.history_date,
         user_id=row.history_user_id,
+        user_name=user_name,
         reason=row.history_change_reason or "",
         changes=_changes(model, previous, row),
         backfilled=backfilled,
@@ -628,6 +639,7 @@ def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=D
     previous = _previous_rows(rows, history, model._meta.pk.attname)
     products = resolve_product_ids(model, rows, using, instances=instances)
     code_maps = _code_maps(model, rows, using) if instances is None else {}
+    names = user_names({row.history_user_id for row in rows}, using)
     items = []
     for i, row in enumerate(rows):
         if instances is not None:
@@ -647,14 +659,35 @@ def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=D
                 label=label,
                 previous=previous.get(row.pk),
                 backfilled=backfilled,
+                user_name=names.get(row.history_user_id, ""),
             )
         )
     return _append(items, using)
 
 
-def append_record(row, *, product_id, object_repr: str, at, user_id, reason: str, using=None):
-    """Chain an append-only record that is not a history row (a signature, a baseline)."""
+def user_names(ids, using: str = DEFAULT_DB_ALIAS) -> dict:
+    """user id → username now, for recording with new entries (one query per 900 users)."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    found = {}
+    for chunk in _chunks(sorted(set(ids) - {None})):
+        found.update(
+            User._base_manager.using(using)
+            .filter(pk__in=chunk)
+            .values_list("pk", User.USERNAME_FIELD)
+        )
+    return found
+
+
+def append_record(
+    row, *, product_id, object_repr: str, at, user_id, reason: str, user_name=None, using=None
+):
+    """Chain an append-only record that is not a history row (a signature, a baseline).
+    `user_name`: the acting user's name now (looked up by `user_id` when not given)."""
     using = using or router.db_for_write(type(row))
+    if user_name is None:
+        user_name = user_names({user_id}, using).get(user_id, "")
     source = {
         "riskbench.signature": AuditSource.SIGNATURE,
         "baselines.baseline": AuditSource.BASELINE,
@@ -670,6 +703,7 @@ def append_record(row, *, product_id, object_repr: str, at, user_id, reason: str
         action="+",
         at=at,
         user_id=user_id,
+        user_name=user_name,
         reason=reason,
         changes=[],
         backfilled=False,
@@ -832,6 +866,8 @@ def _chain_history_row(sender, instance, history_instance, using=None, **kwargs)
     except Exception:  # noqa: BLE001 - __str__ of a record being deleted
         label = ""
     product_id = resolve_product_ids(model, [row], using, instances=[instance])[0]
+    # The acting user as simple-history recorded it (already in memory: no query).
+    user = getattr(history_instance, "history_user", None)
     item = _history_item(
         model,
         row,
@@ -840,6 +876,7 @@ def _chain_history_row(sender, instance, history_instance, using=None, **kwargs)
         previous=previous,
         backfilled=False,
         content=content,
+        user_name=user.get_username() if user is not None else "",
     )
     _append([item], using)
 
@@ -985,6 +1022,7 @@ class Verification:
     problems: list[Problem] = field(default_factory=list)  # first problem of each chain
     problem_count: int = 0
     unchained: list[tuple[str, str, int]] = field(default_factory=list)
+    at_seq: dict[tuple[str, int], str] = field(default_factory=dict)  # (chain, seq) → hash
 
     @property
     def ok(self) -> bool:
@@ -1007,14 +1045,41 @@ def _check_entry(entry, row, schema) -> str | None:
     return None
 
 
-def verify_chains(using: str = DEFAULT_DB_ALIAS, chunk_size: int = 2000) -> Verification:
+class _Plain:
+    """A stored row as plain attributes (its fields' attnames, and `pk`): verification reads
+    tens of thousands of rows, and building model instances cost more than hashing them."""
+
+    __slots__ = ("__dict__",)
+
+
+def _plain_rows(queryset, limit: int | None = None):
+    """The rows of `queryset` (the first `limit`) as `_Plain` objects (values converted as
+    for model instances)."""
+    meta = queryset.model._meta
+    names = [f.attname for f in meta.concrete_fields]
+    pk_name = meta.pk.attname
+    values_list = queryset.values_list(*names)
+    for values in values_list[:limit] if limit else values_list:
+        row = _Plain()
+        row.__dict__.update(zip(names, values, strict=True))
+        row.pk = row.__dict__[pk_name]
+        yield row
+
+
+def verify_chains(
+    using: str = DEFAULT_DB_ALIAS, chunk_size: int = 2000, positions: set | None = None
+) -> Verification:
     """Recompute every chain; report the first broken entry of each chain and unchained rows.
 
     Reads the entries in (chain, seq) order in chunks and fetches the referenced rows of a chunk
-    with one query per table, so memory and query count stay bounded.
+    with one query per table, so memory and query count stay bounded. `positions`: (chain, seq)
+    pairs whose row hashes to return in `at_seq` (to check anchors against).
     """
     result = Verification()
-    heads = {h.chain: h for h in AuditChainHead.objects.using(using)}
+    positions = positions or set()
+    heads = {
+        h.chain: h for h in AuditChainHead.objects.using(using).exclude(chain=ACCESS_LOG_CHAIN)
+    }
     schemas = {s.pk: s for s in AuditSchema.objects.using(using)}
     state: dict[str, tuple[int, str]] = {}
     broken: set[str] = set()
@@ -1036,8 +1101,8 @@ def verify_chains(using: str = DEFAULT_DB_ALIAS, chunk_size: int = 2000) -> Veri
             )
         )
 
-    base = AuditChainEntry.objects.using(using).order_by("chain", "seq")
-    page = list(base[:chunk_size])
+    base = AuditChainEntry._base_manager.using(using).order_by("chain", "seq")
+    page = list(_plain_rows(base, chunk_size))
     while page:
         wanted = defaultdict(set)
         for entry in page:
@@ -1048,8 +1113,11 @@ def verify_chains(using: str = DEFAULT_DB_ALIAS, chunk_size: int = 2000) -> Veri
                 table = source_table(source, label)
             except LookupError:
                 continue
-            for pk, row in table._base_manager.using(using).in_bulk(list(ids)).items():
-                rows[(source, label, pk)] = row
+            pk_name = table._meta.pk.attname
+            for chunk in _chunks(sorted(ids)):
+                found = _plain_rows(table._base_manager.using(using).filter(pk__in=chunk))
+                for row in found:
+                    rows[(source, label, getattr(row, pk_name))] = row
         for entry in page:
             result.entries += 1
             seq, prev = state.get(entry.chain, (0, GENESIS_HASH))
@@ -1066,11 +1134,13 @@ def verify_chains(using: str = DEFAULT_DB_ALIAS, chunk_size: int = 2000) -> Veri
                 if message:
                     report(entry, message)
             state[entry.chain] = (entry.seq, entry.row_hash)
+            if (entry.chain, entry.seq) in positions:
+                result.at_seq[(entry.chain, entry.seq)] = entry.row_hash
         if len(page) < chunk_size:
             break
         last = page[-1]
         after = Q(chain=last.chain, seq__gt=last.seq) | Q(chain__gt=last.chain)
-        page = list(base.filter(after)[:chunk_size])
+        page = list(_plain_rows(base.filter(after), chunk_size))
 
     for chain, head in heads.items():
         seq, row_hash = state.get(chain, (0, ""))

@@ -47,9 +47,16 @@ def canonical_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
+        offset = value.utcoffset() if value.tzinfo is not None else None
+        if offset is None:
             raise CanonicalError(f"Naive datetime {value!r}: store aware datetimes only.")
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if offset:
+            value = value.astimezone(dt.UTC)
+        if value.year >= 1000:
+            # Same text as the strftime below, several times faster (verification formats
+            # every stored datetime); strftime pads years below 1000 differently per platform.
+            return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):

@@ -4,7 +4,10 @@ value)."""
 
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Subquery
+
 from riskbench.display import show_value
+from riskbench.models import AuditChainEntry, AuditSource
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,33 @@ def labelled_changes(old, new) -> list[tuple[str, str, str]]:
     ]
 
 
+def user_label(recorded: str | None, user) -> str:
+    """The user as recorded when the row was written, and their current name if it changed
+    since (history identifies users by id; a rename re-attributes nothing)."""
+    if user is None:
+        return recorded or "system"
+    current = user.get_username()
+    if not recorded:
+        return user.get_full_name() or current
+    return recorded if recorded == current else f"{recorded} (now {current})"
+
+
 def versions(record, limit: int | None = None) -> list[Version]:
     """All history rows of `record`, newest first, each diffed against its predecessor.
 
-    One query for the rows (with their users), one per kind of related record a changed
-    foreign key points to; diffs are computed in memory.
+    One query for the rows (with their users and the name each user had when the row was
+    written, from its audit chain entry), one per kind of related record a changed foreign key
+    points to; diffs are computed in memory.
     """
+    recorded = AuditChainEntry.objects.filter(
+        source=AuditSource.HISTORY,
+        model_label=record._meta.label_lower,
+        row_id=OuterRef("history_id"),
+    ).values("user_name")[:1]
     rows = list(
-        record.history.select_related("history_user").order_by("history_date", "history_id")
+        record.history.select_related("history_user")
+        .annotate(recorded_user_name=Subquery(recorded))
+        .order_by("history_date", "history_id")
     )
     diffs = [list(changed_fields(rows[i - 1], row)) if i else [] for i, row in enumerate(rows)]
     related = _Related(
@@ -115,7 +137,7 @@ def versions(record, limit: int | None = None) -> list[Version]:
             Version(
                 row=row,
                 number=getattr(row, "version", None),
-                user=(user.get_full_name() or user.username) if user else "system",
+                user=user_label(row.recorded_user_name, user),
                 date=row.history_date,
                 reason=row.history_change_reason or "",
                 action=ACTIONS.get(row.history_type, row.history_type),

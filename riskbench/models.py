@@ -5,6 +5,7 @@ Concrete models live in `hazards` and `traceability`; this module knows neither.
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class Status(models.TextChoices):
@@ -184,6 +185,14 @@ class Signature(AppendOnlyModel):
     class Meta(AppendOnlyModel.Meta):
         ordering = ["signed_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
+        constraints = [
+            # A double-submitted form signs once (issue 9 §1): the service returns the
+            # existing signature; this is the last line of defence.
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "signer", "meaning", "content_sha256"],
+                name="one_signature_per_signer_meaning_content",
+            )
+        ]
 
     def __str__(self):
         return self.manifestation
@@ -234,9 +243,15 @@ class AuditSource(models.TextChoices):
     BASELINE = "baseline", "Baseline"
 
 
+ACCESS_LOG_CHAIN = "access-log"
+
+
 class AuditChainHead(models.Model):
     """Last sequence number and hash of one chain; locked (`select_for_update`) by every
-    append so that two writers cannot both extend the same predecessor (no forked chain)."""
+    append so that two writers cannot both extend the same predecessor (no forked chain).
+
+    One row per audit chain (`product:<id>`, `global`) and one for the access log
+    (`ACCESS_LOG_CHAIN`, whose entries are `AccessLogEntry` rows)."""
 
     chain = models.CharField(max_length=40, unique=True)
     seq = models.PositiveBigIntegerField(default=0)
@@ -287,6 +302,13 @@ class AuditChainEntry(AppendOnlyModel):
         null=True,
         blank=True,
     )
+    user_name = models.CharField(
+        "user name as recorded",
+        max_length=150,
+        blank=True,
+        help_text="The acting user's name when the entry was written; a later rename of the "
+        "user changes neither this nor the hash (the user is identified by `user`, an id).",
+    )
     reason = models.CharField(max_length=255, blank=True)
     changes = models.JSONField(default=list, blank=True)
     schema = models.ForeignKey(AuditSchema, on_delete=models.PROTECT, related_name="+")
@@ -330,7 +352,11 @@ class AccessAction(models.TextChoices):
 
 class AccessLogEntry(AppendOnlyModel):
     """Who logged in, failed to, logged out, signed or exported what, from where
-    (21 CFR 11.10(d), 11.300(d)). Written through `riskbench.accesslog.record_access`."""
+    (21 CFR 11.10(d), 11.300(d)). Written through `riskbench.accesslog.record_access`.
+
+    The entries form one hash chain (`seq`, `prev_hash`, `row_hash`; head in `AuditChainHead`
+    `ACCESS_LOG_CHAIN`) so an edited or removed entry is found by `manage.py verify_audit`.
+    `user` is the stable id; `username` the name as typed or known then."""
 
     at = models.DateTimeField("when (UTC)", db_index=True)
     user = models.ForeignKey(
@@ -354,6 +380,9 @@ class AccessLogEntry(AppendOnlyModel):
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    seq = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    row_hash = models.CharField(max_length=64, blank=True)
 
     class Meta(AppendOnlyModel.Meta):
         verbose_name_plural = "access log entries"
@@ -362,3 +391,38 @@ class AccessLogEntry(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_action_display()}"
+
+
+# =============================================================================================
+# Competence of the people who work on and sign the risk files (ISO 14971 4.3).
+# =============================================================================================
+
+
+class UserProfile(models.Model):
+    """A person's role and qualification, on record (ISO 14971 4.3: the people performing risk
+    management tasks are competent, and the records show it).
+
+    Administrators keep it (`riskbench.services.profile_update`, the Django admin). It has a
+    history, so that each signature is shown with the role and qualification its signer held
+    at signing (`riskbench.signatures.competence_at`), not with what they hold today.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="profile"
+    )
+    role_title = models.CharField(
+        "role", max_length=200, blank=True, help_text="E.g. Head of quality, Clinical expert."
+    )
+    qualification = models.TextField(
+        blank=True,
+        help_text="Education, training and experience relevant to the risk management tasks "
+        "assigned (ISO 14971 4.3).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self):
+        return f"Competence of {self.user}"

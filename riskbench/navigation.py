@@ -19,6 +19,7 @@ PRODUCT_NAV = [
     ("Problem reports", "postmarket:problem_report_list"),
     ("Vulnerabilities", "postmarket:vulnerability_list"),
     ("Field information", "postmarket:field_record_list"),
+    ("Risk management report", "report:list"),
     ("Baselines", "baselines:list"),
     ("Dossier", "dossier:list"),
     ("Import / export", "integrations:index"),

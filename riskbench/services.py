@@ -48,14 +48,71 @@ def diff_versions(old, new) -> list[tuple[str, str, str]]:
     ]  # fmt: skip
 
 
-def lock_for_edit(instance, expected_version: int | None):
-    """Re-read `instance` under a row lock and refuse when its version moved on."""
-    current = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
-    if expected_version is not None and current.version != expected_version:
+MISSING_VERSION = (
+    "expected_version is required: send the version of the record you loaded, so that an "
+    "edit made meanwhile by somebody else is never overwritten. Nothing was saved."
+)
+
+
+def require_version(expected_version) -> int:
+    """The version the writer saw, or a ValidationError naming `expected_version`.
+
+    Every update path (page, API, importer, command) must say which version it edits: without
+    it a write made meanwhile would be overwritten silently (a lost update; DESIGN.md §7)."""
+    if expected_version is None or isinstance(expected_version, bool):
+        raise ValidationError({"expected_version": MISSING_VERSION})
+    try:
+        return int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            {"expected_version": "expected_version must be a whole number."}
+        ) from None
+
+
+def lock_current(instance):
+    """Re-read `instance` under a row lock, without a version check: for writes that are not
+    an edit of what a person saw (e.g. a scanner recording a new finding)."""
+    return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+
+
+def lock_for_edit(instance, expected_version: int):
+    """Re-read `instance` under a row lock and refuse when its version moved on.
+
+    `expected_version` is required: a missing one is refused (`require_version`), never read
+    as "skip the check"."""
+    expected_version = require_version(expected_version)
+    current = lock_current(instance)
+    if current.version != expected_version:
         loaded = current.history.filter(version=expected_version).first()
         changes = diff_versions(loaded, current) if loaded else []
         raise StaleEditError(current, expected_version, changes)
     return current
+
+
+class VersionClashError(StaleEditError):
+    """A write would give a history row a version another row of the record already carries
+    (two writers from one stored version): refused, as a stale edit (no lost update)."""
+
+
+def claim_next_versions(model, records) -> None:
+    """Guard of every content write: each record about to be saved at version n+1 must be
+    stored at version n right now (re-read under a row lock, one query for all). Then no two
+    history rows of a record can carry the same content version, whatever path writes — the
+    services through `save_record`, the bulk paths (imports, re-evaluation) directly.
+    Raises VersionClashError on the first record that moved."""
+    records = [r for r in records if r.pk is not None]
+    if not records:
+        return
+    stored = dict(
+        model._base_manager.filter(pk__in=[r.pk for r in records])
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "version")
+    )
+    for record in records:
+        if stored.get(record.pk) != record.version - 1:
+            current = model._base_manager.filter(pk=record.pk).first() or record
+            raise VersionClashError(current, record.version - 1, [])
 
 
 def save_record(
@@ -77,6 +134,7 @@ def save_record(
     reason = (reason or "").strip()  # a blank reason is no reason
     if not creating and content_changed:
         instance.version += 1
+        claim_next_versions(type(instance), [instance])
         if getattr(instance, "status", None) == Status.APPROVED and not getattr(
             instance, "_approving", False
         ):
@@ -159,3 +217,23 @@ def link_review(link: TraceLink, *, by, reason: str) -> TraceLink:
     link._change_reason = f"Reviewed: {reason}"[:100]
     link.save()
     return link
+
+
+@transaction.atomic
+def profile_update(*, user, by, reason: str = "", role_title: str, qualification: str):
+    """Record a person's role and qualification (ISO 14971 4.3), by an administrator only: a
+    person does not attest their own competence. Leaves a history row with who and why."""
+    from riskbench import roles
+    from riskbench.models import UserProfile
+
+    roles.require_administrator(by)
+    profile = UserProfile.objects.select_for_update().filter(user=user).first() or UserProfile(
+        user=user
+    )
+    profile.role_title = (role_title or "").strip()
+    profile.qualification = (qualification or "").strip()
+    profile.full_clean()
+    profile._history_user = by
+    profile._change_reason = (reason or "Role and qualification recorded")[:100]
+    profile.save()
+    return profile

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "traceability.dossier",
     "traceability.baselines",
     "traceability.integrations",
+    "traceability.report",
     "postmarket",
     "api",
 ]
@@ -144,6 +145,9 @@ AXES_VERBOSE = False
 # signing is locked for the user, and for how long.
 RISKBENCH_SIGNING_FAILURE_LIMIT = envint("RISKBENCH_SIGNING_FAILURE_LIMIT", 3)
 RISKBENCH_SIGNING_LOCK_MINUTES = envint("RISKBENCH_SIGNING_LOCK_MINUTES", 15)
+# Segregation of duties (ISO 14971 9, 4.3): an "approved" signature by the last author of the
+# signed content is refused. On unless explicitly turned off.
+RISKBENCH_SEGREGATION_OF_DUTIES = envbool("RISKBENCH_SEGREGATION_OF_DUTIES", "1")
 
 # E-mail, used only to send password-reset links. Without a mail server nothing can be
 # delivered, so password reset is off (a console backend would print reset links into the
@@ -214,6 +218,9 @@ TASKS = {
         )
     }
 }
+
+# History is written by the services only; the admin never reverts a record to an old version.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

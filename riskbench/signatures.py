@@ -48,19 +48,26 @@ from riskbench.models import (
     SigningGuard,
     Status,
 )
-from riskbench.services import lock_for_edit
+from riskbench.services import lock_current, lock_for_edit
 
-# URL kind → model. Only these records can be signed.
+# URL kind → model. Only these records can be signed. Apps add their own with
+# `register_signable` from their AppConfig.ready() (riskbench imports no app above it).
 SIGNABLE = {
     "hazard": "hazards.Hazard",
     "control": "hazards.RiskControl",
     "requirement": "traceability.Requirement",
     "test_case": "traceability.TestCase",
     "software_item": "traceability.SoftwareItem",
-    "product": "hazards.Product",
     "policy": "hazards.RiskPolicy",
     "baseline": "baselines.Baseline",
+    # The product record holds the scope and the risk management plan (ISO 14971 4.4): the plan
+    # is approved by an "approved" signature on its current content, not by a status.
+    "plan": "hazards.Product",
 }
+PRODUCT_LABEL = "hazards.Product"
+# Model label → callable(record, by, meaning) run before a signature is added; it raises
+# SignatureRefused (or ValidationError) when the record may not be signed that way now.
+SIGN_CHECKS: dict = {}
 # A risk policy's approved snapshot (`approved_criteria`, `approved_version`) is written by its
 # approval, like `status`: what an approval signature covers is the working criteria it puts
 # in force, which are part of the content.
@@ -73,6 +80,21 @@ EXCLUDED_FROM_CONTENT = {
     "approved_criteria",
     "approved_version",
 }
+
+
+def register_signable(kind: str, model_label: str, *, check=None) -> None:
+    """Let records of `model_label` be signed under the URL kind `kind`; `check(record, by,
+    meaning)` (optional) refuses a signature the app does not allow (e.g. on incomplete
+    content)."""
+    SIGNABLE[kind] = model_label
+    if check is not None:
+        SIGN_CHECKS[model_label] = check
+
+
+def segregation_of_duties() -> bool:
+    """`RISKBENCH_SEGREGATION_OF_DUTIES` (on by default): the last author of a record's content
+    may not approve it (ISO 14971 9 and 4.3: approval by a person independent of the work)."""
+    return bool(getattr(settings, "RISKBENCH_SEGREGATION_OF_DUTIES", True))
 
 
 def failure_limit() -> int:
@@ -121,8 +143,10 @@ def get_record(kind: str, pk: int):
 
 
 def record_product(record):
-    """The product the record belongs to (a risk policy belongs to its product); None for a
-    risk policy template."""
+    """The product the record belongs to (a risk policy belongs to its product; the scope and
+    plan record is the product itself); None for a risk policy template."""
+    if record._meta.label == PRODUCT_LABEL:
+        return record
     return getattr(record, "product", None)
 
 
@@ -242,6 +266,46 @@ def is_approved_with_signature(record) -> bool:
 # --- Signing ------------------------------------------------------------------------------------
 
 
+def last_author(record):
+    """Who wrote the record's current content: the `history_user` of the first history row at
+    the current `version` (later rows at the same version are workflow changes — submitting
+    for review, approving — which do not change what the record says). None when the record
+    keeps no versioned history."""
+    history = getattr(record, "history", None)
+    if history is None or not hasattr(record, "version"):
+        return None
+    row = (
+        history.filter(version=record.version)
+        .order_by("history_date", "history_id")
+        .select_related("history_user")
+        .first()
+    )
+    return row.history_user if row is not None else None
+
+
+def check_segregation(record, *, by, meaning: str) -> None:
+    """Refuse an "approved" signature by the last author of the content, while
+    `RISKBENCH_SEGREGATION_OF_DUTIES` is on (ISO 14971 9: the review and approval are made by
+    people with the authority the plan names, independent of the author)."""
+    if meaning != SignatureMeaning.APPROVED or not segregation_of_duties():
+        return
+    author = last_author(record)
+    if author is not None and author.pk == by.pk:
+        raise SignatureRefused(
+            f"Segregation of duties: you wrote the current content of {record_label(record)} "
+            f"(version {record.version}), so its approval must come from someone else. Sign "
+            "it as “Reviewed” or “Authored”, or ask another person with authority to approve."
+        )
+
+
+def run_sign_checks(record, *, by, meaning: str) -> None:
+    """Segregation of duties, then the check the record's app registered (if any)."""
+    check_segregation(record, by=by, meaning=meaning)
+    check = SIGN_CHECKS.get(record._meta.label)
+    if check is not None:
+        check(record, by, meaning)
+
+
 def check_credentials(*, user, username: str, password: str, request=None, product=None) -> None:
     """Verify both signature components (user ID and password) of the signed-in user.
 
@@ -317,8 +381,18 @@ def signature_create(*, record, by, meaning: str, reason: str = "", request=None
     if meaning not in SignatureMeaning.values:
         raise SignatureRefused(f"Unknown meaning {meaning!r}.")
     product = record_product(record)
+    content_type = ContentType.objects.get_for_model(record, for_concrete_model=False)
+    content_sha256 = record_content_sha256(record)
+    # Idempotent under the record's lock: the same signer, meaning and content sign once
+    # (a double-submitted form, two tabs). The unique constraint backs this up.
+    same = Signature.objects.filter(
+        content_type=content_type, object_id=record.pk, signer=by, meaning=meaning,
+        content_sha256=content_sha256,
+    ).first()  # fmt: skip
+    if same is not None:
+        return same
     signature = Signature(
-        content_type=ContentType.objects.get_for_model(record, for_concrete_model=False),
+        content_type=content_type,
         object_id=record.pk,
         record_label=record_label(record),
         record_version=getattr(record, "version", 1),
@@ -327,7 +401,7 @@ def signature_create(*, record, by, meaning: str, reason: str = "", request=None
         printed_name=(by.get_full_name() or by.get_username())[:300],
         signed_at=timezone.now(),
         meaning=meaning,
-        content_sha256=record_content_sha256(record),
+        content_sha256=content_sha256,
         reason=reason,
     )
     signature.save()
@@ -337,6 +411,7 @@ def signature_create(*, record, by, meaning: str, reason: str = "", request=None
         object_repr=f"{signature.get_meaning_display()} signature on {signature.record_label}",
         at=signature.signed_at,
         user_id=by.pk,
+        user_name=by.get_username(),
         reason=reason,
     )
     record_access(
@@ -366,7 +441,8 @@ def record_sign(
     Approval runs `hazards.services.record_set_status`, which refuses a hazard whose ISO 14971
     approval check fails (e.g. residual risk not evaluated) — then nothing is signed. A stale
     `expected_version` (the record changed since the page was loaded) is refused, so nobody
-    signs content they have not seen.
+    signs content they have not seen. `run_sign_checks` refuses an approval by the last author
+    of the content (segregation of duties) and whatever the record's app refuses.
     """
     if not can_sign(by, record):
         raise SignatureRefused("Your role does not allow you to sign this record.")
@@ -377,10 +453,13 @@ def record_sign(
         user=by, username=username, password=password, request=request, product=product
     )
     with transaction.atomic():
-        if hasattr(record, "version"):
+        if hasattr(record, "version") and expected_version is not None:
             current = lock_for_edit(record, expected_version)
+        elif hasattr(record, "version"):
+            current = lock_current(record)
         else:
             current = type(record)._base_manager.select_for_update().get(pk=record.pk)
+        run_sign_checks(current, by=by, meaning=meaning)
         if (
             meaning == SignatureMeaning.APPROVED
             and hasattr(current, "status")
@@ -394,6 +473,7 @@ def record_sign(
                 by=by,
                 reason=f"Approved with electronic signature of {by.get_username()}",
                 signed=True,
+                expected_version=current.version,
             )
         return signature_create(
             record=current, by=by, meaning=meaning, reason=reason, request=request

@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 
 from riskbench import audit, roles
 from riskbench.canonical import canonical_value
+from riskbench.history import user_label
 from riskbench.models import AccessLogEntry, AuditChainEntry, AuditSource
 
 ACTION_LABELS = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -80,7 +81,8 @@ def trail_entries(user, filters: dict, products: list) -> QuerySet:
     if filters.get("action"):
         qs = qs.filter(action=filters["action"])
     if filters.get("user"):
-        qs = qs.filter(user__username__iexact=filters["user"].strip())
+        name = filters["user"].strip()
+        qs = qs.filter(Q(user__username__iexact=name) | Q(user_name__iexact=name))
     qs = _day_range(qs, "at", filters.get("date_from"), filters.get("date_to"))
     text = (filters.get("q") or "").strip()
     if text:
@@ -103,6 +105,13 @@ def access_entries(user, filters: dict, products: list) -> QuerySet:
     if filters.get("user"):
         qs = qs.filter(username__iexact=filters["user"].strip())
     return _day_range(qs, "at", filters.get("date_from"), filters.get("date_to"))
+
+
+def entry_user(entry: AuditChainEntry) -> str:
+    """Who, as recorded when the entry was written (and their current name if it changed)."""
+    if entry.user is None and not entry.user_name:
+        return ""
+    return user_label(entry.user_name, entry.user)
 
 
 def action_label(entry: AuditChainEntry) -> str:
@@ -144,7 +153,7 @@ def trail_csv_rows(qs: QuerySet) -> Iterator[str]:
             [
                 _utc(e.at), e.product.slug if e.product else "", e.model_label,
                 _cell(e.object_repr), e.object_id, action_label(e),
-                _cell(e.user.get_username() if e.user else ""), _cell(e.reason), _cell(changes),
+                _cell(entry_user(e)), _cell(e.reason), _cell(changes),
                 e.chain, e.seq, e.row_hash, e.prev_hash,
             ]
         )  # fmt: skip

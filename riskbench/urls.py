@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("traceability.urls")),
     path("", include("traceability.dossier.urls")),
     path("", include("traceability.integrations.urls")),
+    path("", include("traceability.report.urls")),
     path("", include("postmarket.urls")),
 ]
 

@@ -150,7 +150,12 @@ def audit_trail(request):
             "form": form,
             "page": page,
             "entries": [
-                (e, trail.action_label(e), types.get(e.model_label, e.model_label))
+                (
+                    e,
+                    trail.action_label(e),
+                    types.get(e.model_label, e.model_label),
+                    trail.entry_user(e),
+                )
                 for e in page.object_list
             ],
             "query": query.urlencode(),

@@ -79,7 +79,11 @@ def world(product, editor, auditor, outsider):
     from traceability.baselines.services import baseline_create
 
     baseline = baseline_create(product=product, name="Release 1", by=None, sign=False)
+    from traceability.report.services import report_create
+
+    report = report_create(product=product, by=editor, release="2.1")
     world = {
+        "report": report,
         "dossier_export": dossier_export,
         "baseline": baseline,
         "product": product,
@@ -146,6 +150,12 @@ def sample_kwargs(name: str, params: list[str], world) -> dict | None:
         {
             "dossier:download": {"slug": product.slug, "pk": world["dossier_export"].pk},
             "dossier:status": {"slug": product.slug, "pk": world["dossier_export"].pk},
+        }
+    )
+    specific.update(
+        {
+            f"report:{name}": {"slug": product.slug, "pk": world["report"].pk}
+            for name in ("detail", "edit", "history", "status")
         }
     )
     if name in specific:

@@ -105,7 +105,7 @@ def software_item_create(*, product: Product, by, reason: str = "", **fields) ->
 
 @transaction.atomic
 def software_item_update(
-    *, item: SoftwareItem, by, reason: str = "", expected_version: int | None = None, **fields
+    *, item: SoftwareItem, by, reason: str = "", expected_version: int, **fields
 ) -> SoftwareItem:
     """Edit an item. A SOUP update (new version) is a change to analyse (IEC 62304 7.4): the
     links to its hazards become suspect until reviewed."""
@@ -157,7 +157,7 @@ def requirement_create(*, product: Product, by, reason: str = "", **fields) -> R
 
 @transaction.atomic
 def requirement_update(
-    *, requirement: Requirement, by, reason: str = "", expected_version=None, **fields
+    *, requirement: Requirement, by, reason: str = "", expected_version: int, **fields
 ) -> Requirement:
     """Edit a requirement: its links to controls and tests become suspect (derived)."""
     current = lock_for_edit(requirement, expected_version)
@@ -197,7 +197,7 @@ test_case_create.__test__ = False  # a service, not a pytest test
 
 @transaction.atomic
 def test_case_update(
-    *, test_case: TestCase, by, reason: str = "", expected_version=None, **fields
+    *, test_case: TestCase, by, reason: str = "", expected_version: int, **fields
 ) -> TestCase:
     """Edit a test case: the links from what it verifies become suspect (derived)."""
     current = lock_for_edit(test_case, expected_version)

@@ -1,4 +1,5 @@
-"""Seed the default ISO/TR 24971-style 5 × 5 risk policy and the two role groups."""
+"""Seed the default ISO/TR 24971-style 5 × 5 risk policy (a draft template) and the two role
+groups."""
 
 from django.db import migrations
 
@@ -23,7 +24,9 @@ def seed(apps, schema_editor):
                 "matrix; exploitability from the CVSS v3.1 exploitability sub-score for "
                 "security; CNIL-style impact × likelihood for privacy."
             ),
-            status="approved",
+            # A draft: criteria are approved by a person's signature, never by a migration
+            # (hazards 0007 withdraws the approval this migration used to give).
+            status="draft",
             **fields,
         )
         history_fields = {

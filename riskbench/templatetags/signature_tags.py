@@ -4,6 +4,7 @@ from django import template
 from django.urls import reverse
 
 from riskbench import signatures
+from riskbench.competence import competence_at
 from riskbench.forms import SignForm
 from riskbench.models import SignatureMeaning, Status
 
@@ -14,7 +15,8 @@ register = template.Library()
 def signature_panel(context, record):
     """The record's signatures with their state, and a sign form for those who may sign.
 
-    Two queries (signatures; the content type is cached), plus the role lookups that every
+    Three queries (signatures; the content type is cached; the signers' role and qualification
+    at signing, ISO 14971 4.3, when there are signatures), plus the role lookups that every
     page already made.
     """
     request = context.get("request")
@@ -41,6 +43,8 @@ def signature_panel(context, record):
                 c for c in SignatureMeaning.choices if c[0] != SignatureMeaning.APPROVED
             ]
     shown = signatures.signatures_of(record)
+    held = competence_at((s.signature.signer_id, s.signature.signed_at) for s in shown)
+    competence = [str(held.get((s.signature.signer_id, s.signature.signed_at), "")) for s in shown]
     approved_unsigned = getattr(record, "status", None) == Status.APPROVED and not any(
         s.state == signatures.SignatureState.VALID
         and s.signature.meaning == SignatureMeaning.APPROVED
@@ -49,6 +53,7 @@ def signature_panel(context, record):
     return {
         "kind": kind,
         "signatures": shown,
+        "rows": list(zip(shown, competence, strict=True)),
         "approved_unsigned": approved_unsigned,
         "current_sha256": signatures.record_content_sha256(record),
         "can_sign": may_sign,

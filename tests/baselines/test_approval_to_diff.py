@@ -56,7 +56,11 @@ def test_approve_with_signature_edit_back_to_review_and_see_it_in_the_baseline_d
 
     # 3. Edit the approved hazard: a reason is required; it goes back to review, new revision.
     services.hazard_update(
-        hazard=hazard, by=editor, reason="Field complaint FC-118", harm="Severe hypoglycaemia, coma"
+        hazard=hazard,
+        by=editor,
+        reason="Field complaint FC-118",
+        harm="Severe hypoglycaemia, coma",
+        expected_version=hazard.version,
     )
     hazard.refresh_from_db()
     assert (hazard.status, hazard.revision) == (Status.IN_REVIEW, 2)

@@ -63,7 +63,9 @@ def test_baseline_diff_prints_each_change(product, editor):
         product=product, by=editor, title="Over-delivery", category="safety", severity=3
     )
     run("baseline", product.slug, "--name", "R1")
-    hazard_services.hazard_update(hazard=hazard, by=editor, reason="", title="Bolus overdose")
+    hazard_services.hazard_update(
+        hazard=hazard, by=editor, reason="", title="Bolus overdose", expected_version=hazard.version
+    )
     factories.RiskControlFactory(product=product, code="RC-001")
     run("baseline", product.slug, "--name", "R2")
     first, second = Baseline.objects.order_by("created_at")

@@ -225,9 +225,13 @@ def test_diff_lists_exactly_the_changes_made_between_two_snapshots(editor):
     product = build_fixed_file(template=factories.default_policy())
     hazard = Hazard.objects.get(product=product, code="HAZ-001")
     # Factory rows bypass the service: let it derive the risk fields once before comparing.
-    services.hazard_update(hazard=hazard, by=editor, reason="", title=hazard.title)
+    hazard = services.hazard_update(
+        hazard=hazard, by=editor, reason="", title=hazard.title, expected_version=hazard.version
+    )
     before = selectors.snapshot(product)
-    services.hazard_update(hazard=hazard, by=editor, reason="", harm="Death")
+    services.hazard_update(
+        hazard=hazard, by=editor, reason="", harm="Death", expected_version=hazard.version
+    )
     services.control_create(
         product=product, by=editor, title="Dose limit", option="inherent_safety"
     )

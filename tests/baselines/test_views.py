@@ -99,7 +99,9 @@ def test_the_snapshot_download_is_the_hashed_bytes_and_is_logged(auditor_client,
 
 def test_diff_page_shows_changes_since_a_baseline(editor_client, editor, product, baseline):
     hazard = product.hazards.get(code="HAZ-001")
-    hazard_services.hazard_update(hazard=hazard, by=editor, reason="", title="Bolus overdose")
+    hazard_services.hazard_update(
+        hazard=hazard, by=editor, reason="", title="Bolus overdose", expected_version=hazard.version
+    )
     factories.HazardFactory(product=product, code="HAZ-002")
     page = editor_client.get(reverse("baselines:diff", args=[product.slug]))
     html = page.content.decode()

@@ -42,6 +42,7 @@ PORTS = range(8111, 8120)  # this project's range for the browser suite's server
 USERS = {
     "demo": "Bolus-occlusion-42",  # quality engineer, member of the demo products
     "auditor": "Audit-trail-1971",  # auditor, reads only
+    "riley": "Residual-review-2019",  # head of quality: approves what others wrote
 }
 SYNTHETIC_SLUG = "synthetic-1000"
 WIDTHS = [(1366, 768), (1920, 1080)]

@@ -117,7 +117,10 @@ def test_stale_edit_in_two_pages_is_refused_with_what_changed(open_page):
     assert "Not saved" in message(mine)
 
 
-def test_sign_and_approve(page):
+def test_sign_and_approve(open_page):
+    # Approved by the head of quality, not by the demo login who wrote it (segregation of
+    # duties, on by default).
+    page = open_page("riley")
     page.goto(f"{AURORA}/hazards/HAZ-007/")
     expect(page.locator("h1 + p")).to_contain_text("In review")
     panel = page.locator("#signatures")
@@ -125,8 +128,8 @@ def test_sign_and_approve(page):
         panel.locator("summary").click()
     panel.locator("select[name=meaning]").select_option("approved")
     panel.locator("[name=reason]").fill("Reviewed in the browser test")
-    panel.locator("input[name=username]").fill("demo")
-    panel.locator("input[name=password]").fill(USERS["demo"])
+    panel.locator("input[name=username]").fill("riley")
+    panel.locator("input[name=password]").fill(USERS["riley"])
     panel.get_by_role("button", name="Sign").click()
     assert "Signed" in message(page)
     expect(page.locator("h1 + p")).to_contain_text("Approved")

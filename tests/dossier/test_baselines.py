@@ -40,7 +40,9 @@ def test_a_released_revision_shows_its_approvals_and_no_previous_baseline(releas
 
 def test_a_change_after_the_baseline_makes_a_draft_and_is_listed(released, editor):
     hazard = released.hazards.get(code="HAZ-001")
-    hazard_services.hazard_update(hazard=hazard, by=editor, reason="New data", harm="Coma")
+    hazard_services.hazard_update(
+        hazard=hazard, by=editor, reason="New data", harm="Coma", expected_version=hazard.version
+    )
     data = selectors.gather(released)
     assert not data.released and data.revision == "2 (draft)"
     assert data.previous_baseline.name == "Release 1"
@@ -61,7 +63,9 @@ def test_record_signatures_are_printed_and_superseded_after_an_edit(risk_file, e
     signature_create(record=hazard, by=editor, meaning="reviewed")
     (sig,) = selectors.gather(risk_file).record_signatures
     assert sig.meaning == "Reviewed" and sig.current and sig.printed_name == editor.get_full_name()
-    hazard_services.hazard_update(hazard=hazard, by=editor, reason="Edit", harm="Coma")
+    hazard_services.hazard_update(
+        hazard=hazard, by=editor, reason="Edit", harm="Coma", expected_version=hazard.version
+    )
     (sig,) = selectors.gather(risk_file).record_signatures
     assert not sig.current
     text = _text(services.render_dossier(risk_file).pdf)
@@ -72,6 +76,8 @@ def test_an_export_of_a_released_revision_records_its_baseline(released, editor)
     export = services.export_generate(services.export_request(product=released, by=editor).pk)
     assert export.baseline.name == "Release 1" and export.revision == "1"
     hazard = released.hazards.get(code="HAZ-001")
-    hazard_services.hazard_update(hazard=hazard, by=editor, reason="New data", harm="Coma")
+    hazard_services.hazard_update(
+        hazard=hazard, by=editor, reason="New data", harm="Coma", expected_version=hazard.version
+    )
     draft = services.export_generate(services.export_request(product=released, by=editor).pk)
     assert draft.baseline is None and draft.revision == "2 (draft)"

@@ -17,7 +17,9 @@ def test_query_count_does_not_grow_with_the_product(db, count_queries, editor, w
         if with_baseline:
             baseline_create(product=product, name="R1", by=editor, sign=False)
             hazard = product.hazards.get(code="HAZ-001")
-            hazard_services.hazard_update(hazard=hazard, by=editor, reason="x", harm="Coma")
+            hazard_services.hazard_update(
+                hazard=hazard, by=editor, reason="x", harm="Coma", expected_version=hazard.version
+            )
             signature_create(
                 record=product.hazards.get(code="HAZ-002"), by=editor, meaning="reviewed"
             )
@@ -26,16 +28,19 @@ def test_query_count_does_not_grow_with_the_product(db, count_queries, editor, w
         data_small = selectors.gather(small)
     with count_queries() as q_large:
         data_large = selectors.gather(large)
-    # 1 product + policy; 13 graph (5 node tables, 8 link tables); software causes, hazards,
+    # 1 product + policy, +1 the signatures on the plan (who approved it, ISO 14971 4.4);
+    # 13 graph (5 node tables, 8 link tables); software causes, hazards,
     # controls, requirements, software items, evidence (6); record signatures, baselines (2);
     # membership names (1); one history query per historied table for the audit extract (17).
     # With a baseline: its signatures (1), the current snapshot (15: baselines.selectors),
     # the stored snapshot it is compared with (1).
     # Registered sections (traceability.dossier.extensions): postmarket's known anomalies (2),
-    # vulnerabilities (1) and field information (2). The open-gaps section runs the release
-    # gate (traceability.gate): record checks (6: policy, plan signature, hazards, test case
-    # and software item states, SOUP) and the registered post-market checks (6).
-    expected = 40 + 5 + 12 + (17 if with_baseline else 0)
+    # vulnerabilities (1) and field information (2); the risk management report (1: none here).
+    # With the record signature: its signer's role and qualification at signing (1).
+    # The open-gaps section runs the release gate (traceability.gate): record checks (6:
+    # policy, plan signature, hazards, test case and software item states, SOUP) and the
+    # registered checks (post-market 6, the risk management report 1).
+    expected = 40 + 1 + 5 + 1 + 13 + (17 + 1 if with_baseline else 0)
     assert q_small.count == q_large.count == expected, q_large.dump()
     assert (data_large.changes is not None) is with_baseline
     assert len(data_small.hazards) == 10 and len(data_large.hazards) == 200
@@ -52,7 +57,9 @@ def test_gathering_twice_gives_the_same_data_and_hash(risk_file):
 def test_a_change_in_the_data_changes_the_hash_and_the_date(risk_file, editor):
     before = selectors.gather(risk_file)
     hazard = risk_file.hazards.get(code="HAZ-001")
-    hazard_services.hazard_update(hazard=hazard, by=editor, reason="Clarify", harm="Coma")
+    hazard_services.hazard_update(
+        hazard=hazard, by=editor, reason="Clarify", harm="Coma", expected_version=hazard.version
+    )
     after = selectors.gather(risk_file)
     assert after.data_hash != before.data_hash
     assert after.as_of > before.as_of

@@ -34,7 +34,11 @@ def approve(policy, user):
     policy = reload(policy)
     if policy.status != Status.IN_REVIEW:
         policy = services.record_set_status(
-            record=policy, status=Status.IN_REVIEW, by=user, reason="For review"
+            record=policy,
+            status=Status.IN_REVIEW,
+            by=user,
+            reason="For review",
+            expected_version=policy.version,
         )
     return signatures.record_sign(
         record=policy, by=user, username=user.username, password=PASSWORD, meaning="approved"
@@ -46,7 +50,11 @@ def template_with(name, admin, **criteria):
     template = services.policy_template_create(by=admin, name=name)
     if criteria:
         template = services.policy_update(
-            policy=template, by=admin, reason="Criteria of this template", **criteria
+            policy=template,
+            by=admin,
+            reason="Criteria of this template",
+            **criteria,
+            expected_version=template.version,
         )
     assert data.criteria() != reload(template).criteria() or not criteria
     return template
@@ -151,10 +159,16 @@ def test_until_the_policy_is_approved_risks_are_estimated_but_not_evaluated(draf
     assert (hazard.probability, hazard.initial_risk_index) == (3, 12)
     assert hazard.initial_acceptability == hazard.residual_acceptability == ""
     hazard = services.record_set_status(
-        record=hazard, status=Status.IN_REVIEW, by=editor, reason="r"
+        record=hazard,
+        status=Status.IN_REVIEW,
+        by=editor,
+        reason="r",
+        expected_version=hazard.version,
     )
     with pytest.raises(ValidationError) as excinfo:
-        services.record_set_status(record=hazard, status=Status.APPROVED, by=editor)
+        services.record_set_status(
+            record=hazard, status=Status.APPROVED, by=editor, expected_version=hazard.version
+        )
     assert "risk policy is not approved" in str(excinfo.value)
 
 
@@ -185,10 +199,16 @@ def test_approving_the_policy_with_a_signature_evaluates_every_hazard_in_its_his
 
 def test_a_policy_is_approved_only_with_a_signature(draft_product, editor):
     policy = services.record_set_status(
-        record=draft_product.risk_policy, status=Status.IN_REVIEW, by=editor, reason="r"
+        record=draft_product.risk_policy,
+        status=Status.IN_REVIEW,
+        by=editor,
+        reason="r",
+        expected_version=draft_product.risk_policy.version,
     )
     with pytest.raises(ValidationError) as excinfo:
-        services.record_set_status(record=policy, status=Status.APPROVED, by=editor)
+        services.record_set_status(
+            record=policy, status=Status.APPROVED, by=editor, expected_version=policy.version
+        )
     assert "electronic signature" in str(excinfo.value)
     assert reload(policy).approved_criteria is None
 
@@ -227,7 +247,7 @@ def test_approval_re_evaluates_residual_risk_and_the_derived_probability(product
     mapping[2][2] = 4
     services.policy_update(
         policy=policy, by=editor, reason="Rev B", safety_matrix=matrix,
-        probability_mapping=mapping,
+        probability_mapping=mapping, expected_version=policy.version,
     )  # fmt: skip
     approve(policy, editor)
     current = reload(hazard)
@@ -246,7 +266,13 @@ def test_approval_re_evaluates_residual_risk_and_the_derived_probability(product
 def test_invalid_criteria_are_refused_naming_the_field(product, editor, changes, field):
     hazard = safety(product, editor)
     with pytest.raises(ValidationError) as excinfo:
-        services.policy_update(policy=product.risk_policy, by=editor, reason="x", **changes)
+        services.policy_update(
+            policy=product.risk_policy,
+            by=editor,
+            reason="x",
+            **changes,
+            expected_version=product.risk_policy.version,
+        )
     assert field in excinfo.value.message_dict
     policy = reload(product.risk_policy)
     assert policy.version == 1 and policy.data == risk.PolicyData.default()
@@ -256,7 +282,13 @@ def test_invalid_criteria_are_refused_naming_the_field(product, editor, changes,
 def test_only_criteria_name_and_description_are_edited_through_policy_update(product, editor):
     for fields in ({"product": None}, {"approved_criteria": {}}, {"template": None}):
         with pytest.raises(ValidationError):
-            services.policy_update(policy=product.risk_policy, by=editor, reason="x", **fields)
+            services.policy_update(
+                policy=product.risk_policy,
+                by=editor,
+                reason="x",
+                **fields,
+                expected_version=product.risk_policy.version,
+            )
     assert reload(product.risk_policy).version == 1
 
 
@@ -267,7 +299,7 @@ def test_shrinking_a_scale_leaves_off_scale_rows_not_estimated_once_approved(pro
     policy = services.policy_update(
         policy=product.risk_policy, by=editor, reason="Four severity levels",
         severity_levels=fields["severity_levels"][:4], safety_matrix=fields["safety_matrix"][:4],
-        security_matrix=fields["security_matrix"][:4],
+        security_matrix=fields["security_matrix"][:4], expected_version=product.risk_policy.version,
     )  # fmt: skip
     assert reload(catastrophic).initial_acceptability == "unacceptable"  # not approved yet
     approve(policy, editor)
@@ -281,11 +313,17 @@ def test_shrinking_a_scale_leaves_off_scale_rows_not_estimated_once_approved(pro
 def test_reopening_an_approved_policy_keeps_its_approved_criteria_in_force(product, editor):
     hazard = safety(product, editor)
     services.record_set_status(
-        record=product.risk_policy, status=Status.DRAFT, by=editor, reason="Rework the plan"
+        record=product.risk_policy,
+        status=Status.DRAFT,
+        by=editor,
+        reason="Rework the plan",
+        expected_version=product.risk_policy.version,
     )
     policy = reload(product.risk_policy)
     assert policy.status == Status.DRAFT and policy.is_approved
-    services.hazard_update(hazard=hazard, by=editor, reason="Harm", harm="Coma")
+    services.hazard_update(
+        hazard=hazard, by=editor, reason="Harm", harm="Coma", expected_version=hazard.version
+    )
     assert reload(hazard).initial_acceptability == "unacceptable"
 
 
@@ -327,7 +365,11 @@ def test_editing_one_products_policy_leaves_another_products_evaluations_unchang
     matrix = copy.deepcopy(product.risk_policy.safety_matrix)
     matrix[2][2] = "unacceptable"
     policy = services.policy_update(
-        policy=product.risk_policy, by=editor, reason="Stricter", safety_matrix=matrix
+        policy=product.risk_policy,
+        by=editor,
+        reason="Stricter",
+        safety_matrix=matrix,
+        expected_version=product.risk_policy.version,
     )
     approve(policy, editor)
     assert reload(mine).initial_acceptability == "unacceptable"
@@ -343,18 +385,34 @@ def test_a_quality_engineer_of_another_product_cannot_edit_approve_or_sign_its_p
 ):
     hazard = safety(product, editor, severity=3)
     policy = services.record_set_status(
-        record=product.risk_policy, status=Status.IN_REVIEW, by=editor, reason="For review"
+        record=product.risk_policy,
+        status=Status.IN_REVIEW,
+        by=editor,
+        reason="For review",
+        expected_version=product.risk_policy.version,
     )
     permissive = {"safety_matrix": ALL_ACCEPTABLE}
     for user in (outsider, auditor):
         with pytest.raises(PermissionDenied):
-            services.policy_update(policy=policy, by=user, reason="Mine", **permissive)
-        with pytest.raises(PermissionDenied):
-            services.policy_copy_template(
-                policy=policy, template=factories.default_policy(), by=user, reason="Mine"
+            services.policy_update(
+                policy=policy, by=user, reason="Mine", **permissive, expected_version=policy.version
             )
         with pytest.raises(PermissionDenied):
-            services.record_set_status(record=policy, status=Status.DRAFT, by=user, reason="Mine")
+            services.policy_copy_template(
+                policy=policy,
+                template=factories.default_policy(),
+                by=user,
+                reason="Mine",
+                expected_version=policy.version,
+            )
+        with pytest.raises(PermissionDenied):
+            services.record_set_status(
+                record=policy,
+                status=Status.DRAFT,
+                by=user,
+                reason="Mine",
+                expected_version=policy.version,
+            )
         with pytest.raises(signatures.SignatureRefused):
             signatures.record_sign(
                 record=policy, by=user, username=user.username, password=PASSWORD,
@@ -378,7 +436,13 @@ def test_an_editor_cannot_switch_to_a_permissive_unsigned_policy_to_make_risks_a
     assert {h.residual_acceptability for h in hazards} == {"unacceptable"}
     lenient = template_with("Anything goes", admin_user, safety_matrix=ALL_ACCEPTABLE)
     with pytest.raises(ValidationError) as excinfo:
-        services.product_update(product=product, by=editor, reason="x", risk_policy=lenient)
+        services.product_update(
+            product=product,
+            by=editor,
+            reason="x",
+            risk_policy=lenient,
+            expected_version=product.version,
+        )
     assert "risk_policy" in excinfo.value.message_dict
     policy = services.policy_copy_template(
         policy=product.risk_policy, template=lenient, by=editor, reason="Plan rev. C",
@@ -394,7 +458,9 @@ def test_an_editor_cannot_switch_to_a_permissive_unsigned_policy_to_make_risks_a
         assert hazard.history.count() == 1
     # Status-only approval is refused; only a signature puts the criteria in force.
     with pytest.raises(ValidationError):
-        services.record_set_status(record=policy, status=Status.APPROVED, by=editor)
+        services.record_set_status(
+            record=policy, status=Status.APPROVED, by=editor, expected_version=policy.version
+        )
     assert reload(policy).approved_criteria == risk.PolicyData.default().criteria()
 
 
@@ -407,11 +473,19 @@ def test_switching_a_product_to_another_template_takes_effect_once_approved(
     ])  # fmt: skip
     with pytest.raises(ValidationError) as excinfo:
         services.policy_copy_template(
-            policy=product.risk_policy, template=strict, by=editor, reason=" "
+            policy=product.risk_policy,
+            template=strict,
+            by=editor,
+            reason=" ",
+            expected_version=product.risk_policy.version,
         )
     assert "change_reason" in excinfo.value.message_dict
     policy = services.policy_copy_template(
-        policy=product.risk_policy, template=strict, by=editor, reason="New plan"
+        policy=product.risk_policy,
+        template=strict,
+        by=editor,
+        reason="New plan",
+        expected_version=product.risk_policy.version,
     )
     approve(policy, editor)
     current = reload(hazard)
@@ -423,20 +497,40 @@ def test_templates_are_changed_by_administrators_and_change_no_product(product, 
     hazard = safety(product, editor, severity=3)
     template = factories.default_policy()
     with pytest.raises(PermissionDenied):
-        services.policy_update(policy=template, by=editor, reason="x", description="Mine")
+        services.policy_update(
+            policy=template,
+            by=editor,
+            reason="x",
+            description="Mine",
+            expected_version=template.version,
+        )
     services.policy_update(
-        policy=template, by=admin_user, reason="Wording", safety_matrix=ALL_ACCEPTABLE
+        policy=template,
+        by=admin_user,
+        reason="Wording",
+        safety_matrix=ALL_ACCEPTABLE,
+        expected_version=template.version,
     )
     assert reload(product.risk_policy).safety_matrix != ALL_ACCEPTABLE
     assert reload(hazard).initial_acceptability == "investigate"
     with pytest.raises(ValidationError):
-        services.policy_copy_template(policy=template, template=template, by=admin_user, reason="x")
+        services.policy_copy_template(
+            policy=template,
+            template=template,
+            by=admin_user,
+            reason="x",
+            expected_version=template.version,
+        )
 
 
 def test_the_audit_trail_verifies_after_policy_changes_and_approvals(product, editor):
     safety(product, editor)
     policy = services.policy_update(
-        policy=product.risk_policy, by=editor, reason="Rev B", description="Rev B"
+        policy=product.risk_policy,
+        by=editor,
+        reason="Rev B",
+        description="Rev B",
+        expected_version=product.risk_policy.version,
     )
     approve(policy, editor)
     assert audit.verify_chains().ok
@@ -445,7 +539,11 @@ def test_the_audit_trail_verifies_after_policy_changes_and_approvals(product, ed
 def test_reevaluation_saves_only_rows_whose_evaluation_changes(product, editor):
     minor = safety(product, editor, severity=1, p1=1, p2=1)  # acceptable either way
     services.policy_update(
-        policy=product.risk_policy, by=editor, reason="Rev B", description="Wording only"
+        policy=product.risk_policy,
+        by=editor,
+        reason="Rev B",
+        description="Wording only",
+        expected_version=product.risk_policy.version,
     )
     approve(product.risk_policy, editor)
     assert minor.history.count() == 1

@@ -128,7 +128,11 @@ def test_the_policy_page_says_which_criteria_are_in_force(editor_client, editor,
     assert "In force" in html and "version 1" in html
     assert reverse("hazards:product_policy_edit", args=[product.slug]) in html
     services.policy_update(
-        policy=product.risk_policy, by=editor, reason="Rev B", description="Rev B"
+        policy=product.risk_policy,
+        by=editor,
+        reason="Rev B",
+        description="Rev B",
+        expected_version=product.risk_policy.version,
     )
     html = editor_client.get(policy_urls(product)["detail"]).content.decode()
     assert "are not approved yet" in html
@@ -158,7 +162,11 @@ def test_editor_submits_edits_switches_and_approves_the_policy_through_the_pages
     )  # fmt: skip
     lenient = services.policy_template_create(by=admin_user, name="Lenient")
     lenient = services.policy_update(
-        policy=lenient, by=admin_user, reason="Lenient", safety_matrix=[["acceptable"] * 5] * 5
+        policy=lenient,
+        by=admin_user,
+        reason="Lenient",
+        safety_matrix=[["acceptable"] * 5] * 5,
+        expected_version=lenient.version,
     )
     assert hazard.initial_acceptability == "investigate"
     # Switch to a template: a copy, the criteria in force unchanged.
@@ -193,7 +201,11 @@ def test_a_stale_policy_edit_page_is_refused(editor_client, editor, product):
     url = policy_urls(product)["edit"]
     data = permissive_post(product.risk_policy)
     services.policy_update(
-        policy=product.risk_policy, by=editor, reason="Meanwhile", description="Meanwhile"
+        policy=product.risk_policy,
+        by=editor,
+        reason="Meanwhile",
+        description="Meanwhile",
+        expected_version=product.risk_policy.version,
     )
     response = editor_client.post(url, data)
     assert response.status_code == 200

@@ -64,8 +64,12 @@ def approve(hazard, by):
     """draft → in review → approved, as the workflow requires."""
     hazard.refresh_from_db()
     if hazard.status != Status.IN_REVIEW:
-        hazard = services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=by)
-    return services.record_set_status(record=hazard, status=Status.APPROVED, by=by)
+        hazard = services.record_set_status(
+            record=hazard, status=Status.IN_REVIEW, by=by, expected_version=hazard.version
+        )
+    return services.record_set_status(
+        record=hazard, status=Status.APPROVED, by=by, expected_version=hazard.version
+    )
 
 
 def reload(obj):
@@ -115,7 +119,9 @@ def test_code_of_a_deleted_hazard_is_never_reused(product, editor):
     """Deleted rows stay in the audit trail under their code; a new row must not take it."""
     safety(product, editor)
     last = safety(product, editor)
-    services.hazard_delete(hazard=last, by=editor, reason="Duplicate of HAZ-001")
+    services.hazard_delete(
+        hazard=last, by=editor, reason="Duplicate of HAZ-001", expected_version=last.version
+    )
     assert safety(product, editor).code == "HAZ-003"
 
 
@@ -234,7 +240,13 @@ def test_malformed_cvss_vector_is_refused_naming_the_field(product, editor):
 def test_security_fields_are_cleared_when_a_row_becomes_safety(product, editor):
     hazard = security(product, editor)
     hazard = services.hazard_update(
-        hazard=hazard, by=editor, reason="Re-categorised", category="safety", p1=2, p2=3
+        hazard=hazard,
+        by=editor,
+        reason="Re-categorised",
+        category="safety",
+        p1=2,
+        p2=3,
+        expected_version=hazard.version,
     )
     hazard = reload(hazard)
     assert (hazard.asset, hazard.threat, hazard.vulnerability, hazard.cvss_vector) == ("",) * 4
@@ -248,7 +260,7 @@ def test_safety_fields_are_cleared_when_a_row_becomes_privacy(product, editor):
         services.hazard_update(
             hazard=hazard, by=editor, reason="Re-categorised", category="privacy",
             severity=3, probability=2, residual_severity=2, residual_probability=1,
-            data_elements=["names"],
+            data_elements=["names"], expected_version=hazard.version,
         )
     )  # fmt: skip
     assert (hazard.p1, hazard.p2, hazard.residual_p1, hazard.residual_p2) == (None,) * 4
@@ -261,7 +273,11 @@ def test_privacy_fields_are_cleared_when_a_row_becomes_safety(product, editor):
         product=product, by=editor, category="privacy", title="Location history leaked",
         data_elements=["addresses"], linddun_category="linking", severity=3, probability=3,
     )  # fmt: skip
-    hazard = reload(services.hazard_update(hazard=hazard, by=editor, category="safety"))
+    hazard = reload(
+        services.hazard_update(
+            hazard=hazard, by=editor, category="safety", expected_version=hazard.version
+        )
+    )
     assert hazard.data_elements == []
     assert hazard.linddun_category == ""
 
@@ -271,7 +287,11 @@ def test_likelihood_is_not_carried_into_another_category(product, editor):
     new likelihood, the row is evaluated on severity alone rather than on a stale value."""
     hazard = safety(product, editor, severity=3, p1=1, p2=1)  # Serious × Improbable
     assert hazard.probability == 1
-    hazard = reload(services.hazard_update(hazard=hazard, by=editor, category="security"))
+    hazard = reload(
+        services.hazard_update(
+            hazard=hazard, by=editor, category="security", expected_version=hazard.version
+        )
+    )
     assert hazard.probability is None
     assert hazard.initial_acceptability == "unacceptable"  # Serious × worst exploitability
 
@@ -279,7 +299,13 @@ def test_likelihood_is_not_carried_into_another_category(product, editor):
 def test_likelihood_given_with_the_new_category_is_used(product, editor):
     hazard = safety(product, editor, severity=3, p1=1, p2=1)
     hazard = reload(
-        services.hazard_update(hazard=hazard, by=editor, category="security", probability=2)
+        services.hazard_update(
+            hazard=hazard,
+            by=editor,
+            category="security",
+            probability=2,
+            expected_version=hazard.version,
+        )
     )
     assert hazard.probability == 2
     assert hazard.initial_acceptability == "acceptable"  # Serious × Low
@@ -288,17 +314,33 @@ def test_likelihood_given_with_the_new_category_is_used(product, editor):
 def test_severity_is_not_carried_into_or_out_of_privacy(product, editor):
     """Privacy's impact on data subjects is another scale than the severity of harm."""
     hazard = safety(product, editor, severity=3, p1=1, p2=1)
-    hazard = reload(services.hazard_update(hazard=hazard, by=editor, category="privacy"))
+    hazard = reload(
+        services.hazard_update(
+            hazard=hazard, by=editor, category="privacy", expected_version=hazard.version
+        )
+    )
     assert (hazard.severity, hazard.probability, hazard.initial_acceptability) == (None, None, "")
-    hazard = reload(services.hazard_update(hazard=hazard, by=editor, severity=4, probability=4))
+    hazard = reload(
+        services.hazard_update(
+            hazard=hazard, by=editor, severity=4, probability=4, expected_version=hazard.version
+        )
+    )
     assert hazard.initial_acceptability == "unacceptable"
-    hazard = reload(services.hazard_update(hazard=hazard, by=editor, category="security"))
+    hazard = reload(
+        services.hazard_update(
+            hazard=hazard, by=editor, category="security", expected_version=hazard.version
+        )
+    )
     assert (hazard.severity, hazard.probability) == (None, None)
 
 
 def test_severity_is_kept_between_safety_and_security(product, editor):
     hazard = safety(product, editor, severity=4, p1=2, p2=2)
-    hazard = reload(services.hazard_update(hazard=hazard, by=editor, category="security"))
+    hazard = reload(
+        services.hazard_update(
+            hazard=hazard, by=editor, category="security", expected_version=hazard.version
+        )
+    )
     assert hazard.severity == 4
 
 
@@ -340,7 +382,9 @@ def test_update_leaves_a_history_row_with_the_changed_fields(product, editor, au
 
 def test_update_without_reason_records_a_default_reason(product, editor):
     hazard = safety(product, editor)
-    services.hazard_update(hazard=hazard, by=editor, title="Bolus over-delivery")
+    services.hazard_update(
+        hazard=hazard, by=editor, title="Bolus over-delivery", expected_version=hazard.version
+    )
     assert hazard.history.first().history_change_reason == "Edited"
 
 
@@ -402,7 +446,9 @@ def test_editing_an_approved_hazard_needs_a_reason(product, editor):
     hazard = approve(approvable(product, editor), editor)
     version = hazard.version
     with pytest.raises(ValidationError) as excinfo:
-        services.hazard_update(hazard=hazard, by=editor, reason="  ", title="Changed")
+        services.hazard_update(
+            hazard=hazard, by=editor, reason="  ", title="Changed", expected_version=hazard.version
+        )
     assert "change_reason" in excinfo.value.message_dict
     current = reload(hazard)
     assert (current.status, current.version, current.revision) == ("approved", version, 1)
@@ -412,7 +458,11 @@ def test_editing_an_approved_hazard_needs_a_reason(product, editor):
 def test_editing_an_approved_hazard_with_reason_returns_it_to_review(product, editor):
     hazard = approve(approvable(product, editor), editor)
     updated = services.hazard_update(
-        hazard=hazard, by=editor, reason="CAPA-112: new use scenario", title="Changed"
+        hazard=hazard,
+        by=editor,
+        reason="CAPA-112: new use scenario",
+        title="Changed",
+        expected_version=hazard.version,
     )
     current = reload(updated)
     assert current.status == Status.IN_REVIEW
@@ -424,11 +474,17 @@ def test_editing_an_approved_hazard_with_reason_returns_it_to_review(product, ed
 def test_reopening_an_approved_hazard_makes_a_new_revision(product, editor):
     hazard = approve(approvable(product, editor), editor)
     reopened = services.record_set_status(
-        record=hazard, status=Status.IN_REVIEW, by=editor, reason="Post-market complaint"
+        record=hazard,
+        status=Status.IN_REVIEW,
+        by=editor,
+        reason="Post-market complaint",
+        expected_version=hazard.version,
     )
     assert (reopened.status, reopened.revision) == ("in_review", 2)
     # Editing it now does not count another revision: it is no longer approved.
-    edited = services.hazard_update(hazard=reopened, by=editor, reason="", title="Reworded")
+    edited = services.hazard_update(
+        hazard=reopened, by=editor, reason="", title="Reworded", expected_version=reopened.version
+    )
     assert edited.revision == 2
 
 
@@ -456,6 +512,7 @@ def test_approval_with_unacceptable_residual_needs_benefit_risk(product, editor)
     hazard = services.hazard_update(
         hazard=hazard, by=editor, reason="Benefit-risk analysis BRA-3",
         benefit_risk_justification="Insulin therapy benefit outweighs the residual risk.",
+        expected_version=hazard.version,
     )  # fmt: skip
     assert approve(hazard, editor).status == Status.APPROVED
 
@@ -470,9 +527,15 @@ def test_approval_of_unacceptable_initial_risk_without_controls_is_refused(produ
 
 def test_approval_is_recorded_with_user_and_reason(product, editor):
     hazard = approvable(product, editor)
-    hazard = services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=editor)
+    hazard = services.record_set_status(
+        record=hazard, status=Status.IN_REVIEW, by=editor, expected_version=hazard.version
+    )
     approved = services.record_set_status(
-        record=hazard, status=Status.APPROVED, by=editor, reason="Review meeting 2024-05"
+        record=hazard,
+        status=Status.APPROVED,
+        by=editor,
+        reason="Review meeting 2024-05",
+        expected_version=hazard.version,
     )
     assert approved.status == Status.APPROVED
     row = approved.history.first()
@@ -483,13 +546,17 @@ def test_approval_is_recorded_with_user_and_reason(product, editor):
 def test_unknown_status_is_refused(product, editor):
     hazard = approvable(product, editor)
     with pytest.raises(ValidationError) as excinfo:
-        services.record_set_status(record=hazard, status="released", by=editor)
+        services.record_set_status(
+            record=hazard, status="released", by=editor, expected_version=hazard.version
+        )
     assert "status" in excinfo.value.message_dict
 
 
 def test_stale_status_change_is_refused(product, editor):
     hazard = approvable(product, editor)
-    services.hazard_update(hazard=hazard, by=editor, title="Reworded")
+    services.hazard_update(
+        hazard=hazard, by=editor, title="Reworded", expected_version=hazard.version
+    )
     with pytest.raises(StaleEditError):
         services.record_set_status(
             record=hazard, status=Status.APPROVED, by=editor, expected_version=1
@@ -509,7 +576,9 @@ def control(product, editor):
 
 def test_hazard_control_link_records_versions_user_and_history(product, editor, control):
     hazard = safety(product, editor)
-    hazard = services.hazard_update(hazard=hazard, by=editor, title="Reworded")  # version 2
+    hazard = services.hazard_update(
+        hazard=hazard, by=editor, title="Reworded", expected_version=hazard.version
+    )  # version 2
     link = services.hazard_control_link(hazard=hazard, control=control, by=editor, reason="7.1")
     assert (link.source_version, link.target_version) == (2, 1)
     assert link.created_by == editor
@@ -573,7 +642,9 @@ def test_transfer_needs_a_security_source_and_a_safety_target(product, editor):
 def test_link_becomes_suspect_when_an_end_changes(product, editor, control):
     hazard = safety(product, editor)
     link = services.hazard_control_link(hazard=hazard, control=control, by=editor)
-    services.control_update(control=control, by=editor, title="Occlusion alarm v2")
+    services.control_update(
+        control=control, by=editor, title="Occlusion alarm v2", expected_version=control.version
+    )
     assert HazardControl.objects.get(pk=link.pk).is_suspect
 
 
@@ -596,7 +667,9 @@ def test_link_delete_needs_a_reason_and_is_recorded(product, editor, control):
 def test_approved_hazard_cannot_be_deleted(product, editor):
     hazard = approve(approvable(product, editor), editor)
     with pytest.raises(ValidationError, match="approved"):
-        services.hazard_delete(hazard=hazard, by=editor, reason="Obsolete")
+        services.hazard_delete(
+            hazard=hazard, by=editor, reason="Obsolete", expected_version=hazard.version
+        )
     assert Hazard.objects.filter(pk=hazard.pk).exists()
 
 
@@ -605,13 +678,17 @@ def test_hazard_approved_meanwhile_cannot_be_deleted_from_a_stale_copy(product, 
     stale_copy = Hazard.objects.get(pk=hazard.pk)  # loaded while still a draft
     approve(hazard, editor)
     with pytest.raises(ValidationError, match="approved"):
-        services.hazard_delete(hazard=stale_copy, by=editor, reason="Obsolete")
+        services.hazard_delete(
+            hazard=stale_copy, by=editor, reason="Obsolete", expected_version=stale_copy.version
+        )
     assert Hazard.objects.filter(pk=hazard.pk).exists()
 
 
 def test_delete_of_a_copy_older_than_the_current_version_is_refused(product, editor):
     hazard = safety(product, editor)
-    services.hazard_update(hazard=hazard, by=editor, title="Changed meanwhile")
+    services.hazard_update(
+        hazard=hazard, by=editor, title="Changed meanwhile", expected_version=hazard.version
+    )
     with pytest.raises(StaleEditError):
         services.hazard_delete(hazard=hazard, by=editor, reason="Obsolete", expected_version=1)
     assert Hazard.objects.filter(pk=hazard.pk).exists()
@@ -620,7 +697,9 @@ def test_delete_of_a_copy_older_than_the_current_version_is_refused(product, edi
 def test_delete_needs_a_reason(product, editor):
     hazard = safety(product, editor)
     with pytest.raises(ValidationError) as excinfo:
-        services.hazard_delete(hazard=hazard, by=editor, reason=" ")
+        services.hazard_delete(
+            hazard=hazard, by=editor, reason=" ", expected_version=hazard.version
+        )
     assert "change_reason" in excinfo.value.message_dict
     assert Hazard.objects.filter(pk=hazard.pk).exists()
 
@@ -628,7 +707,9 @@ def test_delete_needs_a_reason(product, editor):
 def test_delete_leaves_a_history_row_with_user_and_reason(product, editor):
     hazard = safety(product, editor)
     pk = hazard.pk
-    services.hazard_delete(hazard=hazard, by=editor, reason="Merged into HAZ-002")
+    services.hazard_delete(
+        hazard=hazard, by=editor, reason="Merged into HAZ-002", expected_version=hazard.version
+    )
     assert not Hazard.objects.filter(pk=pk).exists()
     row = Hazard.history.filter(id=pk).order_by("-history_date", "-history_id").first()
     assert row.history_type == "-"

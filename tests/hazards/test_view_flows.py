@@ -73,7 +73,12 @@ def test_product_edit_saves_and_says_so(editor_client, product):
 def test_product_edit_from_a_stale_page_shows_what_changed(editor_client, product, editor):
     url = reverse("hazards:product_edit", args=[product.slug])
     data = initial_post(editor_client, url)
-    services.product_update(product=product, by=editor, description="Changed meanwhile")
+    services.product_update(
+        product=product,
+        by=editor,
+        description="Changed meanwhile",
+        expected_version=product.version,
+    )
     response = editor_client.post(url, {**data, "description": "Mine"})
     assert response.status_code == 200
     assert messages_of(response) == [STALE_MESSAGE]
@@ -109,7 +114,9 @@ def test_control_edit_saves_and_says_so(editor_client, product, control):
 def test_control_edit_from_a_stale_page_shows_what_changed(editor_client, product, control, editor):
     url = reverse("hazards:control_edit", args=[product.slug, control.code])
     data = initial_post(editor_client, url)
-    services.control_update(control=control, by=editor, title="Changed meanwhile")
+    services.control_update(
+        control=control, by=editor, title="Changed meanwhile", expected_version=control.version
+    )
     response = editor_client.post(url, {**data, "title": "Mine"})
     assert response.status_code == 200
     assert messages_of(response) == [STALE_MESSAGE]
@@ -144,7 +151,9 @@ def test_hazard_edit_from_a_stale_page_keeps_the_form_and_lists_changes(
 ):
     url = reverse("hazards:hazard_edit", args=[product.slug, hazard.code])
     data = initial_post(editor_client, url)
-    services.hazard_update(hazard=hazard, by=editor, harm="Changed meanwhile")
+    services.hazard_update(
+        hazard=hazard, by=editor, harm="Changed meanwhile", expected_version=hazard.version
+    )
     response = editor_client.post(url, {**data, "harm": "Mine"})
     assert response.status_code == 200
     assert messages_of(response) == [STALE_MESSAGE]
@@ -194,7 +203,11 @@ def test_policy_edit_from_a_stale_page_shows_what_changed(editor_client, product
     url = reverse("hazards:product_policy_edit", args=[product.slug])
     data = initial_post(editor_client, url)
     services.policy_update(
-        policy=policy, by=editor, reason="Rev. B", description="Changed meanwhile"
+        policy=policy,
+        by=editor,
+        reason="Rev. B",
+        description="Changed meanwhile",
+        expected_version=policy.version,
     )
     response = editor_client.post(url, {**data, "description": "Mine", "change_reason": "Mine"})
     assert response.status_code == 200

@@ -112,7 +112,13 @@ def test_stale_edit_is_refused_and_nothing_is_overwritten(client, editor, produc
 
 
 def test_hazard_detail_and_history_render(editor_client, product, hazard, editor):
-    services.hazard_update(hazard=hazard, by=editor, reason="Clinical review", harm="Seizure")
+    services.hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="Clinical review",
+        harm="Seizure",
+        expected_version=hazard.version,
+    )
     detail = editor_client.get(reverse("hazards:hazard_detail", args=[product.slug, hazard.code]))
     assert detail.status_code == 200
     history = editor_client.get(reverse("hazards:hazard_history", args=[product.slug, hazard.code]))
@@ -268,9 +274,14 @@ def test_approved_hazard_edit_requires_reason(editor_client, product, hazard, ed
         residual_severity=4,
         residual_p1=1,
         residual_p2=2,
+        expected_version=hazard.version,
     )
-    services.record_set_status(record=hazard, status="in_review", by=editor)
-    services.record_set_status(record=hazard, status="approved", by=editor)
+    services.record_set_status(
+        record=hazard, status="in_review", by=editor, expected_version=hazard.version
+    )
+    services.record_set_status(
+        record=hazard, status="approved", by=editor, expected_version=hazard.version
+    )
     hazard.refresh_from_db()
     url = reverse("hazards:hazard_edit", args=[product.slug, hazard.code])
     data = {

@@ -69,6 +69,8 @@ def full_product(product, editor, auditor):
         evidence=SimpleUploadedFile("report.txt", b"all good\n"),
     )  # fmt: skip
     # A later edit makes the requirement's links suspect: the export must keep that.
-    trace_services.requirement_update(requirement=req, by=by, reason="Clarified", title="Stop!")
+    trace_services.requirement_update(
+        requirement=req, by=by, reason="Clarified", title="Stop!", expected_version=req.version
+    )
     factories.HazardFactory  # noqa: B018 - keep the import used for readers of this fixture
     return product

@@ -497,7 +497,9 @@ def test_codes_of_deleted_hazards_are_not_reused(product, editor):
     hazard = hazard_services.hazard_create(
         product=product, by=editor, title="Old", code="HAZ-007", category="safety"
     )
-    hazard_services.hazard_delete(hazard=hazard, by=editor, reason="Duplicate")
+    hazard_services.hazard_delete(
+        hazard=hazard, by=editor, reason="Duplicate", expected_version=hazard.version
+    )
     do_import(product, editor, csv_bytes([["x"]], headers=["Title"]))
     assert Hazard.objects.get().code == "HAZ-008"
 

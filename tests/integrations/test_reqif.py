@@ -154,7 +154,13 @@ def test_round_trip_into_a_fresh_product(requirements_product, editor):
 def test_reimport_updates_changed_requirements(requirements_product, editor):
     data = reqif.export_reqif(requirements_product)
     requirement = Requirement.objects.get(product=requirements_product, code="SRS-003")
-    trace_services.requirement_update(requirement=requirement, by=editor, reason="x", text="New")
+    trace_services.requirement_update(
+        requirement=requirement,
+        by=editor,
+        reason="x",
+        text="New",
+        expected_version=requirement.version,
+    )
     result = reqif.import_reqif(
         product=requirements_product, data=data, filename="old.reqif", by=editor
     )

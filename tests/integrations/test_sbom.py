@@ -81,6 +81,7 @@ def test_reimport_reports_diff_and_makes_links_suspect(product, editor):
         by=editor,
         reason="Anomalies reviewed",
         anomalies_reviewed_at=timezone.localdate(),
+        expected_version=openssl.version,
     )
     hazard = factories.HazardFactory(product=product)
     link = trace_services.software_item_hazard_link(

@@ -106,6 +106,7 @@ def test_hazard_import_flow(editor_client, product, editor):
     staged = preview.context["staged"]
     form = preview.context["form"]
     data = {"upload": staged.pk, "action": "confirm", "save_as": "Supplier log"}
+    data["planned_versions"] = preview.context["planned_versions"]
     data.update({k: v for k, v in form.initial.items()})
     response = editor_client.post(url("hazards_preview", product), data, follow=True)
     assert Hazard.objects.get().severity == 4
@@ -194,7 +195,11 @@ def test_sbom_preview_then_apply(editor_client, product):
     assert len(preview.context["diff"].added) == 1
     assert not SoftwareItem.objects.exists()
     staged = preview.context["staged"]
-    editor_client.post(url("sbom_preview", product), {"upload": staged.pk, "action": "confirm"})
+    planned = preview.context["planned_versions"]
+    editor_client.post(
+        url("sbom_preview", product),
+        {"upload": staged.pk, "action": "confirm", "planned_versions": planned},
+    )
     assert SoftwareItem.objects.get().soup_version == "1.3"
 
 
@@ -219,7 +224,12 @@ def test_reqif_export_and_import_pages(editor_client, full_product, editor):
     assert not Requirement.objects.filter(product=fresh).exists()
     editor_client.post(
         url("reqif_preview", fresh),
-        {"upload": preview.context["staged"].pk, "action": "confirm", "prefix": "REQ"},
+        {
+            "upload": preview.context["staged"].pk,
+            "action": "confirm",
+            "prefix": "REQ",
+            "planned_versions": preview.context["planned_versions"],
+        },
     )
     assert Requirement.objects.filter(product=fresh).count() == 3
     assert (

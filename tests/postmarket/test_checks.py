@@ -67,7 +67,13 @@ def test_a_safety_related_report_needs_re_evaluated_hazards(product, editor):
     assert "HAZ-003 not re-evaluated" in gaps[0].message
     from hazards.services import hazard_update
 
-    hazard_update(hazard=hazard, by=editor, reason="Re-estimated", harm="Severe hypoglycaemia.")
+    hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="Re-estimated",
+        harm="Severe hypoglycaemia.",
+        expected_version=hazard.version,
+    )
     link.refresh_from_db()
     assert checks.problem_reports(product) == []
 
@@ -99,6 +105,7 @@ def test_unassessed_and_unlinked_vulnerabilities_kev_first(product, editor):
         by=editor,
         analysis_state=AnalysisState.NOT_AFFECTED,
         justification="code_not_present",
+        expected_version=plain.version,
     )
     assert [g.code for g in checks.vulnerabilities(product)] == ["VUL-002"]
 

@@ -33,7 +33,11 @@ def assessed(product, editor, soup):
     security = factories.HazardFactory(product=product, category="security", code="HAZ-077")
     log4j = Vulnerability.objects.get(advisory_id="GHSA-jfh8-c2jp-5v3q")
     services.vulnerability_assess(
-        vulnerability=log4j, by=editor, analysis_state=AnalysisState.AFFECTED, hazard=security
+        vulnerability=log4j,
+        by=editor,
+        analysis_state=AnalysisState.AFFECTED,
+        hazard=security,
+        expected_version=log4j.version,
     )
     django = Vulnerability.objects.get(advisory_id="GHSA-6w2r-r2m5-xq5w")
     services.vulnerability_assess(
@@ -42,6 +46,7 @@ def assessed(product, editor, soup):
         analysis_state=AnalysisState.NOT_AFFECTED,
         justification=Justification.CODE_NOT_REACHABLE,
         analysis_detail="truncatewords_html is not used by the device's web UI.",
+        expected_version=django.version,
     )
     return product
 

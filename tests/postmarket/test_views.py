@@ -107,12 +107,15 @@ def test_closing_is_signed_and_needs_the_resolution_recorded(editor_client, edit
     report.refresh_from_db()
     assert report.status == ProblemStatus.OPEN  # not investigated: refused
     hazard = factories.HazardFactory(product=report.product)
-    services.problem_report_set_status(report=report, status="investigating", by=editor)
+    services.problem_report_set_status(
+        report=report, status="investigating", by=editor, expected_version=report.version
+    )
     report = services.problem_report_update(
         report=report,
         by=editor,
         investigation="Retry without idempotency key.",
         safety_related=True,
+        expected_version=report.version,
     )
     link = services.problem_report_link_hazard(report=report, hazard=hazard, by=editor)
     _close(editor_client, report)
@@ -140,13 +143,21 @@ def test_a_stale_closure_is_refused(editor_client, editor, product):
         investigation="Done",
         safety_related=False,
     )
-    services.problem_report_set_status(report=report, status="investigating", by=editor)
+    services.problem_report_set_status(
+        report=report, status="investigating", by=editor, expected_version=report.version
+    )
     _close(editor_client, report, version=report.version)  # version 1 is still current
     assert ProblemReport.objects.get().status == ProblemStatus.CLOSED
     stale = ProblemReport.objects.get()
-    services.problem_report_set_status(report=stale, status="open", by=editor, reason="Again")
-    services.problem_report_update(report=stale, by=editor, title="Changed meanwhile")
-    services.problem_report_set_status(report=stale, status="investigating", by=editor)
+    services.problem_report_set_status(
+        report=stale, status="open", by=editor, reason="Again", expected_version=stale.version
+    )
+    stale = services.problem_report_update(
+        report=stale, by=editor, title="Changed meanwhile", expected_version=stale.version
+    )
+    services.problem_report_set_status(
+        report=stale, status="investigating", by=editor, expected_version=stale.version
+    )
     _close(editor_client, stale, version=1)
     assert ProblemReport.objects.get().status == ProblemStatus.INVESTIGATING
 
@@ -157,7 +168,11 @@ def test_an_implemented_change_needs_a_passing_verification_run(editor, product,
     assert "investigation" in problems
     change = services.change_request_create(report=report, by=editor, title="Fix")
     services.change_request_update(
-        change=change, by=editor, status="implemented", implemented_in="3.2.0"
+        change=change,
+        by=editor,
+        status="implemented",
+        implemented_in="3.2.0",
+        expected_version=change.version,
     )
     assert "verification" in dict(services.closure_problems(report))
     passing = trace_services.test_run_record(
@@ -368,6 +383,7 @@ def test_new_hazard_and_problem_report_decisions_create_them(editor, product):
         decision="new_hazard",
         review_notes="Not analysed before",
         new_hazard={"title": "Hot casing", "category": "safety"},
+        expected_version=record.version,
     )
     assert record.hazard_links.get().hazard.title == "Hot casing"
     record = FieldRecord.objects.get()
@@ -377,6 +393,7 @@ def test_new_hazard_and_problem_report_decisions_create_them(editor, product):
         safety_relevant=True,
         decision="problem_report",
         review_notes="Fix it",
+        expected_version=record.version,
     )
     record.refresh_from_db()
     assert record.problem_report.source == "field_report"
@@ -395,6 +412,7 @@ def test_a_decision_other_than_no_change_needs_safety_relevance(editor, product)
             safety_relevant=False,
             decision="problem_report",
             review_notes="x",
+            expected_version=record.version,
         )
 
 
@@ -489,10 +507,16 @@ def test_a_closed_report_keeps_its_links(editor, product):
         hazards=[hazard],
     )
     services.problem_hazard_review(link=report.hazard_links.get(), by=editor, reason="Holds")
-    services.problem_report_set_status(report=report, status="investigating", by=editor)
+    services.problem_report_set_status(
+        report=report, status="investigating", by=editor, expected_version=report.version
+    )
     report.refresh_from_db()
     services.problem_report_close(
-        report=report, by=editor, username="editor", password="correct-horse-battery"
+        report=report,
+        by=editor,
+        username="editor",
+        password="correct-horse-battery",
+        expected_version=report.version,
     )
     with pytest.raises(ValidationError, match="closed and signed"):
         services.problem_report_unlink(link=report.hazard_links.get(), by=editor, reason="x")

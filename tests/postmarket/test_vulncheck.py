@@ -125,6 +125,7 @@ def test_a_soup_update_out_of_range_marks_the_vulnerability_fixed(product, edito
         reason="Django 4.2.11",
         soup_version="4.2.11",
         purl="pkg:pypi/django@4.2.11",
+        expected_version=soup["SW-101"].version,
     )
     run(product, f"--osv={OSV_DIR}")
     record = Vulnerability.objects.get(advisory_id="GHSA-6w2r-r2m5-xq5w")
@@ -137,7 +138,11 @@ def test_exit_zero_once_everything_is_assessed_and_linked(product, editor, soup)
     for v in Vulnerability.objects.filter(product=product):
         if v.software_item.code == "SW-103":
             services.vulnerability_assess(
-                vulnerability=v, by=editor, analysis_state=AnalysisState.AFFECTED, hazard=security
+                vulnerability=v,
+                by=editor,
+                analysis_state=AnalysisState.AFFECTED,
+                hazard=security,
+                expected_version=v.version,
             )
         else:
             services.vulnerability_assess(
@@ -145,6 +150,7 @@ def test_exit_zero_once_everything_is_assessed_and_linked(product, editor, soup)
                 by=editor,
                 analysis_state=AnalysisState.NOT_AFFECTED,
                 justification=Justification.CODE_NOT_REACHABLE,
+                expected_version=v.version,
             )
     code, out, _ = run(product, f"--osv={OSV_DIR}", "--format=json")
     assert code == 0
@@ -156,7 +162,10 @@ def test_an_affected_vulnerability_without_link_keeps_exit_one(product, editor, 
     v = Vulnerability.objects.get(advisory_id="GHSA-jfh8-c2jp-5v3q")
     with pytest.raises(Exception, match="must link a security hazard"):
         services.vulnerability_assess(
-            vulnerability=v, by=editor, analysis_state=AnalysisState.AFFECTED
+            vulnerability=v,
+            by=editor,
+            analysis_state=AnalysisState.AFFECTED,
+            expected_version=v.version,
         )
 
 

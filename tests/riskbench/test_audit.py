@@ -39,7 +39,13 @@ def _chain(product):
 
 def test_every_history_row_joins_its_products_chain_in_order(product, editor):
     hazard = _hazard(product, editor)
-    services.hazard_update(hazard=hazard, by=editor, reason="Clarified", title="Bolus overdose")
+    services.hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="Clarified",
+        title="Bolus overdose",
+        expected_version=hazard.version,
+    )
     entries = _chain(product)
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
     assert entries[0].prev_hash == audit.GENESIS_HASH
@@ -77,12 +83,22 @@ def test_a_products_policy_joins_its_products_chain_and_templates_the_global_cha
     product, editor, admin_user
 ):
     services.policy_update(
-        policy=product.risk_policy, by=editor, reason="Wording", description="Revised"
+        policy=product.risk_policy,
+        by=editor,
+        reason="Wording",
+        description="Revised",
+        expected_version=product.risk_policy.version,
     )
     entry = AuditChainEntry.objects.filter(model_label="hazards.riskpolicy").order_by("id").last()
     assert entry.chain == f"product:{product.pk}" and entry.product_id == product.pk
     template = RiskPolicy.objects.get(product__isnull=True)
-    services.policy_update(policy=template, by=admin_user, reason="Wording", description="Rev")
+    services.policy_update(
+        policy=template,
+        by=admin_user,
+        reason="Wording",
+        description="Rev",
+        expected_version=template.version,
+    )
     entry = AuditChainEntry.objects.filter(model_label="hazards.riskpolicy").order_by("id").last()
     assert entry.chain == audit.GLOBAL_CHAIN and entry.product_id is None
     # The seeded template was written by a data migration and chained after `migrate`.
@@ -100,8 +116,16 @@ def test_verify_audit_passes_on_an_untouched_trail_and_prints_the_heads(product,
 
 def test_verify_audit_names_a_history_row_altered_with_raw_sql(product, editor):
     hazard = _hazard(product, editor)
-    services.hazard_update(hazard=hazard, by=editor, reason="Re-estimated", severity=5)
-    services.hazard_update(hazard=hazard, by=editor, reason="Typo", title="Bolus overdose")
+    hazard = services.hazard_update(
+        hazard=hazard, by=editor, reason="Re-estimated", severity=5, expected_version=hazard.version
+    )
+    services.hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="Typo",
+        title="Bolus overdose",
+        expected_version=hazard.version,
+    )
     target = Hazard.history.filter(id=hazard.pk).order_by("history_id")[1]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -133,7 +157,9 @@ def test_verify_audit_detects_a_history_row_deleted_with_raw_sql(product, editor
 
 def test_verify_audit_detects_a_chain_entry_removed_from_the_middle(product, editor):
     hazard = _hazard(product, editor)
-    services.hazard_update(hazard=hazard, by=editor, reason="r", title="B")
+    services.hazard_update(
+        hazard=hazard, by=editor, reason="r", title="B", expected_version=hazard.version
+    )
     middle = _chain(product)[1]
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM riskbench_auditchainentry WHERE id = %s", [middle.pk])
@@ -143,7 +169,9 @@ def test_verify_audit_detects_a_chain_entry_removed_from_the_middle(product, edi
 
 def test_verify_audit_detects_entries_cut_from_the_end(product, editor):
     hazard = _hazard(product, editor)
-    services.hazard_update(hazard=hazard, by=editor, reason="r", title="B")
+    services.hazard_update(
+        hazard=hazard, by=editor, reason="r", title="B", expected_version=hazard.version
+    )
     last = _chain(product)[-1]
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM riskbench_auditchainentry WHERE id = %s", [last.pk])
@@ -242,7 +270,13 @@ def test_concurrent_writers_never_fork_a_chain():
     def writer(hazard):
         try:
             for i in range(15):
-                services.hazard_update(hazard=hazard, by=user, reason="", harm=f"Harm {i}")
+                services.hazard_update(
+                    hazard=hazard,
+                    by=user,
+                    reason="",
+                    harm=f"Harm {i}",
+                    expected_version=hazard.version,
+                )
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -266,7 +300,9 @@ def test_link_rows_of_a_deleted_hazard_still_find_their_product(product, editor)
         product=product, by=editor, title="Alarm", option="protective_measure"
     )
     services.hazard_control_link(hazard=hazard, control=control, by=editor)
-    services.hazard_delete(hazard=hazard, by=editor, reason="Duplicate")
+    services.hazard_delete(
+        hazard=hazard, by=editor, reason="Duplicate", expected_version=hazard.version
+    )
     deleted = [e for e in _chain(product) if e.action == "-"]
     assert {e.model_label for e in deleted} == {"hazards.hazard", "hazards.hazardcontrol"}
     assert HazardControl.objects.count() == 0

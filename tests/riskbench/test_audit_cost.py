@@ -51,7 +51,10 @@ def test_a_change_costs_four_queries_and_a_creation_three(product, editor, count
     )
 
     def update(text):
-        services.hazard_update(hazard=hazard, by=editor, reason="r", harm=text)
+        nonlocal hazard
+        hazard = services.hazard_update(
+            hazard=hazard, by=editor, reason="r", harm=text, expected_version=hazard.version
+        )
 
     # stored row with its predecessor; head lock; entry insert; head update.
     assert _extra_queries(count_queries, update) == 4
@@ -86,6 +89,7 @@ def test_values_that_would_read_back_differently_are_hashed_as_stored(product, e
     run = factories.TestRunFactory(test_case=factories.TestCaseFactory(product=product))
     run.executed_at = "2026-01-02T03:04:05Z"  # a string: stored as a datetime
     run._change_reason = "Raw date"
+    run.version += 1  # as every service save does (verify_audit: one version, one content)
     run.save()
     hazard.delete()
     stored = Hazard.history.filter(code="HAZ-900").order_by("history_id")
@@ -109,7 +113,9 @@ def test_creations_and_deletions_hash_the_same_content_as_a_database_read(produc
         name: audit.canonical_value(getattr(row, name))
         for name in audit.hashed_field_names(type(row))
     }
-    services.hazard_delete(hazard=hazard, by=editor, reason="Duplicate")
+    services.hazard_delete(
+        hazard=hazard, by=editor, reason="Duplicate", expected_version=hazard.version
+    )
     entries = AuditChainEntry.objects.filter(model_label="hazards.hazard", object_id=str(hazard.pk))
     assert sorted(entries.values_list("action", flat=True)) == ["+", "-"]
     assert _verify_ok()

@@ -48,7 +48,11 @@ def test_history_shows_choice_labels_and_the_related_records_code(product, edito
         product=product, by=editor, title="Dose cap", option="protective_measure"
     )
     services.control_update(
-        control=control, by=editor, reason="Design change", option="inherent_safety"
+        control=control,
+        by=editor,
+        reason="Design change",
+        option="inherent_safety",
+        expected_version=control.version,
     )
     newest = versions(control)[0]
     assert [(c.field, c.old, c.new) for c in newest.changes] == [
@@ -60,7 +64,13 @@ def test_history_names_the_owner_not_their_id(product, editor):
     hazard = services.hazard_create(
         product=product, by=editor, category="safety", title="Bolus twice"
     )
-    services.hazard_update(hazard=hazard, by=editor, reason="Owner", fields={"owner": editor})
+    services.hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="Owner",
+        fields={"owner": editor},
+        expected_version=hazard.version,
+    )
     change = next(c for c in versions(hazard)[0].changes if c.field == "owner")
     assert (change.old, change.new) == ("—", editor.get_full_name() or editor.username)
 
@@ -72,7 +82,11 @@ def test_stale_edit_message_lists_labels_not_stored_values(editor_client, produc
     url = reverse("hazards:control_edit", args=[product.slug, control.code])
     loaded = control.version
     services.control_update(
-        control=control, by=editor, reason="Meanwhile", option="inherent_safety"
+        control=control,
+        by=editor,
+        reason="Meanwhile",
+        option="inherent_safety",
+        expected_version=control.version,
     )
     response = editor_client.post(
         url,

@@ -47,7 +47,9 @@ def approvable_hazard(product, editor, **fields):
         product=product, by=editor, title="Occlusion alarm", option="protective_measure"
     )
     services.hazard_control_link(hazard=hazard, control=control, by=editor)
-    services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=editor)
+    services.record_set_status(
+        record=hazard, status=Status.IN_REVIEW, by=editor, expected_version=hazard.version
+    )
     hazard.refresh_from_db()
     return hazard
 
@@ -169,7 +171,13 @@ def test_auditors_and_outsiders_cannot_sign(product, editor, auditor, outsider):
 def test_a_stale_page_cannot_be_signed(product, editor):
     hazard = approvable_hazard(product, editor)
     seen = hazard.version
-    services.hazard_update(hazard=hazard, by=editor, reason="", title="Changed meanwhile")
+    services.hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="",
+        title="Changed meanwhile",
+        expected_version=hazard.version,
+    )
     with pytest.raises(StaleEditError):
         sign(hazard, editor, expected_version=seen)
     assert not Signature.objects.exists()
@@ -197,7 +205,9 @@ def test_approval_refused_by_the_iso_14971_check_signs_nothing(product, editor):
     )
     with pytest.raises(ValidationError, match="in review"):
         sign(hazard, editor)  # a draft is submitted for review first
-    services.record_set_status(record=hazard, status=Status.IN_REVIEW, by=editor)
+    services.record_set_status(
+        record=hazard, status=Status.IN_REVIEW, by=editor, expected_version=hazard.version
+    )
     with pytest.raises(ValidationError, match="residual"):
         sign(hazard, editor)  # no residual risk evaluation (ISO 14971 7.3)
     hazard.refresh_from_db()
@@ -211,8 +221,16 @@ def test_approved_then_edited_goes_back_to_review_and_the_signature_is_supersede
     hazard.refresh_from_db()
     assert hazard.status == Status.APPROVED and hazard.revision == 1
     with pytest.raises(ValidationError, match="reason"):
-        services.hazard_update(hazard=hazard, by=editor, reason="", harm="Death")
-    services.hazard_update(hazard=hazard, by=editor, reason="New field data", harm="Death")
+        services.hazard_update(
+            hazard=hazard, by=editor, reason="", harm="Death", expected_version=hazard.version
+        )
+    services.hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="New field data",
+        harm="Death",
+        expected_version=hazard.version,
+    )
     hazard.refresh_from_db()
     assert hazard.status == Status.IN_REVIEW
     assert hazard.revision == 2
@@ -241,9 +259,17 @@ def test_content_changed_without_a_recorded_edit_is_flagged_as_a_mismatch(produc
 def test_the_hash_matches_again_when_an_edit_is_undone(product, editor):
     hazard = approvable_hazard(product, editor)
     sign(hazard, editor, meaning="reviewed")
-    services.hazard_update(hazard=hazard, by=editor, reason="", title="Temporary")
+    services.hazard_update(
+        hazard=hazard, by=editor, reason="", title="Temporary", expected_version=hazard.version
+    )
     assert states(hazard) == [("reviewed", "superseded")]
-    services.hazard_update(hazard=hazard, by=editor, reason="", title="Over-delivery of insulin")
+    services.hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="",
+        title="Over-delivery of insulin",
+        expected_version=hazard.version,
+    )
     assert states(hazard) == [("reviewed", "valid")]
 
 
@@ -282,7 +308,13 @@ def test_controls_requirements_and_policies_are_approved_with_a_signature(kind, 
         record = factories.RequirementFactory(product=product)
     else:
         record = product.risk_policy  # the product's own, approved
-    services.record_set_status(record=record, status=Status.IN_REVIEW, by=editor, reason="r")
+    services.record_set_status(
+        record=record,
+        status=Status.IN_REVIEW,
+        by=editor,
+        reason="r",
+        expected_version=record.version,
+    )
     record.refresh_from_db()
     sign(record, editor)
     record.refresh_from_db()

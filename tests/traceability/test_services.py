@@ -80,7 +80,9 @@ def test_software_item_parent_must_not_make_a_cycle(product, editor):
         product=product, by=editor, name="Child", safety_class="C", parent=root
     )
     with pytest.raises(ValidationError):
-        services.software_item_update(item=root, by=editor, parent=child)
+        services.software_item_update(
+            item=root, by=editor, parent=child, expected_version=root.version
+        )
 
 
 def test_parent_must_be_in_same_product(product, other_product, editor):
@@ -121,7 +123,11 @@ def test_editing_an_end_makes_its_links_suspect_and_review_clears_them(chain, ed
     hazard, control, requirement, test_case, link = chain
     assert not link.is_suspect
     services.requirement_update(
-        requirement=requirement, by=editor, reason="Tighten timing", text="Within 1 s."
+        requirement=requirement,
+        by=editor,
+        reason="Tighten timing",
+        text="Within 1 s.",
+        expected_version=requirement.version,
     )
     link.refresh_from_db()
     assert link.is_suspect
@@ -146,7 +152,9 @@ def test_editing_an_end_makes_its_links_suspect_and_review_clears_them(chain, ed
 
 def test_editing_a_hazard_through_its_service_makes_control_link_suspect(chain, editor):
     hazard, control, requirement, *_ = chain
-    hazard_services.control_update(control=control, by=editor, reason="Reword", title="New")
+    hazard_services.control_update(
+        control=control, by=editor, reason="Reword", title="New", expected_version=control.version
+    )
     assert ControlRequirement.objects.get().is_suspect
     assert not RequirementTest.objects.get().is_suspect
 

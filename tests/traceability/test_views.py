@@ -214,7 +214,12 @@ def test_editor_creates_a_requirement_linked_to_a_control(editor_client, world, 
 def test_stale_edit_is_refused_on_the_page(editor_client, world, editor):
     requirement = world["requirement"]
     url = reverse("traceability:requirement_edit", args=[world["product"].slug, "SRS-001"])
-    services.requirement_update(requirement=requirement, by=editor, title="Changed meanwhile")
+    services.requirement_update(
+        requirement=requirement,
+        by=editor,
+        title="Changed meanwhile",
+        expected_version=requirement.version,
+    )
     response = editor_client.post(
         url, {"level": "software", "title": "Mine", "text": "T", "version": 1}
     )
@@ -308,7 +313,12 @@ def test_evidence_of_another_product_is_404(editor_client, world, other_product,
 
 
 def test_suspect_link_page_lists_and_clears_with_reason(editor_client, world, editor):
-    services.requirement_update(requirement=world["requirement"], by=editor, text="Changed")
+    services.requirement_update(
+        requirement=world["requirement"],
+        by=editor,
+        text="Changed",
+        expected_version=world["requirement"].version,
+    )
     slug = world["product"].slug
     html = editor_client.get(reverse("traceability:suspect_links", args=[slug])).content.decode()
     assert "SRS-001 changed" in html
@@ -323,7 +333,12 @@ def test_suspect_link_page_lists_and_clears_with_reason(editor_client, world, ed
 
 
 def test_clearing_without_reason_is_refused(editor_client, world, editor):
-    services.requirement_update(requirement=world["requirement"], by=editor, text="Changed")
+    services.requirement_update(
+        requirement=world["requirement"],
+        by=editor,
+        text="Changed",
+        expected_version=world["requirement"].version,
+    )
     url = reverse(
         "traceability:suspect_link_clear",
         args=[world["product"].slug, "verified_by", world["rt"].pk],

@@ -23,7 +23,8 @@ class Baseline(AppendOnlyModel):
     `content_sha256` its SHA-256: it covers the product's content only (not this baseline's
     name, time or author), so two baselines of unchanged data carry the same hash, on SQLite
     and on PostgreSQL alike. `audit_chain_seq` / `audit_chain_hash` record the head of the
-    product's audit chain at that moment: an anchor for `verify_audit`, outside the content hash.
+    product's audit chain at that moment, and `audit_anchor` the head of every chain and of the
+    access log (`riskbench.audit_anchor`): anchors `verify_audit` checks, outside the content hash.
     """
 
     product = models.ForeignKey(
@@ -47,6 +48,11 @@ class Baseline(AppendOnlyModel):
     snapshot_json = models.TextField()
     audit_chain_seq = models.PositiveBigIntegerField(default=0)
     audit_chain_hash = models.CharField(max_length=64, blank=True)
+    audit_anchor = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Length and head hash of every audit chain when the baseline was taken.",
+    )
 
     class Meta(AppendOnlyModel.Meta):
         ordering = ["-created_at", "-id"]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from hazards.models import Product
 from riskbench import audit, signatures
+from riskbench.audit_anchor import current_anchor
 from riskbench.canonical import sha256_hex
 from riskbench.models import AuditChainHead, SignatureMeaning
 from riskbench.roles import can_edit
@@ -66,8 +67,9 @@ def baseline_create(
     checked again inside the transaction, on the locked product.
 
     The product row is locked while the snapshot is read, so no hazard or control can be added
-    half-way through. The head of the product's audit chain at that moment is stored with the
-    baseline: an anchor that `verify_audit` and a reviewer can check later.
+    half-way through. The head of the product's audit chain, and of every chain and the access
+    log (`audit_anchor`), at that moment is stored with the baseline: anchors that
+    `verify_audit` checks, so the newest chain entries cannot be cut off unnoticed.
     """
     name = (name or "").strip()
     if not name:
@@ -106,6 +108,7 @@ def baseline_create(
             snapshot_json=text,
             audit_chain_seq=head.seq if head else 0,
             audit_chain_hash=head.row_hash if head else "",
+            audit_anchor=current_anchor(),
         )
         baseline.save()
         audit.append_record(
@@ -114,6 +117,7 @@ def baseline_create(
             object_repr=f"Baseline {name} (SHA-256 {baseline.content_sha256[:12]}…)",
             at=baseline.created_at,
             user_id=by.pk if by else None,
+            user_name=by.get_username() if by else "",
             reason=reason or "Baseline taken",
         )
         if sign:

@@ -181,7 +181,8 @@ class DemoSigner:
                 status=Status.APPROVED,
                 by=self.user,
                 reason=f"Approved with electronic signature of {self.user.get_username()}",
-                signed=True,  # signed right below, in this transaction
+                signed=True,
+                expected_version=record.version,  # signed right below, in this transaction
             )
             signatures.signature_create(
                 record=current, by=self.user, meaning=SignatureMeaning.APPROVED, reason=reason
@@ -248,6 +249,7 @@ class ProductLoader:
                 status=Status.IN_REVIEW,
                 by=self.by,
                 reason=f"Submitted for review: {what} complete ({self.doc})",
+                expected_version=record.version,
             )
         if (
             target == Status.APPROVED
@@ -261,7 +263,11 @@ class ProductLoader:
                 self.signer.approve(record, reason=reason)
             else:
                 services.record_set_status(
-                    record=record, status=Status.APPROVED, by=self.by, reason=reason
+                    record=record,
+                    status=Status.APPROVED,
+                    by=self.by,
+                    reason=reason,
+                    expected_version=record.version,
                 )
 
     def existing_links(self, model) -> set:
@@ -320,6 +326,7 @@ class ProductLoader:
             status=Status.IN_REVIEW,
             by=self.by,
             reason=f"Acceptability criteria submitted for review ({self.doc})",
+            expected_version=policy.version,
         )
         self.signer.approve(
             policy, reason=f"Risk management plan {self.doc}: acceptability criteria approved"
@@ -549,7 +556,11 @@ class ProductLoader:
         for code, changes, reason in getattr(self.m, "LATER_REQUIREMENT_CHANGES", ()):
             if code in self.new_codes:
                 trace.requirement_update(
-                    requirement=requirements[code], by=self.by, reason=reason, **changes
+                    requirement=requirements[code],
+                    by=self.by,
+                    reason=reason,
+                    **changes,
+                    expected_version=requirements[code].version,
                 )
                 self.result.count("later_changes")
 

@@ -40,8 +40,10 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(ISO_14971, "7.4", "Benefit-risk analysis", ("residual",)),
     Clause(ISO_14971, "7.5", "Risks arising from risk control measures", ("controls",)),
     Clause(ISO_14971, "7.6", "Completeness of risk control", ("coverage",)),
-    Clause(ISO_14971, "8", "Evaluation of overall residual risk", ("residual", "evaluation")),
-    Clause(ISO_14971, "9", "Risk management review", ("residual", "document_control")),
+    Clause(
+        ISO_14971, "8", "Evaluation of overall residual risk", ("report", "residual", "evaluation")
+    ),
+    Clause(ISO_14971, "9", "Risk management review", ("report", "residual", "document_control")),
     Clause(
         ISO_14971,
         "10",

@@ -77,6 +77,9 @@ class ProductInfo:
     post_production_plan: str
     review_conclusion: str
     version: int
+    responsibilities_and_authorities: str = ""  # plan 4.4 b
+    review_requirements: str = ""  # plan 4.4 c
+    plan_approval: str = ""  # who approved the plan's current content with a signature
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,7 @@ class Signature:
     meaning: str
     sha256: str
     current: bool  # the record's content still matches the signed hash (11.70)
+    competence: str = ""  # the signer's role and qualification at signing (ISO 14971 4.3)
 
 
 @dataclass(frozen=True)
@@ -303,6 +307,12 @@ class ExtraSection:
     rows: tuple[tuple[str, ...], ...]
     empty: str = "Nothing recorded."
     weights: tuple[float, ...] = ()
+    # (label, text) pairs printed as a key-value table before the rows: a section that is
+    # mostly statements (e.g. the risk management report) rather than a list.
+    fields: tuple[tuple[str, str], ...] = ()
+    # Where it is printed: "extensions" (a sub-section of the post-release records) or
+    # "report" (the risk management report, a section of its own after the residual risk).
+    section: str = "extensions"
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 IEC 62304 7.4 and 8.1.3), read from `riskbench.models.Signature` and
 `traceability.baselines` in a fixed number of queries:
 
-* record signatures — 1 query;
-* baselines with their signatures — 2 queries;
+* record signatures — 1 query, +1 for the signers' competence (ISO 14971 4.3) when there are
+  signatures, +1 per signed model outside the trace graph (the risk management report);
+* baselines with their signatures — 2 queries, +1 for the signers' competence when signed;
 * when a baseline exists: the current snapshot (`baselines.selectors.snapshot`, fixed) and the
   stored snapshot of the baseline compared with — 1 query.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from riskbench.competence import competence_at
 from riskbench.models import Signature
 from traceability.baselines import selectors as baseline_selectors
 from traceability.baselines.models import Baseline
@@ -64,17 +66,25 @@ def record_signatures(product, versions: dict[tuple[str, int], int]) -> tuple[d.
             "meaning",
             "content_sha256",
             "content_type__model",
+            "content_type__app_label",
             "object_id",
+            "signer_id",
         )
     )
     meanings = dict(Signature._meta.get_field("meaning").choices)
+    competence = competence_at((r["signer_id"], r["signed_at"]) for r in rows)
+    other_versions = _versions_of_other_records(rows, versions)
     result = []
     for row in rows:
         model = row["content_type__model"]
         if model == "riskpolicy":
             current_version = product.risk_policy.version
+        elif model == "product":  # the scope and risk management plan
+            current_version = product.version
+        elif (SIGNED_KINDS.get(model, model), row["object_id"]) in versions:
+            current_version = versions[(SIGNED_KINDS.get(model, model), row["object_id"])]
         else:
-            current_version = versions.get((SIGNED_KINDS.get(model, model), row["object_id"]))
+            current_version = other_versions.get((model, row["object_id"]))
         current = current_version is None or current_version <= row["record_version"]
         result.append(
             d.Signature(
@@ -85,9 +95,39 @@ def record_signatures(product, versions: dict[tuple[str, int], int]) -> tuple[d.
                 meaning=str(meanings.get(row["meaning"], row["meaning"])),
                 sha256=row["content_sha256"],
                 current=current,
+                competence=str(competence.get((row["signer_id"], row["signed_at"]), "")),
             )
         )
     return tuple(result)
+
+
+def _versions_of_other_records(rows, versions) -> dict[tuple[str, int], int]:
+    """Current versions of signed records that are not in the trace graph (e.g. the risk
+    management report), one query per such model, so their signatures show as superseded once
+    the record moved on."""
+    from django.apps import apps
+
+    wanted: dict[tuple[str, str], set[int]] = {}
+    for row in rows:
+        model = row["content_type__model"]
+        if model in ("riskpolicy", "product"):
+            continue
+        if (SIGNED_KINDS.get(model, model), row["object_id"]) in versions:
+            continue
+        wanted.setdefault((row["content_type__app_label"], model), set()).add(row["object_id"])
+    found = {}
+    for (app_label, model), pks in sorted(wanted.items()):
+        try:
+            model_class = apps.get_model(app_label, model)
+        except LookupError:
+            continue
+        if not any(f.name == "version" for f in model_class._meta.concrete_fields):
+            continue
+        for pk, version in model_class._base_manager.filter(pk__in=pks).values_list(
+            "pk", "version"
+        ):
+            found[(model, pk)] = version
+    return found
 
 
 def baselines(product) -> list[d.BaselineInfo]:
@@ -110,7 +150,7 @@ def baselines(product) -> list[d.BaselineInfo]:
         return []
     signatures: dict[int, list[d.Signature]] = {}
     meanings = dict(Signature._meta.get_field("meaning").choices)
-    for s in (
+    baseline_signatures = list(
         Signature.objects.filter(
             content_type__app_label="baselines",
             content_type__model="baseline",
@@ -125,8 +165,11 @@ def baselines(product) -> list[d.BaselineInfo]:
             "signed_at",
             "meaning",
             "content_sha256",
+            "signer_id",
         )
-    ):
+    )
+    competence = competence_at((s["signer_id"], s["signed_at"]) for s in baseline_signatures)
+    for s in baseline_signatures:
         signatures.setdefault(s["object_id"], []).append(
             d.Signature(
                 record=s["record_label"],
@@ -136,6 +179,7 @@ def baselines(product) -> list[d.BaselineInfo]:
                 meaning=str(meanings.get(s["meaning"], s["meaning"])),
                 sha256=s["content_sha256"],
                 current=True,  # a baseline never changes
+                competence=str(competence.get((s["signer_id"], s["signed_at"]), "")),
             )
         )
     return [

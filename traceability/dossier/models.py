@@ -64,6 +64,12 @@ class DossierExport(models.Model):
     )
     data_as_of = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    audit_anchor = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Length and head hash of every audit chain when the dossier was requested "
+        "(riskbench.audit_anchor): verify_audit checks the chains still extend it.",
+    )
     history = HistoricalRecords(excluded_fields=["progress", "stage"])
 
     class Meta:

@@ -94,6 +94,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("soup", "SOUP list"),
     ("extensions", "Post-release records"),
     ("residual", "Residual risk, benefit-risk and review conclusions"),
+    ("report", "Risk management report"),
     ("changes", "Changes since the previous baseline"),
     ("evidence", "Evidence manifest"),
     ("audit", "Audit-trail extract"),
@@ -470,6 +471,7 @@ class DossierRenderer:
             ("soup", self.soup),
             ("extensions", self.extensions),
             ("residual", self.residual),
+            ("report", self.report),
             ("changes", self.changes),
             ("evidence", self.evidence),
             ("audit", self.audit),
@@ -622,7 +624,7 @@ class DossierRenderer:
             rows = [
                 [
                     self.cell.plain(s.meaning),
-                    self.cell.plain(s.printed_name),
+                    self.signer_cell(s),
                     self.cell.plain(s.username),
                     self.cell.plain(fmt_dt(s.signed_at)),
                     self.cell_mono.plain(s.sha256),
@@ -719,7 +721,7 @@ class DossierRenderer:
                 [
                     self.cell.plain(s.record),
                     self.cell.plain(s.meaning),
-                    self.cell.plain(s.printed_name),
+                    self.signer_cell(s),
                     self.cell.plain(fmt_dt(s.signed_at)),
                     self.cell_mono.plain(s.sha256),
                     self.chip(
@@ -743,6 +745,15 @@ class DossierRenderer:
                 )
             )
         return story
+
+    def signer_cell(self, s: d.Signature) -> Cell:
+        """The printed name (21 CFR 11.50) with the role and qualification the signer held at
+        signing (ISO 14971 4.3)."""
+        if not s.competence:
+            return self.cell.plain(s.printed_name)
+        return self.cell.rich(
+            f"{esc(s.printed_name)}<br/><font color='#555555'>{esc(s.competence)}</font>"
+        )
 
     def contents_page(self) -> list[Flowable]:
         return [
@@ -823,6 +834,11 @@ class DossierRenderer:
                         "The risk is evaluated on severity alone, at the worst likelihood of the "
                         "scale.",
                     ),
+                    ("Approval of the plan", p.plan_approval),
+                    ("Responsibilities and authorities (4.4 b)",
+                     p.responsibilities_and_authorities),
+                    ("Requirements for review of risk management activities (4.4 c)",
+                     p.review_requirements),
                     ("Verification of risk controls (4.4 e)", p.verification_plan),
                     ("Overall residual risk: method and criteria (4.4 f)",
                      p.overall_residual_risk_method),
@@ -1514,18 +1530,41 @@ class DossierRenderer:
     def extensions(self) -> list[Flowable]:
         """Sections registered by apps above traceability (`extensions`), printed alike."""
         story = self.section("extensions")
-        if not self.data.extensions:
+        extras = [e for e in self.data.extensions if e.section == "extensions"]
+        if not extras:
             story.append(self.text("", "No post-release records are kept in this file."))
-        for index, extra in enumerate(self.data.extensions, 1):
+        for index, extra in enumerate(extras, 1):
             story += self.sub("extensions", index, f"{extra.title} ({extra.clause})")
-            if extra.note:
-                story.append(self.para(esc(extra.note), self.note))
-            if not extra.rows:
+            story += self.extra_body(extra, "landscape")
+        return story
+
+    def extra_body(self, extra: d.ExtraSection, orientation: str) -> list[Flowable]:
+        """A registered section's note, statements (`fields`) and rows."""
+        story: list[Flowable] = []
+        if extra.note:
+            story.append(self.para(esc(extra.note), self.note))
+        if extra.fields:
+            story.append(self.kv_table(list(extra.fields), orientation))
+            story.append(Spacer(1, 4))
+        if not extra.rows:
+            if not extra.fields:
                 story.append(self.text("", extra.empty))
-                continue
-            rows = [[self.cell.plain(value or "—") for value in row] for row in extra.rows]
-            weights = list(extra.weights) or [1.0] * len(extra.header)
-            story.append(self.table(list(extra.header), rows, weights, orientation="landscape"))
+            return story
+        rows = [[self.cell.plain(value or "—") for value in row] for row in extra.rows]
+        weights = list(extra.weights) or [1.0] * len(extra.header)
+        story.append(self.table(list(extra.header), rows, weights, orientation=orientation))
+        return story
+
+    def report(self) -> list[Flowable]:
+        """The risk management report (ISO 14971 8, 9), registered by `traceability.report`."""
+        story = self.section("report")
+        extras = [e for e in self.data.extensions if e.section == "report"]
+        if not extras:
+            story.append(self.text("", "No risk management report is kept in this file."))
+        for index, extra in enumerate(extras, 1):
+            if len(extras) > 1:
+                story += self.sub("report", index, f"{extra.title} ({extra.clause})")
+            story += self.extra_body(extra, "portrait")
         return story
 
     # -- residual risk, changes, evidence, audit ------------------------------------------

@@ -176,6 +176,19 @@ def policy_info(policy: RiskPolicy) -> d.PolicyInfo:
     )
 
 
+def plan_approval_text(product: Product) -> str:
+    """Who approved the plan's current content with a signature (ISO 14971 4.4), as printed."""
+    from hazards.selectors import plan_approval
+
+    signature = plan_approval(product)
+    if signature is None:
+        return (
+            f"Not approved: no “Approved” signature on the plan's current content (version "
+            f"{product.version})."
+        )
+    return f"Approved: {signature.manifestation} (version {signature.record_version})."
+
+
 def product_info(product: Product) -> d.ProductInfo:
     return d.ProductInfo(
         pk=product.pk,
@@ -197,6 +210,9 @@ def product_info(product: Product) -> d.ProductInfo:
         post_production_plan=_text(product.post_production_plan),
         review_conclusion=_text(product.review_conclusion),
         version=product.version,
+        responsibilities_and_authorities=_text(product.responsibilities_and_authorities),
+        review_requirements=_text(product.review_requirements),
+        plan_approval=plan_approval_text(product),
     )
 
 

@@ -18,6 +18,7 @@ from django.utils.text import get_valid_filename
 
 from hazards.models import Product
 from riskbench.accesslog import record_access
+from riskbench.audit_anchor import current_anchor
 from riskbench.models import AccessAction
 from traceability.dossier import selectors
 from traceability.dossier.data import DossierData
@@ -66,7 +67,12 @@ def _save(export: DossierExport, *, by, reason: str) -> DossierExport:
 def export_request(*, product: Product, by, request=None) -> DossierExport:
     """Record that `by` asked for the product's dossier; the caller then runs or enqueues
     `export_generate`. Members only — auditors included: reading the file is their job."""
-    export = DossierExport(product=product, created_by=by, status=ExportStatus.QUEUED)
+    export = DossierExport(
+        product=product,
+        created_by=by,
+        status=ExportStatus.QUEUED,
+        audit_anchor=current_anchor(),  # the audit state this dossier was made from
+    )
     _save(export, by=by, reason="Dossier requested")
     record_access(
         by,

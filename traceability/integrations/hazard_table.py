@@ -61,7 +61,12 @@ from hazards.models import (
 from hazards.services import HAZARD_PREFIX, apply_estimates
 from riskbench import audit
 from riskbench.models import Status
-from riskbench.services import CODE_RE
+from riskbench.services import CODE_RE, claim_next_versions
+from traceability.integrations.confirm import (  # noqa: F401 - ImportConflict re-exported
+    ImportConflict,
+    lock_rows,
+    refuse_if_moved,
+)
 from traceability.integrations.uploads import (
     CSV,
     XLSX,
@@ -428,6 +433,7 @@ class RowPlan:
     new_controls: list[str] = field(default_factory=list)
     new_requirement_links: list[tuple[str, str]] = field(default_factory=list)
     hazard: Hazard | None = None
+    planned_version: int | None = None  # the stored row's version the plan was made from
 
 
 @dataclass
@@ -468,6 +474,11 @@ class ImportPlan:
     @property
     def ok(self) -> bool:
         return not self.rejected
+
+    def planned_versions(self) -> dict[str, int]:
+        """Code → stored version of every existing record the file names, as planned. The
+        preview hands this to the confirmation, which refuses the import if any moved."""
+        return {r.code: r.planned_version for r in self.rows if r.planned_version is not None}
 
     def summary(self) -> str:
         return (
@@ -880,6 +891,7 @@ def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> Impo
         ]
         plan.hazard = hazard
         if existing:
+            plan.planned_version = existing.version
             before, after = _editable_state(existing), _editable_state(hazard)
             plan.changed_fields = tuple(
                 n for n, b, a in zip(STATE_FIELDS, before, after, strict=True) if b != a
@@ -898,6 +910,18 @@ def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> Impo
 
 
 # --- Writing ------------------------------------------------------------------------------------
+
+
+def _lock_named_hazards(product: Product, table: Table, mapping: dict[str, str]) -> None:
+    """Lock (in id order, as every bulk path does) the stored hazards whose codes the file
+    names, before the plan reads them: what the plan sees is what gets written."""
+    header = mapping.get("code")
+    if not header or header not in table.headers:
+        return
+    i = table.headers.index(header)
+    codes = {str(cells[i]).strip() for _, cells in table.rows if i < len(cells)} - {""}
+    if codes:
+        lock_rows(Hazard.objects.filter(product=product, code__in=codes))
 
 
 def table_codes(plan: ImportPlan) -> list[str]:
@@ -927,23 +951,32 @@ def import_hazards(
     by,
     reason: str,
     dry_run: bool = False,
+    expected_versions: dict[str, int] | None = None,
 ) -> ImportPlan:
     """Plan the import and, unless it is a dry run, write it — all rows or none.
 
     Raises ImportRefused (nothing written) when any row is rejected. The product row is locked
     first so codes cannot be drawn twice by concurrent imports (PostgreSQL; SQLite serialises
-    writers anyway).
+    writers anyway); then every stored hazard the file names, so that no edit can slip in
+    between this plan and its writes (an edit waits, then finds its version stale: 409).
+
+    `expected_versions` is what the user confirmed (`ImportPlan.planned_versions()` of the
+    preview): if any record the file touches moved since, ImportConflict names them and nothing
+    is written (DESIGN.md §7: bulk paths lock, re-check and refuse the whole batch).
     """
     product = (
         Product.objects.select_related("risk_policy")
         .select_for_update(of=("self",))
         .get(pk=product.pk)
     )
+    if not dry_run:
+        _lock_named_hazards(product, table, mapping)
     plan = plan_import(product, table, mapping)
     if dry_run:
         return plan
     if not plan.ok:
         raise ImportRefused(plan)
+    refuse_if_moved(plan.planned_versions(), expected_versions)
     reason = (reason or "Imported from spreadsheet")[:100]
     now = timezone.now()
     # Codes of deleted hazards stay bound to them in the audit trail: never hand one out again.
@@ -983,6 +1016,7 @@ def import_hazards(
                 hazard.revision += 1
             hazard.updated_at = now
             by_code[hazard.code] = hazard
+        claim_next_versions(Hazard, updates)
         bulk_update_with_history(
             updates,
             Hazard,

@@ -38,6 +38,7 @@ from hazards.models import (
     SecurityControlCategory,
 )
 from traceability import services as trace_services
+from traceability.integrations.confirm import lock_rows, refuse_if_moved
 from traceability.integrations.uploads import (
     XML,
     UploadError,
@@ -492,6 +493,7 @@ class ReqifImportResult:
     links_created: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     applied: bool = False
+    planned: dict[str, int] = field(default_factory=dict)  # code → version read, see confirm.py
 
     def summary(self) -> str:
         return (
@@ -522,6 +524,7 @@ def import_reqif(
     by,
     dry_run: bool = False,
     prefix: str = "REQ",
+    expected_versions: dict[str, int] | None = None,
 ) -> ReqifImportResult:
     """Upsert the file's requirements (with parents), add missing controls and test cases, and
     link them as the file's relations say. All or nothing; a dry run writes nothing."""
@@ -543,6 +546,8 @@ def import_reqif(
                 )
             seen[key] = obj.identifier
 
+    if not dry_run:  # what the plan reads is what gets written (see confirm.py)
+        lock_rows(Requirement.objects.filter(product=product))
     requirements = {r.code: r for r in Requirement.objects.filter(product=product)}
     controls = {c.code: c for c in RiskControl.objects.filter(product=product)}
     tests = {t.code: t for t in TestCase.objects.filter(product=product)}
@@ -617,6 +622,8 @@ def import_reqif(
                 "software_item": item,
             }  # fmt: skip
             existing = requirements.get(obj.code)
+            if existing is not None:
+                result.planned[obj.code] = existing.version
             if existing is None:
                 result.created.append(obj.code)
                 if not dry_run:
@@ -641,7 +648,11 @@ def import_reqif(
                 result.updated.append(obj.code)
                 if not dry_run:
                     requirements[obj.code] = trace_services.requirement_update(
-                        requirement=existing, by=by, reason=reason, **changed
+                        requirement=existing,
+                        by=by,
+                        reason=reason,
+                        expected_version=existing.version,
+                        **changed,
                     )
             else:
                 result.unchanged.append(obj.code)
@@ -697,5 +708,7 @@ def import_reqif(
             )
     except ValidationError as exc:
         raise UploadError("; ".join(exc.messages)) from exc
+    if not dry_run:
+        refuse_if_moved(result.planned, expected_versions)  # rolls back what was written
     result.applied = not dry_run
     return result

@@ -32,6 +32,7 @@ from packageurl import PackageURL
 
 from hazards.models import Product
 from traceability import services as trace_services
+from traceability.integrations.confirm import lock_rows, refuse_if_moved
 from traceability.integrations.uploads import (
     JSON,
     XML,
@@ -204,6 +205,12 @@ class SbomDiff:
     unchanged: list[SoftwareItem] = field(default_factory=list)
     applied: bool = False
 
+    def planned_versions(self) -> dict[str, int]:
+        """Code → version of every stored item the SBOM matched, as planned (the preview hands
+        it to the confirmation, see `traceability.integrations.confirm`)."""
+        changed = [c.item for c in (*self.version_changed, *self.metadata_changed)]
+        return {i.code: i.version for i in (*changed, *self.unchanged)}
+
     @property
     def has_changes(self) -> bool:
         return bool(self.added or self.version_changed or self.metadata_changed)
@@ -283,12 +290,26 @@ def diff_sbom(product: Product, components: list[Component]) -> SbomDiff:
 
 @transaction.atomic
 def import_sbom(
-    *, product: Product, data: bytes, filename: str, by, dry_run: bool = False
+    *,
+    product: Product,
+    data: bytes,
+    filename: str,
+    by,
+    dry_run: bool = False,
+    expected_versions: dict[str, int] | None = None,
 ) -> SbomDiff:
-    """Apply an SBOM to the product's SOUP list through the software-item services."""
+    """Apply an SBOM to the product's SOUP list through the software-item services.
+
+    The SOUP rows are locked before the diff reads them; with `expected_versions` (the
+    preview's `planned_versions()`) an item changed since the preview refuses the whole
+    import (`ImportConflict`), naming it."""
     components = parse_sbom(data)
     product = Product.objects.select_for_update().get(pk=product.pk)
+    if not dry_run:
+        lock_rows(SoftwareItem.objects.filter(product=product, is_soup=True))
     diff = diff_sbom(product, components)
+    if not dry_run:
+        refuse_if_moved(diff.planned_versions(), expected_versions)
     if dry_run or not diff.has_changes:
         return diff
     source = f"SBOM {filename.rsplit('/', 1)[-1]}"
@@ -315,6 +336,7 @@ def import_sbom(
             change.item = trace_services.software_item_update(
                 item=change.item,
                 by=by,
+                expected_version=change.item.version,
                 reason=(
                     f"{source}: version {change.old_version or '—'} → "
                     f"{change.component.version or '—'}"
@@ -325,6 +347,7 @@ def import_sbom(
             change.item = trace_services.software_item_update(
                 item=change.item,
                 by=by,
+                expected_version=change.item.version,
                 reason=f"{source}: {', '.join(sorted(change.fields))} updated"[:100],
                 **change.fields,
             )

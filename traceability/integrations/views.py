@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET
 from hazards.selectors import product_for
 from riskbench import roles
 from riskbench.filters import whole_number
+from traceability.integrations import confirm as confirm_step
 from traceability.integrations import hazard_table, product_json, reqif, sbom
 from traceability.integrations.forms import (
     HazardUploadForm,
@@ -187,7 +188,10 @@ def hazards_preview(request, slug):
                 defaults={"columns": mapping, "created_by": request.user},
             )
             messages.success(request, f"Mapping “{form.cleaned_data['save_as']}” saved.")
-        if request.POST.get("action") == "confirm":
+        planned = confirm_step.decode_versions(request.POST.get("planned_versions"))
+        if request.POST.get("action") == "confirm" and planned is None:
+            messages.error(request, confirm_step.MISSING_PLAN)
+        elif request.POST.get("action") == "confirm":
             try:
                 plan = hazard_table.import_hazards(
                     product=product,
@@ -195,6 +199,7 @@ def hazards_preview(request, slug):
                     mapping=mapping,
                     by=request.user,
                     reason=f"Imported from {staged.filename}",
+                    expected_versions=planned,
                 )
             except UploadError as exc:
                 messages.error(request, f"Nothing was imported. {exc}")
@@ -228,6 +233,9 @@ def hazards_preview(request, slug):
             "mapping_error": mapping_error,
             "can_edit": roles.can_edit(request.user, product),
             "shown_rows": [r for r in plan.rows if r.action != "unchanged"][:500] if plan else [],
+            "planned_versions": confirm_step.encode_versions(plan.planned_versions())
+            if plan
+            else "",
         },
     )
 
@@ -323,6 +331,10 @@ def sbom_preview(request, slug):
     if staged is None:
         return redirect("integrations:sbom_import", slug=product.slug)
     confirm = request.method == "POST" and request.POST.get("action") == "confirm"
+    planned = confirm_step.decode_versions(request.POST.get("planned_versions"))
+    if confirm and planned is None:
+        messages.error(request, confirm_step.MISSING_PLAN)
+        return redirect(_preview_url("integrations:sbom_preview", product, staged))
     try:
         diff = sbom.import_sbom(
             product=product,
@@ -330,7 +342,11 @@ def sbom_preview(request, slug):
             filename=staged.filename,
             by=request.user,
             dry_run=not confirm,
+            expected_versions=planned,
         )
+    except confirm_step.ImportConflict as exc:
+        messages.error(request, f"{staged.filename}: {exc}")
+        return redirect(_preview_url("integrations:sbom_preview", product, staged))
     except UploadError as exc:
         messages.error(request, f"{staged.filename}: {exc} Nothing was imported.")
         _finish(staged)
@@ -346,6 +362,7 @@ def sbom_preview(request, slug):
             "product": product,
             "staged": staged,
             "diff": diff,
+            "planned_versions": confirm_step.encode_versions(diff.planned_versions()),
             "can_edit": roles.can_edit(request.user, product),
         },
     )
@@ -399,6 +416,10 @@ def reqif_preview(request, slug):
     if not prefix.isalpha() or not prefix.isupper() or len(prefix) > 10:
         prefix = "REQ"
     confirm = request.method == "POST" and request.POST.get("action") == "confirm"
+    planned = confirm_step.decode_versions(request.POST.get("planned_versions"))
+    if confirm and planned is None:
+        messages.error(request, confirm_step.MISSING_PLAN)
+        return redirect(_preview_url("integrations:reqif_preview", product, staged, prefix=prefix))
     try:
         result = reqif.import_reqif(
             product=product,
@@ -407,7 +428,11 @@ def reqif_preview(request, slug):
             by=request.user,
             dry_run=not confirm,
             prefix=prefix,
+            expected_versions=planned,
         )
+    except confirm_step.ImportConflict as exc:
+        messages.error(request, f"{staged.filename}: {exc}")
+        return redirect(_preview_url("integrations:reqif_preview", product, staged, prefix=prefix))
     except UploadError as exc:
         messages.error(request, f"{staged.filename}: {exc} Nothing was imported.")
         _finish(staged)
@@ -424,6 +449,7 @@ def reqif_preview(request, slug):
             "staged": staged,
             "result": result,
             "prefix": prefix,
+            "planned_versions": confirm_step.encode_versions(result.planned),
             "can_edit": roles.can_edit(request.user, product),
         },
     )
