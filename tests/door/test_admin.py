@@ -79,7 +79,7 @@ def test_a_superuser_cannot_mint_an_api_token_for_another_user(superuser_client,
 
 
 def test_a_token_can_be_listed_and_revoked_not_changed(superuser_client, editor):
-    token = Token.objects.create(user=editor)
+    Token.objects.create(user=editor)
     assert superuser_client.get(_admin_url(TokenProxy, "changelist")).status_code == 200
     change = _admin_url(TokenProxy, "change", editor.pk)  # DRF addresses a token by its user
     assert superuser_client.post(change, {"user": superuser_client.user.pk}).status_code == 403

@@ -130,6 +130,7 @@ def test_coverage_says_none_when_the_file_is_complete(product):
         initial_acceptability="acceptable", status="approved",
     )  # fmt: skip
     factories.sign_plan(product)
+    factories.signed_report(product)
     text = "".join(p.extract_text() for p in _reader(services.render_dossier(product).pdf).pages)
     assert "None. Every check passes" in text
 

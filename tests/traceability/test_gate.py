@@ -225,11 +225,15 @@ def test_a_new_anomaly_review_records_the_version_it_covers(product, editor):
     )  # fmt: skip
     assert item.anomalies_reviewed_version == "3.6.0"
     item = services.software_item_update(
-        item=item, by=editor, reason="Update", soup_version="3.6.1"
+        item=item, by=editor, reason="Update", expected_version=item.version, soup_version="3.6.1"
     )
     assert item.anomalies_reviewed_version == "3.6.0"  # the review is now outdated
     item = services.software_item_update(
-        item=item, by=editor, reason="Reviewed", anomalies_reviewed_at=dt.date(2026, 2, 1)
+        item=item,
+        by=editor,
+        reason="Reviewed",
+        expected_version=item.version,
+        anomalies_reviewed_at=dt.date(2026, 2, 1),
     )
     assert item.anomalies_reviewed_version == "3.6.1"
 
