@@ -177,6 +177,8 @@ def test_privacy_rows_name_hipaa_identifiers_and_a_linddun_threat(products):
             assert hazard.data_elements, hazard.code
             assert set(hazard.data_elements) <= known, hazard.code
             assert hazard.linddun_category, hazard.code
+            # The personal data at stake (asset) is recorded apart from the hazard.
+            assert hazard.asset and hazard.asset != hazard.hazard, hazard.code
 
 
 def test_history_rows_name_the_author_and_a_reason(products):
