@@ -1151,7 +1151,7 @@ def coverage(request, slug):
         elif gap.node in graph:
             url = linker.node(graph, gap.node)
         else:
-            url = selectors.record_url(product, gap.node)
+            url = selectors.record_url(product, gap)
         groups.setdefault(gap.kind, []).append({"gap": gap, "url": url})
     sections = [{"row": row, "gaps": groups[row.kind]} for row in result.coverage]
     return render(

@@ -283,3 +283,14 @@ def test_coverage_page_and_dashboard_show_the_gate(releasable, product, editor_c
     assert f"{releasable.code}: hazard is in review, not approved." in page.content.decode()
     dashboard = editor_client.get(reverse("hazards:dashboard", args=[product.slug]))
     assert "Records of the risk file not approved" in dashboard.content.decode()
+
+
+def test_coverage_page_links_gaps_of_records_outside_the_graph(releasable, product, editor_client):
+    from django.urls import reverse
+
+    policy = RiskPolicy.objects.get(product=product)
+    update(policy, version=2)  # changes not approved
+    page = editor_client.get(reverse("traceability:coverage", args=[product.slug]))
+    html = page.content.decode()
+    assert f'<a href="{reverse("hazards:product_policy", args=[product.slug])}">' in html
+    assert "Risk acceptability criteria not approved in their current version" in html
