@@ -24,6 +24,7 @@ from hazards.models import (
     RiskControl,
     RiskPolicy,
 )
+from riskbench.codes import CODE_RULE, code_problem
 from traceability.models import (
     ControlEffectivenessTest,
     ControlImplementationTest,
@@ -107,6 +108,48 @@ class RecordSerializer(serializers.ModelSerializer):
     )
 
 
+class CodedRecordSerializer(RecordSerializer):
+    """A record with a product-scoped code. On create the client may send its own code (kept
+    exactly when it follows the one code rule of `riskbench.codes` and is unused in the
+    product, else 400); without one the next free code is drawn. A code never changes after.
+    The API never replaces a code the client sent (issue 13 §2)."""
+
+    code = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        max_length=200,  # the code rule gives the precise message below
+        help_text=f"The record's code. On create: optional; yours is kept when valid and "
+        f"unused ({CODE_RULE}), else 400; without one the next free code is drawn. Read-only "
+        f"afterwards.",
+    )
+
+    def validate_code(self, value: str) -> str:
+        if self.instance is not None:
+            if value != self.instance.code:
+                raise serializers.ValidationError("A code cannot be changed.")
+            return value
+        problem = code_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        model = self.Meta.model
+        product = getattr(self.context.get("view"), "product", None)
+        if product is not None:
+            if model.objects.filter(product=product, code=value).exists():
+                raise serializers.ValidationError(f"{value} is already used in this product.")
+            if model.history.filter(product_id=product.pk, code=value).exists():
+                raise serializers.ValidationError(
+                    f"{value} was used by a deleted or renamed record; the audit trail keeps "
+                    f"it bound to that record (21 CFR 11.10(e))."
+                )
+        return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is not None:
+            attrs.pop("code", None)  # unchanged (validate_code refused a change)
+        return attrs
+
+
 # --- Risk register (hazards app) ---------------------------------------------------------------
 
 
@@ -187,7 +230,7 @@ class ProductSerializer(RecordSerializer):
         return fields
 
 
-class HazardSerializer(RecordSerializer):
+class HazardSerializer(CodedRecordSerializer):
     owner = ProductMemberField(required=False, allow_null=True)
     data_elements = serializers.ListField(
         child=serializers.ChoiceField(choices=HipaaIdentifier.choices),
@@ -243,7 +286,6 @@ class HazardSerializer(RecordSerializer):
             *RECORD_META_FIELDS,
         )
         read_only_fields = (
-            "code",
             "status",
             "revision",
             "initial_risk_index",
@@ -267,7 +309,7 @@ class HazardSerializer(RecordSerializer):
         return sorted(link.control.code for link in hazard.control_links.all())
 
 
-class RiskControlSerializer(RecordSerializer):
+class RiskControlSerializer(CodedRecordSerializer):
     hazards = serializers.SerializerMethodField(
         help_text="Codes of the hazards whose risk this control reduces."
     )
@@ -285,7 +327,7 @@ class RiskControlSerializer(RecordSerializer):
             "hazards",
             *RECORD_META_FIELDS,
         )
-        read_only_fields = ("code", "status", *RECORD_READ_ONLY)
+        read_only_fields = ("status", *RECORD_READ_ONLY)
 
     def get_hazards(self, control) -> list[str]:
         return sorted(link.hazard.code for link in control.hazard_links.all())
@@ -294,7 +336,7 @@ class RiskControlSerializer(RecordSerializer):
 # --- Software life cycle (traceability app) ----------------------------------------------------
 
 
-class SoftwareItemSerializer(RecordSerializer):
+class SoftwareItemSerializer(CodedRecordSerializer):
     parent = ProductCodeField(SoftwareItem, required=False, allow_null=True)
 
     class Meta:
@@ -320,10 +362,10 @@ class SoftwareItemSerializer(RecordSerializer):
             "end_of_support",
             *RECORD_META_FIELDS,
         )
-        read_only_fields = ("code", *RECORD_READ_ONLY)
+        read_only_fields = RECORD_READ_ONLY
 
 
-class RequirementSerializer(RecordSerializer):
+class RequirementSerializer(CodedRecordSerializer):
     parent = ProductCodeField(Requirement, required=False, allow_null=True)
     software_item = ProductCodeField(SoftwareItem, required=False, allow_null=True)
 
@@ -340,10 +382,10 @@ class RequirementSerializer(RecordSerializer):
             "status",
             *RECORD_META_FIELDS,
         )
-        read_only_fields = ("code", "status", *RECORD_READ_ONLY)
+        read_only_fields = ("status", *RECORD_READ_ONLY)
 
 
-class TestCaseSerializer(RecordSerializer):
+class TestCaseSerializer(CodedRecordSerializer):
     latest_result = serializers.CharField(
         read_only=True,
         allow_null=True,
@@ -358,10 +400,11 @@ class TestCaseSerializer(RecordSerializer):
             "method",
             "level",
             "procedure",
+            "acceptance_criteria",
             "latest_result",
             *RECORD_META_FIELDS,
         )
-        read_only_fields = ("code", *RECORD_READ_ONLY)
+        read_only_fields = RECORD_READ_ONLY
 
 
 class TestRunSerializer(serializers.ModelSerializer):

@@ -3,15 +3,20 @@ hazards (≈10,000 and ≈50,000 items) from the synthetic generator.
 
 Prints, for N in (1000, 5000):
 - page_ms_<page>_n<N> / page_kb_<page>_n<N> — one user, median of 5 warm requests, and the size
-  of the response, for the six pages a quality team lives in;
+  of the response, for the six pages a quality team lives in; page_cpu_ms_<page>_n<N> — the CPU
+  time the app server (gunicorn workers) spent per request, which a loaded machine does not
+  inflate the way it inflates wall times;
 - load_rps_n<N>, load_p50_ms_n<N>, load_p95_ms_n<N>, load_errors_n<N> — 8 readers browsing a
   mix of pages while 1 editor saves hazards through the API (with the version it loaded; a 409
-  is a refused stale edit, not an error) for LOAD_SECONDS (default 30) seconds.
+  is a refused stale edit, not an error) for LOAD_SECONDS (default 30) seconds;
+- load_stale_n<N> — after each round of saves the editor opens the coverage report (the cached
+  product analysis) where the hazard it just added must be listed among the hazards without a
+  risk control: a save the page does not show yet is a stale analysis. Must be 0.
 
 Bounded: it talks only to 127.0.0.1, stops by itself, and always stops gunicorn. Skips (exit 0,
 one line saying why) when PostgreSQL does not answer on 127.0.0.1:5432. BENCH_LOAD_REUSE=1 keeps
 the database built by an earlier run (building N=5,000 takes about two minutes).
-Env: LOAD_SECONDS, LOAD_READERS (8), LOAD_SIZES ("1000,5000").
+Env: LOAD_SECONDS, LOAD_READERS (8), LOAD_SIZES ("1000,5000"), BENCH_LOAD_DB (database name).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from server import (  # noqa: E402
     setup_postgres,
 )
 
-DATABASE = "riskbench_bench_load"
+DATABASE = os.environ.get("BENCH_LOAD_DB", "riskbench_bench_load")
 PASSWORD = "Bench-load-password-42"
 SIZES = [int(n) for n in os.environ.get("LOAD_SIZES", "1000,5000").split(",")]
 SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))
@@ -79,20 +84,37 @@ def build(reuse: bool):
     return products, api_token(editor)
 
 
+def server_cpu_seconds(app) -> float:
+    """CPU time (user + system) used so far by gunicorn's master and workers (Linux /proc)."""
+    pid = app.process.pid
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0
+        for p in [pid, *map(int, children)]:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    except (OSError, ValueError):
+        return float("nan")
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def single_page_figures(app, n, slug, codes):
     client = PageClient(app.url, "reader", PASSWORD)
     for name, path in pages(slug, codes[len(codes) // 2]).items():
-        client.get(path)  # warm: templates, connections
+        client.get(path)  # warm: templates, connections, the analysis cache
         times, size, status = [], 0, 0
+        cpu_before = server_cpu_seconds(app)
         for _ in range(5):
             started = time.perf_counter()
             response = client.get(path)
             times.append((time.perf_counter() - started) * 1000)
             size, status = len(response.content), response.status_code
+        cpu = (server_cpu_seconds(app) - cpu_before) / 5 * 1000
         if status != 200:
             print(f"# {name} answered {status}", file=sys.stderr)
         print(f"page_ms_{name}_n{n}: {statistics.median(times):.0f} ms")
         print(f"page_kb_{name}_n{n}: {size / 1024:.0f} KB")
+        print(f"page_cpu_ms_{name}_n{n}: {cpu:.0f} ms")
 
 
 def load_figures(app, n, slug, codes, token):
@@ -100,6 +122,7 @@ def load_figures(app, n, slug, codes, token):
     errors = [0]
     refused = [0]
     saved = [0]
+    stale = [0]
     lock = threading.Lock()
     stop = time.monotonic() + SECONDS
 
@@ -120,24 +143,55 @@ def load_figures(app, n, slug, codes, token):
                 errors[0] += status >= 500
 
     def editor():
+        """Each round: edit a hazard's title (with the version it loaded), add a hazard, then
+        open the last page of the coverage report's "hazard without a risk control" gaps: the
+        new hazard must be there (a missing one is a stale analysis)."""
         rng = random.Random(99)
         api = ApiClient(app.url, token)
+        pages_client = PageClient(app.url, "editor", PASSWORD)
+        collection = f"/api/products/{slug}/hazards/"
+        headers = {"X-Change-Reason": "Bench edit"}
         while time.monotonic() < stop:
             code = rng.choice(codes)
-            path = f"/api/products/{slug}/hazards/{code}/"
-            started = time.perf_counter()
+            path = f"{collection}{code}/"
+            mark = f"edit{rng.randrange(10**9):09d}"
+            timings, statuses, new_code = [], [], None
             try:
+                started = time.perf_counter()
                 current = api.get(path)
-                payload = {"version": current.json()["version"], "title": f"Edited {rng.random()}"}
-                status = api.patch(path, payload, reason="Bench edit").status_code
+                payload = {"version": current.json()["version"], "title": f"Edited {mark}"}
+                statuses.append(api.patch(path, payload, reason="Bench edit").status_code)
+                timings.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                created = api.http.post(
+                    app.url + collection,
+                    json={"category": "safety", "title": f"Added {mark}"},
+                    headers=headers,
+                    timeout=120,
+                )
+                timings.append((time.perf_counter() - started) * 1000)
+                statuses.append(created.status_code)
+                new_code = created.json().get("code") if created.status_code == 201 else None
             except Exception:
-                status = 599
-            elapsed = (time.perf_counter() - started) * 1000
+                statuses.append(599)
+            shown = True
+            if new_code:
+                started = time.perf_counter()
+                try:
+                    check = pages_client.get(
+                        f"/p/{slug}/coverage/?kind=hazard_without_control&page=999999"
+                    )
+                    statuses.append(check.status_code)
+                    shown = check.status_code == 200 and f">{new_code}<" in check.text
+                except Exception:
+                    statuses.append(599)
+                timings.append((time.perf_counter() - started) * 1000)
             with lock:
-                latencies.append(elapsed)
-                errors[0] += status >= 500
-                refused[0] += status == 409
-                saved[0] += status == 200
+                latencies.extend(timings)
+                errors[0] += sum(1 for status in statuses if status >= 500)
+                refused[0] += statuses.count(409)
+                saved[0] += statuses.count(200) + statuses.count(201) - (1 if new_code else 0)
+                stale[0] += not shown
 
     threads = [threading.Thread(target=reader, args=(i,)) for i in range(READERS)]
     threads.append(threading.Thread(target=editor))
@@ -153,6 +207,7 @@ def load_figures(app, n, slug, codes, token):
     print(f"load_p50_ms_n{n}: {statistics.median(ordered) if ordered else 0:.0f} ms")
     print(f"load_p95_ms_n{n}: {p95:.0f} ms")
     print(f"load_errors_n{n}: {errors[0]} responses")
+    print(f"load_stale_n{n}: {stale[0]} pages")
     print(f"# n={n}: {len(latencies)} requests, editor saved {saved[0]}, refused {refused[0]}",
           file=sys.stderr)  # fmt: skip
 

@@ -23,6 +23,7 @@ Use from a bench script:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import random
 import sys
@@ -52,6 +53,62 @@ SUBSYSTEMS = [
     "Firmware updater",
     "Battery monitor",
 ]
+
+
+# Words of the requirement and test texts: a real risk file's texts are a few sentences each,
+# all different (the dossier prints every one of them, so the bench must carry their weight).
+ACTIONS = [
+    "stop delivery",
+    "raise a high-priority alarm",
+    "refuse the command",
+    "log the event with its cause",
+    "switch to the safe state",
+    "ask the user to confirm",
+    "limit the rate to the programmed maximum",
+    "close the pinch valve",
+]
+TRIGGERS = [
+    "detecting an occlusion downstream of the pump",
+    "a dose above the hard limit of the drug library",
+    "a battery voltage below 3.3 V",
+    "a message whose signature does not verify",
+    "losing the BLE link for more than 10 s",
+    "a watchdog timeout of the dose controller",
+    "an air bubble larger than 50 µL",
+    "a mismatch between the commanded and the measured motor steps",
+]
+MEASURES = [
+    "The response time is measured from the fault injection to the actuator state.",
+    "Both the pump display and the event log show the cause in plain words.",
+    "Delivery resumes only after the user acknowledges the alarm.",
+    "The behaviour is the same in every infusion mode and at every rate.",
+    "No dose is delivered twice after a reset or a power loss.",
+]
+
+
+def _requirement_text(rng: random.Random, n: int) -> str:
+    action, trigger = rng.choice(ACTIONS), rng.choice(TRIGGERS)
+    return (
+        f"The software shall {action} within {rng.choice((0.5, 1, 2, 5))} s of {trigger} "
+        f"(requirement {n}). {rng.choice(MEASURES)} {rng.choice(MEASURES)}"
+    )
+
+
+def _procedure(rng: random.Random, n: int) -> str:
+    trigger = rng.choice(TRIGGERS)
+    return (
+        f"1. Set up the pump on the test rig with firmware under test (test {n}).\n"
+        f"2. Start an infusion at {rng.randint(1, 120)} mL/h and inject {trigger}.\n"
+        f"3. Record the actuator state, the alarm and the event log for {rng.randint(10, 60)} s."
+    )
+
+
+def _acceptance(rng: random.Random) -> str:
+    return (
+        f"The pump shall {rng.choice(ACTIONS)} within {rng.choice((0.5, 1, 2, 5))} s in "
+        f"{rng.choice((10, 20, 50))} of {rng.choice((10, 20, 50))} repetitions. "
+        f"{rng.choice(MEASURES)}"
+    )
 
 
 def setup_django(name: str) -> Path:
@@ -133,6 +190,7 @@ def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None, 
     )
 
     rng = random.Random(seed)
+    words = random.Random(seed * 7919 + 1)  # texts: their own stream, the data stays the same
     slug = slug or f"synthetic-{n_hazards}-{seed}"
     now = timezone.now().replace(microsecond=0)
     template = RiskPolicy.objects.filter(product__isnull=True).order_by("pk").first()
@@ -298,7 +356,7 @@ def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None, 
                         code=f"SRS-{3 * i + k + 1:03d}",
                         level=level,
                         title=f"Requirement {3 * i + k + 1} for {hazard.code}",
-                        text="The software shall stop delivery within 2 s of detecting the fault.",
+                        text=_requirement_text(words, 3 * i + k + 1),
                         software_item=item,
                         version=version,
                     )
@@ -310,12 +368,31 @@ def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None, 
                         code=f"TC-{4 * i + k + 1:03d}",
                         title=f"Test {4 * i + k + 1} for {hazard.code}",
                         level=TestLevel.VALIDATION if k == 3 else TestLevel.SYSTEM,
-                        procedure="Inject the fault; check that delivery stops.",
+                        procedure=_procedure(words, 4 * i + k + 1),
+                        acceptance_criteria=_acceptance(words),
                     )
                 )
         controls = _bulk(RiskControl, controls)
         requirements = _bulk(Requirement, requirements)
         tests = _bulk(TestCase, tests)
+
+        # Runs: a tester, the version tested, a CI reference and, for most runs, the evidence
+        # file's name, size and SHA-256 (a CI job's JUnit file is shared by the runs it holds;
+        # only the metadata is stored — the dossier prints the manifest, not the files).
+        from django.contrib.auth import get_user_model
+
+        tester, _ = get_user_model().objects.get_or_create(
+            username="bench-tester", defaults={"first_name": "Tess", "last_name": "Tester"}
+        )
+
+        def evidence(name: str, size: int) -> dict:
+            digest = hashlib.sha256(f"{slug}/{name}".encode()).hexdigest()
+            return {
+                "evidence": f"evidence/{slug}/{name}",
+                "evidence_name": name,
+                "evidence_size": size,
+                "evidence_sha256": digest,
+            }
 
         runs = []
         for test in tests:
@@ -328,7 +405,11 @@ def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None, 
                         test_case=test,
                         result=TestResult.FAIL,
                         executed_at=now - dt.timedelta(days=10),
+                        executed_by=tester,
                         software_version="0.9.0",
+                        notes="Delivery stopped 0.4 s late; see the attached report.",
+                        external_reference=f"TR-{test.code}-1",
+                        **evidence(f"report-{test.code}-0.9.0.pdf", 40_000 + len(test.code)),
                     )
                 )
             result = (
@@ -338,13 +419,16 @@ def generate_product(n_hazards: int, *, seed: int = 1, slug: str | None = None, 
                 if roll < 0.985
                 else TestResult.BLOCKED
             )
+            job = rng.randint(1000, 9999)
             runs.append(
                 TestRun(
                     test_case=test,
                     result=result,
                     executed_at=now - dt.timedelta(days=1, minutes=rng.randint(0, 600)),
+                    executed_by=tester,
                     software_version="1.0.0",
-                    external_reference=f"ci/job/{rng.randint(1000, 9999)}",
+                    external_reference=f"ci/job/{job}",
+                    **(evidence(f"junit-{job}.xml", 100_000 + job) if words.random() < 0.8 else {}),
                 )
             )
         _bulk(TestRun, runs)

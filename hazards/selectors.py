@@ -12,6 +12,7 @@ from django.urls import reverse
 from hazards import risk
 from hazards.models import Category, Hazard, HazardControl, Product, RiskControl, RiskPolicy
 from riskbench import lists, roles
+from riskbench.cache import cached_analysis
 
 
 def product_for(request, slug: str) -> Product:
@@ -166,6 +167,12 @@ def control_list(product: Product, filters: dict, *, verification_pks=None):
 
 
 def heat_maps(product: Product) -> list[dict]:
+    """The heat maps of `_heat_maps`, computed once per change of the product
+    (riskbench.cache)."""
+    return cached_analysis("heat_maps", product.pk, lambda: _heat_maps(product))
+
+
+def _heat_maps(product: Product) -> list[dict]:
     """Initial and residual heat maps for each category, from one query, with how many hazards
     each map leaves out because they are not estimated (the map must not hide them)."""
     policy = product.risk_policy.evaluation_data

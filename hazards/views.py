@@ -199,6 +199,17 @@ def verification_states(product):
     return provider(product)
 
 
+def page_verification_states(product, *, hazards=(), controls=()):
+    """Verification state of one page of hazards or controls, from their neighbourhood only
+    (`navigation.PAGE_VERIFICATION_STATES`): a list page costs what it shows, not what the
+    product holds. Filtering by state needs every state: `verification_states`."""
+    try:
+        provider = import_string(navigation.PAGE_VERIFICATION_STATES)
+    except ImportError:
+        return NO_STATES
+    return provider(product, hazards=hazards, controls=controls)
+
+
 def _verification_filter(states: dict, wanted: str):
     """The pks in the wanted verification state, or None when not filtering by it."""
     if wanted not in VERIFICATION_LABELS:
@@ -301,13 +312,16 @@ def hazard_list(request, slug):
     product = selectors.product_for(request, slug)
     policy = product.risk_policy.evaluation_data
     filters = read_filters(request, HazardLogFilters, policy=policy)
-    states = verification_states(product)
+    fmt = lists.export_format(request)
+    whole = fmt or filters["verification"] in VERIFICATION_LABELS
+    states = verification_states(product) if whole else None
     hazards = selectors.hazard_log(
         product,
         filters,
-        verification_pks=_verification_filter(states.hazards, filters["verification"]),
+        verification_pks=_verification_filter(states.hazards, filters["verification"])
+        if states
+        else None,
     )
-    fmt = lists.export_format(request)
     if fmt:
         return lists.export_response(
             request,
@@ -319,6 +333,8 @@ def hazard_list(request, slug):
             product=product,
         )
     page, query = lists.paginate(request, hazards)
+    if states is None:
+        states = page_verification_states(product, hazards=[h.pk for h in page.object_list])
     for hazard in page.object_list:
         hazard.verification = states.hazards.get(hazard.pk, "none")
     owners = product.members.order_by("username").values_list("username", flat=True).distinct()
@@ -651,13 +667,16 @@ def control_list(request, slug):
     """The risk controls with the hazard log's filters, sorting, pagination and exports."""
     product = selectors.product_for(request, slug)
     filters = read_filters(request, ControlListFilters)
-    states = verification_states(product)
+    fmt = lists.export_format(request)
+    whole = fmt or filters["verification"] in VERIFICATION_LABELS
+    states = verification_states(product) if whole else None
     controls = selectors.control_list(
         product,
         filters,
-        verification_pks=_verification_filter(states.controls, filters["verification"]),
+        verification_pks=_verification_filter(states.controls, filters["verification"])
+        if states
+        else None,
     )
-    fmt = lists.export_format(request)
     if fmt:
         return lists.export_response(
             request,
@@ -669,6 +688,8 @@ def control_list(request, slug):
             product=product,
         )
     page, query = lists.paginate(request, controls)
+    if states is None:
+        states = page_verification_states(product, controls=[c.pk for c in page.object_list])
     for control in page.object_list:
         control.verification = states.controls.get(control.pk, "none")
     return render(

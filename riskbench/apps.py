@@ -6,5 +6,6 @@ class RiskbenchConfig(AppConfig):
     verbose_name = "RiskBench core (roles, signatures, audit)"
 
     def ready(self):
-        # Signal receivers of the audit chain (every history row) and the access log (logins).
-        from riskbench import accesslog, audit  # noqa: F401
+        # Signal receivers of the audit chain (every history row), the access log (logins) and
+        # the cache table (created by migrate).
+        from riskbench import accesslog, audit, cache  # noqa: F401

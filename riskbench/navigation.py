@@ -50,6 +50,9 @@ SEARCH_PROVIDERS = [
 # Dotted path of a callable `(product) -> obj` with `.hazards` and `.controls` (pk → "verified" |
 # "partly" | "failed" | "none"): the verification column of the hazard log and controls list.
 VERIFICATION_STATES = "traceability.verification.product_states"
+# Dotted path of a callable `(product, *, hazards=pks, controls=pks) -> obj` like the above for
+# those records only (one page of a list), loaded from their neighbourhood.
+PAGE_VERIFICATION_STATES = "traceability.verification.states_for"
 
 
 def safe_next_url(request, candidate) -> str | None:

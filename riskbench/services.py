@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from riskbench.codes import code_problem
 from riskbench.history import changed_fields
 from riskbench.models import Status, TraceLink
 
@@ -132,6 +133,11 @@ def save_record(
     """
     creating = instance._state.adding
     reason = (reason or "").strip()  # a blank reason is no reason
+    if creating and hasattr(instance, "code"):
+        # One code rule for every route (riskbench.codes): forms, API, importers, commands.
+        problem = code_problem(instance.code)
+        if problem:
+            raise ValidationError({"code": problem})
     if not creating and content_changed:
         instance.version += 1
         claim_next_versions(type(instance), [instance])

@@ -119,6 +119,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Product-wide analyses (coverage, gaps, verification) are cached per product and change
+# counter (riskbench.cache), so every app server must see the same cache: Redis when
+# CACHE_URL / REDIS_URL names one (several app servers), else a table in the database (one
+# machine, SQLite included). `migrate` creates that table.
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "riskbench"),
+            "TIMEOUT": envint("CACHE_TIMEOUT", 24 * 3600),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "riskbench_cache",
+            "TIMEOUT": envint("CACHE_TIMEOUT", 24 * 3600),
+            "OPTIONS": {"MAX_ENTRIES": envint("CACHE_MAX_ENTRIES", 2000)},
+        }
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

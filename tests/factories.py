@@ -241,6 +241,37 @@ class SoftwareItemHazardFactory(factory.django.DjangoModelFactory):
     cause_type = "defect"
 
 
+def signed_report(product, reviewer=None):
+    """A complete risk management report of the product's version under review (ISO 14971 §8,
+    §9), approved and signed by its one named reviewer — what the release gate asks for (fast
+    fixture: no service; the signature is appended as the signing service does)."""
+    from riskbench import roles
+    from riskbench.signatures import signature_create
+    from traceability.report.models import RiskManagementReport
+
+    if reviewer is None:
+        reviewer = UserFactory(role=roles.QUALITY_ENGINEER)
+        MembershipFactory(product=product, user=reviewer)
+    report = RiskManagementReport.objects.create(
+        product=product,
+        release=product.model_number,
+        status="approved",
+        evaluation_method="Per the plan (4.4 f).",
+        data_considered="The whole risk management file.",
+        overall_residual_risk_conclusion="Benefits outweigh the overall residual risk.",
+        overall_residual_risk_acceptable=True,
+        plan_implemented=True,
+        plan_implemented_basis="Every planned activity has its record.",
+        residual_risk_acceptable=True,
+        residual_risk_acceptable_basis="See §8.",
+        post_production_methods_in_place=True,
+        post_production_methods_basis="Complaint handling and vulnerability monitoring.",
+        reviewers=[{"user": reviewer.pk, "role": "Head of quality"}],
+    )
+    signature_create(record=report, by=reviewer, meaning="approved", reason="Released")
+    return report
+
+
 def approve_all(product) -> None:
     """Every record of the product approved (fast fixture: a status set without service or
     signature), as the release gate requires (traceability.gate: record_not_approved)."""
@@ -276,7 +307,7 @@ def sign_plan(product, signer=None):
 
 def release_ready(product, signer=None) -> None:
     """Approve every record, sign the plan and the risk management report: with a complete
-    chain, the release gate then passes."""
+    chain, the gate then passes."""
     approve_all(product)
     sign_plan(product, signer)
     signed_report(product)
@@ -304,34 +335,3 @@ def complete_chain(product, **hazard_fields):
     ControlEffectivenessTestFactory(control=link.control, test_case=test_case)
     TestRunFactory(test_case=test_case, result="pass")
     return hazard
-
-
-def signed_report(product, reviewer=None):
-    """A complete risk management report of the product's version under review (ISO 14971 §8,
-    §9), approved and signed by its one named reviewer — what the release gate asks for (fast
-    fixture: no service; the signature is appended as the signing service does)."""
-    from riskbench import roles
-    from riskbench.signatures import signature_create
-    from traceability.report.models import RiskManagementReport
-
-    if reviewer is None:
-        reviewer = UserFactory(role=roles.QUALITY_ENGINEER)
-        MembershipFactory(product=product, user=reviewer)
-    report = RiskManagementReport.objects.create(
-        product=product,
-        release=product.model_number,
-        status="approved",
-        evaluation_method="Per the plan (4.4 f).",
-        data_considered="The whole risk management file.",
-        overall_residual_risk_conclusion="Benefits outweigh the overall residual risk.",
-        overall_residual_risk_acceptable=True,
-        plan_implemented=True,
-        plan_implemented_basis="Every planned activity has its record.",
-        residual_risk_acceptable=True,
-        residual_risk_acceptable_basis="See §8.",
-        post_production_methods_in_place=True,
-        post_production_methods_basis="Complaint handling and vulnerability monitoring.",
-        reviewers=[{"user": reviewer.pk, "role": "Head of quality"}],
-    )
-    signature_create(record=report, by=reviewer, meaning="approved", reason="Released")
-    return report

@@ -83,6 +83,19 @@ def _product_json(tmp: Path, product) -> list[str]:
     return [str(path), "--slug", "imported-copy", "--name", "Imported copy"]
 
 
+def _workbook(tmp: Path, product) -> list[str]:
+    folder = tmp / "risk-file"
+    folder.mkdir(exist_ok=True)
+    (folder / "tests.csv").write_text("id,title\nT.1,Occlusion test\n", encoding="utf-8")
+    return [str(folder)]
+
+
+def _mapping(tmp: Path, product) -> list[str]:
+    path = tmp / "mapping.json"
+    path.write_text(json.dumps({"sheets": {"Tests": {"columns": {"id": "Ref"}}}}))
+    return ["save", "legacy", str(path)]
+
+
 # Each command that takes a PRODUCT: the arguments after it (built per test) and the exit codes
 # a correct run may give (1 = findings).
 PRODUCT_COMMANDS = {
@@ -98,6 +111,9 @@ PRODUCT_COMMANDS = {
     "import_reqif": (_reqif, {0}),
     "vulncheck": (lambda tmp, p: ["--osv", str(OSV_DIR)], {0, 1}),
     "export_sbom": (lambda tmp, p: ["-o", str(tmp / "sbom.json")], {0}),
+    "import_workbook": (_workbook, {0}),
+    "export_workbook": (lambda tmp, p: [str(tmp / "book.xlsx")], {0}),
+    "mappings": (_mapping, {0}),
 }
 # Commands without a PRODUCT argument: how to run them correctly.
 OTHER_COMMANDS = {

@@ -106,8 +106,11 @@ class TestCaseForm(VersionedForm):
 
     class Meta:
         model = TestCase
-        fields = ["title", "method", "level", "procedure"]
-        widgets = {"procedure": forms.Textarea(attrs={"rows": 6})}
+        fields = ["title", "method", "level", "procedure", "acceptance_criteria"]
+        widgets = {
+            "procedure": forms.Textarea(attrs={"rows": 6}),
+            "acceptance_criteria": forms.Textarea(attrs={"rows": 3}),
+        }
 
 
 class TestRunForm(forms.Form):

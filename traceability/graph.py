@@ -177,8 +177,11 @@ def add_link(
         graph.add_edge(source, target, kind=kind, link_id=link_id, suspect=suspect, links=(ref,))
 
 
-def build_graph(product) -> nx.DiGraph:
+def build_graph(product, *, only: dict[str, set[int]] | None = None) -> nx.DiGraph:
     """Load `product`'s trace graph: 5 node queries + 8 link queries, whatever its size.
+
+    `only` (kind → pks) loads just those nodes and the links between them (a neighbourhood,
+    see `traceability.neighbourhood`); kinds and link tables with nothing to load are skipped.
 
     Node attributes (all nodes: `code`, `title`, `version`):
     - hazard: category, severity, residual_severity, initial_acceptability,
@@ -192,10 +195,10 @@ def build_graph(product) -> nx.DiGraph:
     Graph attributes: product_id, product_slug.
     """
     with _gc_paused():
-        return _load_graph(product)
+        return _load_graph(product, only)
 
 
-def _load_graph(product) -> nx.DiGraph:
+def _load_graph(product, only=None) -> nx.DiGraph:
     from django.db.models import OuterRef, Subquery
 
     from hazards.models import ControlIntroducedHazard, Hazard, HazardControl, HazardTransfer
@@ -216,8 +219,12 @@ def _load_graph(product) -> nx.DiGraph:
     graph = nx.DiGraph(product_id=product.pk, product_slug=product.slug)
     add = graph.add_node
 
-    def rows(model, *fields, qs=None):
+    def rows(model, *fields, qs=None, kind=None):
         qs = qs if qs is not None else model.objects.filter(product=product)
+        if only is not None:
+            if not only.get(kind):
+                return []
+            qs = qs.filter(pk__in=only[kind])
         return qs.order_by().values_list("pk", "code", "version", *fields, named=True)
 
     for r in rows(
@@ -230,6 +237,7 @@ def _load_graph(product) -> nx.DiGraph:
         "residual_acceptability",
         "benefit_risk_justification",
         "status",
+        kind=HAZARD,
     ):
         add(
             (HAZARD, r.pk),
@@ -244,7 +252,7 @@ def _load_graph(product) -> nx.DiGraph:
             has_benefit_risk=bool((r.benefit_risk_justification or "").strip()),
             status=r.status,
         )
-    for r in rows(Control, "title", "option", "status", "implementation_status"):
+    for r in rows(Control, "title", "option", "status", "implementation_status", kind=CONTROL):
         add(
             (CONTROL, r.pk),
             code=r.code,
@@ -263,6 +271,7 @@ def _load_graph(product) -> nx.DiGraph:
         "soup_requirements",
         "segregation_note",
         "parent_id",
+        kind=SOFTWARE_ITEM,
     ):
         add(
             (SOFTWARE_ITEM, r.pk),
@@ -276,7 +285,7 @@ def _load_graph(product) -> nx.DiGraph:
             has_segregation=bool((r.segregation_note or "").strip()),
             parent=(SOFTWARE_ITEM, r.parent_id) if r.parent_id else None,
         )
-    for r in rows(Requirement, "title", "level", "status", "software_item_id"):
+    for r in rows(Requirement, "title", "level", "status", "software_item_id", kind=REQUIREMENT):
         add(
             (REQUIREMENT, r.pk),
             code=r.code,
@@ -293,7 +302,8 @@ def _load_graph(product) -> nx.DiGraph:
         latest_result=Subquery(latest.values("result")[:1]),
         latest_run_at=Subquery(latest.values("executed_at")[:1]),
     )
-    for r in rows(TestCase, "title", "method", "level", "latest_result", "latest_run_at", qs=tests):
+    test_fields = ("title", "method", "level", "latest_result", "latest_run_at")
+    for r in rows(TestCase, *test_fields, qs=tests, kind=TEST):
         add(
             (TEST, r.pk),
             code=r.code,
@@ -344,7 +354,14 @@ def _load_graph(product) -> nx.DiGraph:
         if has_cause:
             columns.append("cause_type")
         kind = model.KIND
-        rows = model.objects.filter(**{product_path: product}).order_by("pk").values_list(*columns)
+        links = model.objects.filter(**{product_path: product})
+        if only is not None:
+            if not (only.get(src_kind) and only.get(tgt_kind)):
+                continue
+            links = links.filter(
+                **{f"{src_field}_id__in": only[src_kind], f"{tgt_field}_id__in": only[tgt_kind]}
+            )
+        rows = links.order_by("pk").values_list(*columns)
         for row in rows:
             link_id, src_id, tgt_id, src_version, tgt_version = row[:5]
             source, target = (src_kind, src_id), (tgt_kind, tgt_id)

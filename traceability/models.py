@@ -147,6 +147,10 @@ class TestCase(WorkflowModel):
     method = models.CharField(max_length=15, choices=TestMethod.choices, default=TestMethod.TEST)
     level = models.CharField(max_length=12, choices=TestLevel.choices, default=TestLevel.SYSTEM)
     procedure = models.TextField(blank=True)
+    acceptance_criteria = models.TextField(
+        blank=True,
+        help_text="What the result must show for the test to pass (IEC 62304 5.7.1, 7.3.1).",
+    )
     history = HistoricalRecords()
 
     class Meta:

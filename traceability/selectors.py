@@ -13,7 +13,6 @@ from django.urls import NoReverseMatch, reverse
 
 from hazards.models import ControlIntroducedHazard, HazardControl, HazardTransfer, Product
 from hazards.selectors import SearchHit
-from traceability import gate
 from traceability import graph as tg
 from traceability.models import (
     ControlEffectivenessTest,
@@ -26,6 +25,7 @@ from traceability.models import (
     TestCase,
     TestRun,
 )
+from traceability.summary import product_summary
 
 # --- Links to items -----------------------------------------------------------------------------
 
@@ -60,7 +60,10 @@ class Linker:
 
 
 def product_analysis(product: Product) -> tg.Analysis:
-    """Build the product's trace graph (13 queries) and run every analysis on it once."""
+    """Build the product's trace graph (13 queries) and run every analysis on it once.
+
+    Pages that need only the results use `traceability.summary.product_summary` (cached per
+    change); pages about one item load its neighbourhood (`traceability.neighbourhood`)."""
     return tg.analyse(tg.build_graph(product))
 
 
@@ -316,19 +319,20 @@ class SuspectLink:
     target_url: str
 
 
-def suspect_links(product: Product, analysis: tg.Analysis) -> list[SuspectLink]:
-    """Every suspect link with the versions it recorded and the ends' current versions: one
-    query per link table that has suspect links (at most 8), whatever their number."""
-    graph = analysis.graph
+def suspect_links(product: Product, gaps: list[tg.Gap]) -> list[SuspectLink]:
+    """The suspect links of `gaps` (one page of the product's "suspect_link" gaps) with the
+    versions they recorded and their ends' current versions: one query per link table on the
+    page (at most 8), whatever the product's size."""
     linker = Linker(product.slug)
     wanted: dict[str, list[int]] = {}
-    gaps = [gap for gap in analysis.gaps if gap.kind == "suspect_link"]
     for gap in gaps:
         wanted.setdefault(gap.link[0], []).append(gap.link[1])
     rows: dict[tuple[str, int], object] = {}
     for kind, ids in wanted.items():
         model = LINK_MODELS_BY_KIND[kind]
-        qs = model.objects.filter(pk__in=ids).select_related("reviewed_by", "created_by")
+        qs = model.objects.filter(pk__in=ids).select_related(
+            "reviewed_by", "created_by", model.SOURCE_FIELD, model.TARGET_FIELD
+        )
         for link in qs:
             rows[(kind, link.pk)] = link
     result = []
@@ -337,26 +341,29 @@ def suspect_links(product: Product, analysis: tg.Analysis) -> list[SuspectLink]:
         link = rows.get((kind, link_id))
         if link is None:
             continue
-        source = gap.node
-        s, t = graph.nodes[source], graph.nodes[target]
+        s, t = link.source, link.target
         result.append(
             SuspectLink(
                 kind=kind,
                 phrase=tg.LINK_KINDS[kind][2],
                 link=link,
-                source=source,
+                source=gap.node,
                 target=target,
-                source_code=s.get("code", ""),
-                source_title=s.get("title", ""),
-                target_code=t.get("code", ""),
-                target_title=t.get("title", ""),
-                source_changed=s.get("version", 0) > link.source_version,
-                target_changed=t.get("version", 0) > link.target_version,
-                source_url=linker.node(graph, source),
-                target_url=linker.node(graph, target),
+                source_code=s.code,
+                source_title=_title(s),
+                target_code=t.code,
+                target_title=_title(t),
+                source_changed=s.version > link.source_version,
+                target_changed=t.version > link.target_version,
+                source_url=linker.url(gap.node[0], s.code),
+                target_url=linker.url(target[0], t.code),
             )
         )
     return result
+
+
+def _title(record) -> str:
+    return getattr(record, "title", None) or getattr(record, "name", "")
 
 
 # --- Contributions to shared pages ---------------------------------------------------------------
@@ -388,9 +395,8 @@ def record_url(product: Product, gap) -> str:
 
 def dashboard_panel(request, product: Product):
     """Coverage summary on the product dashboard (riskbench.navigation.DASHBOARD_PANELS): the
-    same checks as `riskcheck` (traceability.gate)."""
-    result = gate.product_gaps(product)
-    analysis = result.analysis
+    same checks as `riskcheck` (traceability.gate), cached per change."""
+    analysis = product_summary(product)
     verification = analysis.hazards
     counts = {state: 0 for state in tg.HAZARD_STATES}
     for state in verification.values():
@@ -398,10 +404,10 @@ def dashboard_panel(request, product: Product):
     return (
         "traceability/_dashboard_panel.html",
         {
-            "coverage": result.coverage,
-            "gap_count": result.gap_count,
+            "coverage": analysis.coverage,
+            "gap_count": analysis.gap_count,
             "verification": list(counts.items()),
-            "top_gaps": [row for row in result.coverage if row.gaps],
+            "top_gaps": [row for row in analysis.coverage if row.gaps],
         },
     )
 

@@ -67,7 +67,15 @@ class VerificationStates:
 
 def states_from_graph(graph) -> VerificationStates:
     ix = tg.TraceIndex(graph)
-    cv = tg.control_verification(graph, index=ix)
+    return _states(ix, tg.control_verification(graph, index=ix))
+
+
+def states_from_analysis(analysis: tg.Analysis) -> VerificationStates:
+    """The same states from an analysis already run (its index and control verification)."""
+    return _states(analysis.index, analysis.controls)
+
+
+def _states(ix: tg.TraceIndex, cv: dict) -> VerificationStates:
     controls = {node: control_state(state) for node, state in cv.items()}
     hazards = {
         node[1]: hazard_state([controls[c] for c in ix.succ(node, tg.REDUCES)])
@@ -77,5 +85,31 @@ def states_from_graph(graph) -> VerificationStates:
 
 
 def product_states(product) -> VerificationStates:
-    """The states of `product`'s hazards and controls (builds its trace graph once)."""
-    return states_from_graph(tg.build_graph(product))
+    """The states of `product`'s hazards and controls, computed once per change of the product
+    with its other analyses (traceability.summary): the list pages need these few thousand
+    words, not the whole graph."""
+    from traceability.summary import product_summary
+
+    return product_summary(product).states
+
+
+def states_for(product, *, hazards=(), controls=()) -> VerificationStates:
+    """The states of some hazards and controls (one page of a list) from their neighbourhood:
+    the controls that reduce the hazards and the tests that verify those controls, a bounded
+    number of queries whatever the product's size. Same answer as `product_states` for them."""
+    from traceability import neighbourhood as nb
+
+    hazard_nodes = {(tg.HAZARD, pk) for pk in hazards}
+    control_nodes = {(tg.CONTROL, pk) for pk in controls}
+    control_nodes |= nb.linked(hazard_nodes, incoming=False, tables=nb.tables("HazardControl"))
+    tests = nb.linked(
+        control_nodes,
+        incoming=False,
+        tables=nb.tables("ControlImplementationTest", "ControlEffectivenessTest"),
+    )
+    states = states_from_graph(nb.load(product, hazard_nodes | control_nodes | tests))
+    wanted_hazards, wanted_controls = set(hazards), set(controls)
+    return VerificationStates(
+        {pk: state for pk, state in states.hazards.items() if pk in wanted_hazards},
+        {pk: state for pk, state in states.controls.items() if pk in wanted_controls},
+    )

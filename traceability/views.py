@@ -9,13 +9,14 @@ import mimetypes
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from hazards.forms import StatusForm
-from hazards.models import Category, RiskControl
+from hazards.models import Category, Hazard, RiskControl
 from hazards.selectors import product_for
 from hazards.views import change_status
 from riskbench import lists, roles
@@ -24,8 +25,8 @@ from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
 from riskbench.navigation import safe_next_url
-from traceability import gate, selectors, services
 from traceability import graph as tg
+from traceability import neighbourhood, selectors, services
 from traceability.forms import (
     ControlTestLinkForm,
     ItemHazardForm,
@@ -53,6 +54,7 @@ from traceability.models import (
     TestResult,
     TestRun,
 )
+from traceability.summary import product_summary
 from traceability.svg import render_trace_svg
 
 
@@ -146,7 +148,7 @@ def _software_export_rows(rows):
 @require_GET
 def software_item_list(request, slug):
     product = product_for(request, slug)
-    analysis = selectors.product_analysis(product)
+    analysis = product_summary(product)
     required = {node[1]: cls for node, cls in analysis.required_classes.items()}
     gaps = tg.gaps_by_node(analysis.gaps)
     tree = selectors.software_tree(product)
@@ -178,10 +180,18 @@ def software_item_list(request, slug):
             rows=_software_export_rows(rows),
             product=product,
         )
+    page, query = lists.paginate(request, rows)
     return render(
         request,
         "traceability/software_item_list.html",
-        {"product": product, "rows": rows, "soup": soup},
+        {
+            "product": product,
+            "rows": page.object_list,
+            "item_count": len(rows),
+            "page": page,
+            "query": query,
+            "soup": soup,
+        },
     )
 
 
@@ -215,7 +225,7 @@ def software_item_detail(request, slug, code):
     product = product_for(request, slug)
     item = selectors.software_item_detail(product, code)
     item.product = product
-    analysis = selectors.product_analysis(product)
+    analysis = product_summary(product)
     node = (tg.SOFTWARE_ITEM, item.pk)
     return render(
         request,
@@ -937,12 +947,20 @@ def link_delete(request, slug, kind, link_id):
 @require_GET
 def suspect_link_list(request, slug):
     product = product_for(request, slug)
-    analysis = selectors.product_analysis(product)
-    links = selectors.suspect_links(product, analysis)
+    gaps = product_summary(product).gaps_of("suspect_link")
+    page, query = lists.paginate(request, gaps)
+    links = selectors.suspect_links(product, page.object_list)
     return render(
         request,
         "traceability/suspect_links.html",
-        {"product": product, "links": links, "review_form": ReviewForm()},
+        {
+            "product": product,
+            "links": links,
+            "page": page,
+            "query": query,
+            "count": len(gaps),
+            "review_form": ReviewForm(),
+        },
     )
 
 
@@ -1002,14 +1020,47 @@ def _matrix(request, product):
     return filters, analysis, rows
 
 
+MATRIX_PAGE_HAZARDS = 50
+
+
+def _matrix_page(request, product):
+    """One page of the matrix without the product's graph: the page's hazards are chosen and
+    counted in the database (the verification filter reads the cached summary), their chains
+    come from their neighbourhood (`neighbourhood.matrix_rows`). (filters, page, rows)"""
+    filters = read_filters(request, MatrixFilters)
+    hazards = Hazard.objects.filter(product=product)
+    if filters["category"]:
+        hazards = hazards.filter(category=filters["category"])
+    if filters["status"]:
+        hazards = hazards.filter(status=filters["status"])
+    if filters["q"]:
+        hazards = hazards.filter(Q(code__icontains=filters["q"]) | Q(title__icontains=filters["q"]))
+    if filters["verification"]:
+        states = product_summary(product).hazards
+        wanted = [node[1] for node, state in states.items() if state == filters["verification"]]
+        hazards = hazards.filter(pk__in=wanted)
+    ordered = hazards.order_by(Length("code"), "code").values_list("pk", flat=True)
+    page, query = lists.paginate(request, ordered, MATRIX_PAGE_HAZARDS)
+    nodes = [(tg.HAZARD, pk) for pk in page.object_list]
+    graph, analysis = neighbourhood.matrix_rows(product, nodes)
+    return filters, page, query, tg.trace_rows(graph, nodes, analysis=analysis)
+
+
 @require_GET
 def matrix(request, slug):
     product = product_for(request, slug)
-    filters, analysis, rows = _matrix(request, product)
     fmt = lists.export_format(request)
-    if fmt:
-        return _matrix_export(request, product, rows, fmt)
-    page, query = lists.paginate(request, rows, MATRIX_PAGE_ROWS)
+    if fmt or request.GET.get("gaps"):
+        # Exports hold every row; "only rows with gaps" needs every chain's gaps.
+        filters, analysis, rows = _matrix(request, product)
+        if fmt:
+            return _matrix_export(request, product, rows, fmt)
+        page, query = lists.paginate(request, rows, MATRIX_PAGE_ROWS)
+        page_rows = page.object_list
+        counts = {"row_count": len(rows), "gap_row_count": sum(1 for r in rows if r.gaps)}
+    else:
+        filters, page, query, page_rows = _matrix_page(request, product)
+        counts = {"hazard_count": page.paginator.count}
     linker = selectors.Linker(slug)
     labels = tg.GAP_KINDS
     shown = [
@@ -1023,7 +1074,7 @@ def matrix(request, slug):
             "test_url": linker.url(tg.TEST, row.test_code) if row.test else "",
             "gap_labels": [labels[g] for g in row.gaps],
         }
-        for row in page.object_list
+        for row in page_rows
     ]
     return render(
         request,
@@ -1032,8 +1083,7 @@ def matrix(request, slug):
             "product": product,
             "page": page,
             "rows": shown,
-            "row_count": len(rows),
-            "gap_row_count": sum(1 for r in rows if r.gaps),
+            **counts,
             "filters": filters,
             "query": query,
             "categories": Category.choices,
@@ -1135,45 +1185,74 @@ def _matrix_export(request, product, rows, fmt):
 # --- Coverage, impact, trace picture ------------------------------------------------------------
 
 
+def _gap_url(gap, product, linker, suspect_url: str) -> str:
+    """The page where a gap is fixed: the record's own page, the suspect-link review, or the
+    page of a record outside the trace graph (scope and plan, policy, report, post-market
+    records: `selectors.record_url`, by URL name); empty when it has none."""
+    if gap.kind == "suspect_link":
+        return suspect_url
+    if gap.node[0] in selectors.DETAIL_URLS:
+        return linker.url(gap.node[0], gap.code)
+    return selectors.record_url(product, gap)
+
+
 @require_GET
 def coverage(request, slug):
     """Counts and percentages per check of the release gate (DESIGN.md §8), each gap a link to
     the record to fix."""
     product = product_for(request, slug)
-    result = gate.product_gaps(product)
+    analysis = product_summary(product)
     linker = selectors.Linker(slug)
-    graph = result.analysis.graph
     suspect_url = reverse("traceability:suspect_links", args=[slug])
-    groups = {row.kind: [] for row in result.coverage}
-    for gap in result.gaps:
-        if gap.kind == "suspect_link":
-            url = suspect_url
-        elif gap.node in graph:
-            url = linker.node(graph, gap.node)
-        else:
-            url = selectors.record_url(product, gap)
-        groups.setdefault(gap.kind, []).append({"gap": gap, "url": url})
-    sections = [{"row": row, "gaps": groups[row.kind]} for row in result.coverage]
+    kinds = {row.kind for row in analysis.coverage}
+    shown = request.GET.get("kind", "")
+    shown = shown if shown in kinds else ""
+    groups = {kind: [] for kind in kinds}
+    for gap in analysis.gaps:
+        groups[gap.kind].append(gap)
+    sections, page, query = [], None, ""
+    for row in analysis.coverage:
+        if shown and row.kind != shown:
+            continue
+        gaps = groups[row.kind]
+        if shown:  # one kind, every gap, page by page
+            page, query = lists.paginate(request, gaps)
+            gaps = page.object_list
+        else:  # the overview: the first gaps of each kind, a link to the rest
+            gaps = gaps[:COVERAGE_PREVIEW]
+        items = [
+            {
+                "gap": gap,
+                "url": _gap_url(gap, product, linker, suspect_url),
+            }
+            for gap in gaps
+        ]
+        sections.append({"row": row, "gaps": items, "more": row.gaps - len(items)})
     return render(
         request,
         "traceability/coverage.html",
         {
             "product": product,
-            "coverage": result.coverage,
+            "coverage": analysis.coverage,
             "sections": sections,
-            "gap_count": result.gap_count,
+            "gap_count": len(analysis.gaps),
+            "shown_kind": shown,
+            "page": page,
+            "query": query,
         },
     )
 
 
-def _find_node(analysis: tg.Analysis, kind: str, code: str):
+COVERAGE_PREVIEW = 20  # gaps of each kind on the overview; ?kind= pages through all of them
+
+
+def _node_for_code(product, kind: str, code: str):
     if kind not in tg.NODE_KINDS:
         raise Http404("Unknown item kind.")
-    graph = analysis.graph
-    for node in analysis.index.nodes(kind):
-        if graph.nodes[node].get("code") == code:
-            return node
-    raise Http404(f"No {kind} {code} in this product.")
+    node = neighbourhood.node_for_code(product, kind, code)
+    if node is None:
+        raise Http404(f"No {kind} {code} in this product.")
+    return node
 
 
 IMPACT_SEARCH_LIMIT = 100
@@ -1223,9 +1302,9 @@ def impact_start(request, slug):
 def impact(request, slug, kind, code):
     """What a change to this item puts at stake (ISO 14971 10.4; IEC 62304 7.4)."""
     product = product_for(request, slug)
-    analysis = selectors.product_analysis(product)
-    graph = analysis.graph
-    node = _find_node(analysis, kind, code)
+    node = _node_for_code(product, kind, code)
+    graph = neighbourhood.closure(product, node)
+    analysis = product_summary(product)
     result = tg.impact(graph, node)
     linker = selectors.Linker(slug)
 
@@ -1267,13 +1346,10 @@ def impact(request, slug, kind, code):
 def hazard_trace_svg(request, slug, code):
     """The hazard's trace neighbourhood as an SVG picture (embedded on the hazard page)."""
     product = product_for(request, slug)
-    analysis = selectors.product_analysis(product)
-    node = _find_node(analysis, tg.HAZARD, code)
+    node = _node_for_code(product, tg.HAZARD, code)
     linker = selectors.Linker(slug)
-    sub = tg.neighbourhood(analysis.graph, node)
-    svg = render_trace_svg(
-        sub, node, url_for=lambda n: linker.node(sub, n), controls=analysis.controls
-    )
+    sub, controls = neighbourhood.hazard_picture(product, node)
+    svg = render_trace_svg(sub, node, url_for=lambda n: linker.node(sub, n), controls=controls)
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "private, no-cache"

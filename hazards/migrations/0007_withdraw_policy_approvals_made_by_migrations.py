@@ -114,6 +114,9 @@ def withdraw(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("hazards", "0006_plan_responsibilities_and_review"),
+        # After the gate's fields (benefit-risk regions, Annex C types): rows this migration
+        # writes (policy and hazard history) must carry every column of the tables it writes.
+        ("hazards", "0007_hazard_types_annex_c"),
         ("riskbench", "0003_user_profile_competence"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -158,7 +158,7 @@ def test_derived_fields_are_computed_never_taken_from_the_request(product, edito
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["code"] == "HAZ-001"
+    assert body["code"] == "HAZ-999"  # the client's code is kept, never replaced (issue 13)
     assert body["status"] == "draft"
     assert body["revision"] == 1
     assert body["initial_acceptability"] == "unacceptable"
@@ -453,3 +453,64 @@ def test_link_delete_with_reason(product, editor):
     assert link.history.model.objects.filter(id=link.pk, history_type="-").get().history_user == (
         editor
     )
+
+
+CODED = ["hazards", "controls", "software-items", "requirements", "test-cases"]
+
+
+@pytest.mark.parametrize("collection", CODED)
+def test_a_valid_unused_code_sent_by_the_client_is_kept(collection, product, editor):
+    response = token_client(editor).post(
+        f"{BASE}/{collection}/",
+        {**create_payload(collection, product), "code": "SR-999999"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["code"] == "SR-999999"
+    assert created_object(collection, response.json()).code == "SR-999999"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("SR;1", "is not a valid code"),
+        ("X" * 21, "has 21 characters; at most 20"),
+        ("taken", "already used in this product"),
+    ],
+)
+def test_an_invalid_or_taken_code_is_refused_never_replaced(code, message, product, editor):
+    factories.RequirementFactory(product=product, code="taken")
+    before = set(product.requirements.values_list("code", flat=True))
+    response = token_client(editor).post(
+        f"{BASE}/requirements/",
+        {**create_payload("requirements", product), "code": code},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert message in response.json()["code"][0]
+    assert set(product.requirements.values_list("code", flat=True)) == before
+
+
+def test_the_code_of_a_deleted_record_is_not_handed_out_again(product, editor):
+    from traceability import services as trace_services
+
+    requirement = factories.RequirementFactory(product=product, code="SR-7")
+    trace_services.requirement_delete(requirement=requirement, by=editor, reason="Duplicate")
+    response = token_client(editor).post(
+        f"{BASE}/requirements/",
+        {**create_payload("requirements", product), "code": "SR-7"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "deleted or renamed record" in response.json()["code"][0]
+
+
+def test_a_code_cannot_be_changed(product, editor):
+    requirement = factories.RequirementFactory(product=product, code="SR-1")
+    client = token_client(editor)
+    response = client.patch(
+        f"{BASE}/requirements/SR-1/",
+        {"code": "SR-2", "version": requirement.version, "change_reason": "x"},
+        format="json",
+    )
+    assert response.status_code == 400 and "cannot be changed" in response.json()["code"][0]

@@ -29,18 +29,20 @@ def test_query_count_does_not_grow_with_the_product(db, count_queries, editor, w
     with count_queries() as q_large:
         data_large = selectors.gather(large)
     # 1 product + policy, +1 the signatures on the plan (who approved it, ISO 14971 4.4);
-    # 13 graph (5 node tables, 8 link tables); software causes, hazards,
-    # controls, requirements, software items, evidence (6); record signatures, baselines (2);
-    # membership names (1); one history query per historied table for the audit extract (17).
-    # With a baseline: its signatures (1), the current snapshot (15: baselines.selectors),
-    # the stored snapshot it is compared with (1).
+    # 13 graph (5 node tables, 8 link tables); software causes, hazards, controls,
+    # requirements, software items, test case texts, test runs with their evidence (7); record
+    # signatures, baselines (2); membership names (1); one history query per historied table
+    # for the audit extract (17).
+    # With a baseline: its signatures (1), the current snapshot (15: baselines.selectors, + 1
+    # for the user names of the testers, whom the synthetic runs record), the stored snapshot it
+    # is compared with (1).
     # Registered sections (traceability.dossier.extensions): postmarket's known anomalies (2),
     # vulnerabilities (1) and field information (2); the risk management report (1: none here).
     # With the record signature: its signer's role and qualification at signing (1).
-    # The open-gaps section runs the release gate (traceability.gate): record checks (6:
-    # policy, plan signature, hazards, test case and software item states, SOUP) and the
-    # registered checks (post-market 6, the risk management report 1).
-    expected = 40 + 1 + 5 + 1 + 13 + (17 + 1 if with_baseline else 0)
+    # The open-gaps section runs the release gate (traceability.gate): record checks (6: policy,
+    # plan signature, hazards, test case and software item states, SOUP) and the registered
+    # checks (6 post-market, 1 report).
+    expected = 41 + 1 + 5 + 1 + 12 + 1 + (18 + 1 if with_baseline else 0)
     assert q_small.count == q_large.count == expected, q_large.dump()
     assert (data_large.changes is not None) is with_baseline
     assert len(data_small.hazards) == 10 and len(data_large.hazards) == 200

@@ -8,7 +8,7 @@ from django.apps import apps
 from hazards.models import Hazard, HazardType
 from tests import factories
 
-migration = importlib.import_module("hazards.migrations.0009_hazard_types_annex_c")
+migration = importlib.import_module("hazards.migrations.0007_hazard_types_annex_c")
 
 
 def test_hazard_types_are_the_annex_c_categories_and_use_error_is_not_one():

@@ -10,7 +10,10 @@ from django.db.migrations.executor import MigrationExecutor
 from hazards import risk
 from hazards.models import Hazard, RiskPolicy
 
-BEFORE = [("hazards", "0006_plan_responsibilities_and_review")]
+BEFORE = [
+    ("hazards", "0006_plan_responsibilities_and_review"),
+    ("hazards", "0007_hazard_types_annex_c"),
+]
 CRITERIA = risk.PolicyData.default().criteria()
 COPY_ROWS = [
     ("Copied from template", None),

@@ -31,6 +31,7 @@ def write_plan(product, editor):
         product=product,
         by=editor,
         reason="Plan 4.4 b and c",
+        expected_version=product.version,
         responsibilities_and_authorities="The risk manager leads; the head of quality approves.",
         review_requirements="Design reviews at each phase; a release review per ISO 14971 9.",
     )
@@ -69,7 +70,11 @@ def test_the_plan_is_approved_by_a_signature_and_an_edit_supersedes_it(product, 
     assert signature.product == product
     assert selectors.plan_approval(product) == signature
     product = services.product_update(
-        product=product, by=editor, reason="New reviewer", review_requirements="Monthly."
+        product=product,
+        by=editor,
+        reason="New reviewer",
+        expected_version=product.version,
+        review_requirements="Monthly.",
     )
     assert selectors.plan_approval(product) is None
 

@@ -515,3 +515,18 @@ def test_future_suite_timestamp_is_refused(product, editor):
     data = b'<testsuite timestamp="2999-01-01T00:00:00"><testcase name="TC-001"/></testsuite>'
     with pytest.raises(UploadError, match="future"):
         import_junit(product=product, data=data, filename="x.xml", by=editor)
+
+
+def test_p1_p2_of_a_security_row_are_reported_as_ignored_in_the_dry_run(product, editor):
+    data = csv_bytes(
+        [["HAZ-001", "security", "Spoofed bolus", "4", "3", "2", "3"]],
+        headers=["Code", "Category", "Title", "Severity", "P1", "P2", "Probability"],
+    )
+    plan = do_import(product, editor, data, dry_run=True)
+    assert plan.ok
+    assert plan.ignored == [
+        (2, "P1", "P1 '3' ignored: security risk is estimated from exploitability (CVSS or a "
+                  "level), not P1 × P2 (AAMI TIR57)."),
+        (2, "P2", "P2 '2' ignored: security risk is estimated from exploitability (CVSS or a "
+                  "level), not P1 × P2 (AAMI TIR57)."),
+    ]  # fmt: skip

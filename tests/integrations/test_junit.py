@@ -1,3 +1,4 @@
+import datetime as dt
 import hashlib
 
 import pytest
@@ -98,3 +99,40 @@ def test_oversized_file_is_refused(product, editor, cases):
     with pytest.raises(UploadError, match="limit"):
         import_junit(product=product, data=JUNIT_PASS_FAIL, filename="ci.xml", by=editor)
     assert db_counts() == before
+
+
+PER_CASE_TIMES = b"""<?xml version="1.0" encoding="UTF-8"?>
+<testsuites>
+  <testsuite name="nightly" timestamp="2026-03-01T10:00:00Z">
+    <testcase name="TC-001 first night" timestamp="2026-03-01T10:05:00Z"/>
+    <testcase name="TC-001 second night" timestamp="2026-03-02T10:05:00Z">
+      <failure message="x"/>
+    </testcase>
+    <testcase name="TC-002 no own time"/>
+  </testsuite>
+  <testsuite name="later" timestamp="2026-03-04T09:00:00+01:00">
+    <testcase name="TC-002 in the later suite"/>
+  </testsuite>
+</testsuites>
+"""
+
+
+def test_each_case_keeps_its_own_timestamp(product, editor, cases):
+    result = import_junit(product=product, data=PER_CASE_TIMES, filename="ci.xml", by=editor)
+    runs = sorted(
+        (r.test_case.code, r.executed_at.astimezone(dt.UTC).isoformat(), str(r.result))
+        for r in TestRun.objects.filter(pk__in=[r.pk for r in result.created_runs])
+    )
+    assert runs == [
+        ("TC-001", "2026-03-01T10:05:00+00:00", "pass"),
+        ("TC-001", "2026-03-02T10:05:00+00:00", "fail"),
+        ("TC-002", "2026-03-01T10:00:00+00:00", "pass"),  # its suite's time
+        ("TC-002", "2026-03-04T08:00:00+00:00", "pass"),  # its own suite's, not the first's
+    ]
+    assert TestRun.history.count() == 4  # one history row per run
+
+
+def test_a_bad_case_timestamp_is_refused_naming_the_case(product, editor, cases):
+    data = PER_CASE_TIMES.replace(b"2026-03-02T10:05:00Z", b"yesterday")
+    with pytest.raises(UploadError, match="Test case 'TC-001 second night' timestamp"):
+        import_junit(product=product, data=data, filename="ci.xml", by=editor)

@@ -159,6 +159,12 @@ BAD = [
     ("tampered evidence",
      lambda p: _altered(p, lambda d: d["test_runs"][0].update(evidence="dGFtcGVyZWQ=")),
      "does not match its SHA-256"),
+    ("tampered shared evidence",
+     lambda p: _altered(p, lambda d: d["evidence"].update(
+         {k: "dGFtcGVyZWQ=" for k in d["evidence"]})),
+     "does not match its SHA-256"),
+    ("missing shared evidence",
+     lambda p: _altered(p, lambda d: d["evidence"].clear()), "is not in the file's evidence"),
 ]  # fmt: skip
 
 
@@ -178,3 +184,41 @@ def test_export_query_count_does_not_grow(full_product, count_queries):
         product_json.export_product(product)
     # policy (1) + members (1) + five record kinds (5) + runs (1) + eight link kinds (8)
     assert q.count == 16, q.dump()
+
+
+def test_evidence_shared_by_many_runs_is_stored_once(product, editor, admin_user):
+    from tests import factories
+    from tests.integrations.helpers import JUNIT_PASS_FAIL
+    from traceability.integrations.junit import import_junit
+
+    factories.TestCaseFactory(product=product, code="TC-001")
+    factories.TestCaseFactory(product=product, code="TC-002")
+    import_junit(product=product, data=JUNIT_PASS_FAIL, filename="ci.xml", by=editor)
+    doc = product_json.export_product(product)
+    assert len(doc["test_runs"]) == 2
+    assert list(doc["evidence"]) == [doc["test_runs"][0]["evidence_sha256"]]  # once
+    assert "evidence" not in doc["test_runs"][0]
+
+    copy = product_json.import_product(
+        data=product_json.dumps(doc), by=admin_user, slug="copy"
+    ).product
+    names = {r.evidence.name for r in TestRun.objects.filter(test_case__product=copy)}
+    assert len(names) == 1  # one stored file for both runs
+    with TestRun.objects.filter(test_case__product=copy).first().evidence.open("rb") as handle:
+        assert handle.read() == JUNIT_PASS_FAIL
+
+
+def test_a_version_1_export_with_evidence_in_each_run_still_imports(full_product, admin_user):
+    import base64
+
+    doc = product_json.export_product(full_product)
+    files = doc.pop("evidence")
+    doc["format_version"] = 1
+    for run in doc["test_runs"]:
+        run["evidence"] = files.get(run["evidence_sha256"])
+    copy = product_json.import_product(
+        data=product_json.dumps(doc), by=admin_user, slug="copy"
+    ).product
+    run = TestRun.objects.get(test_case__product=copy)
+    with run.evidence.open("rb") as handle:
+        assert base64.b64encode(handle.read()).decode() == next(iter(files.values()))

@@ -278,7 +278,7 @@ BAD = [
     ("dangling relation", FOREIGN.replace(b"<SPEC-OBJECT-REF>o-13</SPEC-OBJECT-REF></SOURCE>",
                                           b"<SPEC-OBJECT-REF>o-99</SPEC-OBJECT-REF></SOURCE>"),
      "missing object"),
-    ("object without code", FOREIGN.replace(b'THE-VALUE="12"', b'THE-VALUE="ab c"'),
+    ("object without code", FOREIGN.replace(b'THE-VALUE="12"', b'THE-VALUE="a;b"'),
      "no usable ReqIF.ForeignID"),
     ("duplicate code", FOREIGN.replace(b'THE-VALUE="13"', b'THE-VALUE="12"'), "used by two"),
 ]  # fmt: skip
@@ -305,3 +305,49 @@ def test_export_query_count_does_not_grow(product, count_queries):
         factories.RequirementTestFactory(requirement=link.requirement)
     # requirements (1) + controls (1) + test cases (1) + implemented-by (1) + verified-by (1)
     assert small == export_count() == 5
+
+
+def test_long_title_is_refused_naming_the_code_never_truncated(product, editor):
+    # The title of a foreign requirement is the first line of its text: 226 characters here.
+    first_line = "The pump shall stop " + "x" * 205 + "."
+    data = FOREIGN.replace(
+        b"The pump shall stop within <xhtml:b>2 s</xhtml:b>.", first_line.encode()
+    )
+    before = db_counts()
+    with pytest.raises(UploadError) as caught:
+        reqif.import_reqif(product=product, data=data, filename="l.reqif", by=editor, prefix="DRS")
+    assert "Requirement DRS-012: the title has 226 characters; at most 200" in str(caught.value)
+    assert db_counts() == before
+
+
+def test_every_dangling_relation_is_reported_with_the_code_of_its_other_end(product, editor):
+    data = FOREIGN.replace(
+        b"<SPEC-OBJECT-REF>o-13</SPEC-OBJECT-REF></SOURCE>",
+        b"<SPEC-OBJECT-REF>o-13</SPEC-OBJECT-REF></SOURCE>",
+    ).replace(
+        b"</SPEC-RELATIONS>",
+        b"""<SPEC-RELATION IDENTIFIER="r2" LAST-CHANGE="2025-01-01T00:00:00Z">
+        <SOURCE><SPEC-OBJECT-REF>o-12</SPEC-OBJECT-REF></SOURCE>
+        <TARGET><SPEC-OBJECT-REF>o-gone</SPEC-OBJECT-REF></TARGET>
+        <TYPE><SPEC-RELATION-TYPE-REF>rt</SPEC-RELATION-TYPE-REF></TYPE></SPEC-RELATION>
+        <SPEC-RELATION IDENTIFIER="r3" LAST-CHANGE="2025-01-01T00:00:00Z">
+        <SOURCE><SPEC-OBJECT-REF>o-lost</SPEC-OBJECT-REF></SOURCE>
+        <TARGET><SPEC-OBJECT-REF>o-13</SPEC-OBJECT-REF></TARGET>
+        <TYPE><SPEC-RELATION-TYPE-REF>rt</SPEC-RELATION-TYPE-REF></TYPE></SPEC-RELATION>
+        </SPEC-RELATIONS>""",
+    )
+    with pytest.raises(UploadError) as caught:
+        reqif.import_reqif(product=product, data=data, filename="x.reqif", by=editor, prefix="DRS")
+    message = str(caught.value)
+    assert message.startswith("2 SPEC-RELATION(s) point to a missing object")
+    assert "from DRS-012 (Requirement) to missing object 'o-gone'" in message
+    assert "from missing object 'o-lost' to DRS-013 (Requirement)" in message
+
+
+def test_source_codes_are_kept_exactly(product, editor):
+    data = FOREIGN.replace(b'THE-VALUE="12"', b'THE-VALUE="GIP 1.1"').replace(
+        b'THE-VALUE="13"', b'THE-VALUE="1.10.3"'
+    )
+    result = reqif.import_reqif(product=product, data=data, filename="x.reqif", by=editor)
+    assert sorted(result.created) == ["1.10.3", "GIP 1.1"]
+    assert Requirement.objects.get(code="1.10.3").parent.code == "GIP 1.1"

@@ -67,6 +67,8 @@ def report(product, editor, reviewers):
 
 @pytest.fixture
 def in_review(report, editor):
-    services.report_set_status(report=report, status=Status.IN_REVIEW, by=editor)
+    services.report_set_status(
+        report=report, status=Status.IN_REVIEW, by=editor, expected_version=report.version
+    )
     report.refresh_from_db()
     return report

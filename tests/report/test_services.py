@@ -40,7 +40,13 @@ def test_create_leaves_a_history_row_with_user_and_reason(report, editor):
 
 
 def test_a_stale_edit_is_refused(report, editor):
-    services.report_update(report=report, by=editor, reason="typo", data_considered="More data")
+    services.report_update(
+        report=report,
+        by=editor,
+        reason="typo",
+        data_considered="More data",
+        expected_version=report.version,
+    )
     with pytest.raises(StaleEditError):
         services.report_update(
             report=report, by=editor, expected_version=1, reason="late", data_considered="Old"
@@ -54,28 +60,43 @@ def test_an_auditor_or_non_editor_cannot_be_a_reviewer(report, editor, auditor):
             by=editor,
             reason="Add auditor",
             reviewers=[{"user": auditor.pk, "role": "Auditor"}],
+            expected_version=report.version,
         )
 
 
 def test_a_reviewer_needs_a_role(report, editor, reviewers):
     with pytest.raises(ValidationError, match="role in the review"):
         services.report_update(
-            report=report, by=editor, reason="x", reviewers=[{"user": reviewers[0].pk}]
+            report=report,
+            by=editor,
+            reason="x",
+            reviewers=[{"user": reviewers[0].pk}],
+            expected_version=report.version,
         )
 
 
 def test_an_incomplete_report_cannot_be_submitted_nor_signed(report, editor, reviewers):
-    services.report_update(report=report, by=editor, reason="Rethink", plan_implemented=False)
+    services.report_update(
+        report=report,
+        by=editor,
+        reason="Rethink",
+        plan_implemented=False,
+        expected_version=report.version,
+    )
     report.refresh_from_db()
     with pytest.raises(ValidationError, match="9 a"):
-        services.report_set_status(report=report, status=Status.IN_REVIEW, by=editor)
+        services.report_set_status(
+            report=report, status=Status.IN_REVIEW, by=editor, expected_version=report.version
+        )
     with pytest.raises(signatures.SignatureRefused, match="not complete"):
         sign(report, reviewers[0], meaning="reviewed")
 
 
 def test_approval_is_never_a_status_change(report, editor):
     with pytest.raises(ValidationError, match="signatures"):
-        services.report_set_status(report=report, status=Status.APPROVED, by=editor)
+        services.report_set_status(
+            report=report, status=Status.APPROVED, by=editor, expected_version=report.version
+        )
 
 
 def test_only_named_reviewers_sign_the_review(in_review, editor, product):
@@ -118,7 +139,11 @@ def test_gate_passes_only_when_every_named_reviewer_signed_the_current_content(
 
     # An edit supersedes every signature: back to review, and the gate sees it.
     services.report_update(
-        report=in_review, by=editor, reason="New field data", data_considered="And more data"
+        report=in_review,
+        by=editor,
+        reason="New field data",
+        data_considered="And more data",
+        expected_version=in_review.version,
     )
     in_review.refresh_from_db()
     assert in_review.status == Status.IN_REVIEW
@@ -137,7 +162,11 @@ def test_the_report_of_the_version_under_review_counts(report, product, editor):
 def test_the_author_of_the_report_cannot_approve_it(in_review, editor, reviewers):
     in_review.reviewers = [*in_review.reviewers, {"user": editor.pk, "role": "Author"}]
     services.report_update(
-        report=in_review, by=editor, reason="Author reviews too", reviewers=in_review.reviewers
+        report=in_review,
+        by=editor,
+        reason="Author reviews too",
+        reviewers=in_review.reviewers,
+        expected_version=in_review.version,
     )
     in_review.refresh_from_db()
     with pytest.raises(signatures.SignatureRefused, match="Segregation of duties"):

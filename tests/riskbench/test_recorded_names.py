@@ -34,7 +34,13 @@ def test_a_rename_changes_nothing_in_verify_audit_and_the_trail_keeps_the_old_na
     product, editor, editor_client
 ):
     hazard = services.hazard_create(product=product, by=editor, title="Bolus", category="safety")
-    services.hazard_update(hazard=hazard, by=editor, reason="Clarified", title="Bolus overdose")
+    services.hazard_update(
+        hazard=hazard,
+        by=editor,
+        reason="Clarified",
+        title="Bolus overdose",
+        expected_version=hazard.version,
+    )
     out = io.StringIO()
     call_command("verify_audit", "--format", "json", stdout=out)
     head = json.loads(out.getvalue())["head"]

@@ -68,7 +68,11 @@ def test_the_last_author_counts_not_the_creator(product, editor, colleague):
     the current version, so the colleague may not approve it, the editor may."""
     hazard = approvable_hazard(product, editor)
     hazard = services.hazard_update(
-        hazard=hazard, by=colleague, reason="Clearer harm", harm="Severe hypoglycaemia, coma"
+        hazard=hazard,
+        by=colleague,
+        reason="Clearer harm",
+        harm="Severe hypoglycaemia, coma",
+        expected_version=hazard.version,
     )
     assert hazard.status == Status.IN_REVIEW
     assert signatures.last_author(hazard) == colleague

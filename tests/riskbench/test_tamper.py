@@ -47,7 +47,9 @@ def _columns(model) -> list[str]:
 
 def test_an_untouched_database_has_no_state_finding(product, editor):
     hazard = _hazard(product, editor)
-    services.hazard_update(hazard=hazard, by=editor, reason="Re-estimated", severity=5)
+    services.hazard_update(
+        hazard=hazard, by=editor, reason="Re-estimated", severity=5, expected_version=hazard.version
+    )
     second = _hazard(product, editor, title="Under-delivery")
     services.hazard_delete(hazard=second, by=editor, reason="Duplicate of HAZ-001")
     code, report = _verify()
@@ -193,7 +195,9 @@ def _cut_newest(product, hazard, count: int) -> None:
 
 def _edits(product, editor, hazard, count):
     for i in range(count):
-        hazard = services.hazard_update(hazard=hazard, by=editor, reason="r", title=f"T{i}")
+        hazard = services.hazard_update(
+            hazard=hazard, by=editor, reason="r", title=f"T{i}", expected_version=hazard.version
+        )
     return hazard
 
 

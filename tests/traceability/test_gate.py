@@ -225,15 +225,15 @@ def test_a_new_anomaly_review_records_the_version_it_covers(product, editor):
     )  # fmt: skip
     assert item.anomalies_reviewed_version == "3.6.0"
     item = services.software_item_update(
-        item=item, by=editor, reason="Update", expected_version=item.version, soup_version="3.6.1"
+        item=item, by=editor, reason="Update", soup_version="3.6.1", expected_version=item.version
     )
     assert item.anomalies_reviewed_version == "3.6.0"  # the review is now outdated
     item = services.software_item_update(
         item=item,
         by=editor,
         reason="Reviewed",
-        expected_version=item.version,
         anomalies_reviewed_at=dt.date(2026, 2, 1),
+        expected_version=item.version,
     )
     assert item.anomalies_reviewed_version == "3.6.1"
 
@@ -283,14 +283,3 @@ def test_coverage_page_and_dashboard_show_the_gate(releasable, product, editor_c
     assert f"{releasable.code}: hazard is in review, not approved." in page.content.decode()
     dashboard = editor_client.get(reverse("hazards:dashboard", args=[product.slug]))
     assert "Records of the risk file not approved" in dashboard.content.decode()
-
-
-def test_coverage_page_links_gaps_of_records_outside_the_graph(releasable, product, editor_client):
-    from django.urls import reverse
-
-    policy = RiskPolicy.objects.get(product=product)
-    update(policy, version=2)  # changes not approved
-    page = editor_client.get(reverse("traceability:coverage", args=[product.slug]))
-    html = page.content.decode()
-    assert f'<a href="{reverse("hazards:product_policy", args=[product.slug])}">' in html
-    assert "Risk acceptability criteria not approved in their current version" in html

@@ -17,7 +17,7 @@ def run(*args) -> tuple[int, str]:
 @pytest.fixture
 def complete(product):
     """One hazard whose chain is complete and verified, every record approved, the plan
-    signed: no gap."""
+    and the risk management report signed: no gap."""
     hazard = f.complete_chain(product)
     f.release_ready(product)
     return hazard

@@ -523,13 +523,14 @@ def test_page_query_count_does_not_grow_with_hazards(editor_client, sized, count
         assert response.status_code == 200
         counts[n] = (q.count, q)
     # Expected: session + user (2), product with policy (1), memberships (1), groups (1),
-    # the trace graph (5 node tables + 8 link tables = 13), navigation products (1); the
-    # coverage page runs the whole release gate: its record checks (6: policy, plan signature,
-    # hazards, test case and software item states, SOUP) and the registered post-market
-    # checks (3); the exact number depends on the shared middleware, but never on the number
-    # of hazards.
+    # navigation products (1); then the coverage page: the change counter (1) and the cached
+    # summary (1, built once by the release gate: the trace graph's 5 node tables + 8 link
+    # tables = 13, its record checks (6) and the registered checks); the
+    # export: the trace graph (13); the matrix page: count + the page's hazard ids (2), the
+    # walk from those hazards (6 link tables) and their neighbourhood (5 + 8). The exact number
+    # depends on the shared middleware, but never on the number of hazards.
     assert counts[10][0] == counts[100][0], counts[100][1].dump()
-    assert counts[100][0] <= 35, counts[100][1].dump()
+    assert counts[100][0] <= 45, counts[100][1].dump()
 
 
 def test_matrix_paginates_and_shows_real_rows(editor_client, sized):

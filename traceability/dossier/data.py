@@ -145,6 +145,37 @@ class TestRef:
 
 
 @dataclass(frozen=True)
+class Run:
+    """One execution of a test case as recorded (IEC 62304 5.7.5): what was tested, by whom,
+    with what result, and where the evidence is."""
+
+    executed_at: dt.datetime
+    result: str  # label
+    software_version: str  # the version tested
+    tester: str
+    external_reference: str  # CI job, JUnit case id, report number
+    notes: str
+    evidence_name: str
+    evidence_sha256: str
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """A test case with its texts (procedure, acceptance criteria) and every run, newest
+    first (IEC 62304 5.7.1, 5.7.5, 7.3.1)."""
+
+    pk: int
+    code: str
+    title: str
+    method: str
+    level: str
+    procedure: str
+    acceptance_criteria: str
+    verifies: tuple[str, ...]  # requirement codes
+    runs: tuple[Run, ...]
+
+
+@dataclass(frozen=True)
 class Control:
     pk: int
     code: str
@@ -242,6 +273,7 @@ class Evidence:
     executed_at: dt.datetime
     result: str
     software_version: str
+    tester: str
     name: str
     sha256: str
     size: int | None
@@ -328,6 +360,7 @@ class DossierData:
     controls: tuple[Control, ...]
     requirements: tuple[Requirement, ...]
     tests: tuple[TestRef, ...]
+    test_cases: tuple[TestCase, ...]
     software_items: tuple[SoftwareItem, ...]
     trace_rows: tuple[TraceRow, ...]
     gaps: tuple[Gap, ...]

@@ -11,6 +11,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -111,6 +112,89 @@ class Cell(Paragraph):
         return result
 
 
+class Line(Flowable):
+    """A table cell of plain text that usually fits on one line (codes, dates, results,
+    hashes): laid out and drawn with one `stringWidth` and one `drawString` — the same text,
+    font, colour, position and background a `Paragraph` of it would draw — instead of the
+    paragraph machinery that most cells of the long tables do not need. When the text does not
+    fit the column it is handed to the equivalent `Cell` (`paragraph`), which wraps it."""
+
+    def __init__(self, text: str, style: ParagraphStyle, make_paragraph: Callable[[], Paragraph]):
+        super().__init__()
+        self.text = text
+        self.style = style
+        self._make_paragraph = make_paragraph
+        self._paragraph = None
+        self._text_width = None
+        self._single = True
+
+    @property
+    def paragraph(self) -> Paragraph:
+        if self._paragraph is None:
+            self._paragraph = self._make_paragraph()
+        return self._paragraph
+
+    @property
+    def frags(self):
+        return self.paragraph.frags
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803
+        style = self.style
+        if self._text_width is None:
+            self._text_width = pdfmetrics.stringWidth(self.text, style.fontName, style.fontSize)
+        room = availWidth - style.leftIndent - style.rightIndent
+        self._single = self._text_width <= room
+        if not self._single:
+            self.width, self.height = self.paragraph.wrap(availWidth, availHeight)
+            return self.width, self.height
+        self.width, self.height = availWidth, style.leading
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        if self._single:
+            return []
+        return self.paragraph.split(availWidth, availHeight)
+
+    def draw(self):
+        if not self._single:
+            self.paragraph.drawOn(self.canv, 0, 0)
+            return
+        canv, style = self.canv, self.style
+        if style.backColor:  # as `Paragraph.drawPara` draws it
+            top, right, bottom, left = _trbl(style.borderPadding)
+            canv.setFillColor(style.backColor)
+            canv.rect(
+                style.leftIndent - left,
+                -bottom,
+                self.width - (style.leftIndent + style.rightIndent) + left + right,
+                self.height + top + bottom,
+                fill=1,
+                stroke=0,
+            )
+        canv.setFillColor(style.textColor)
+        canv.setFont(style.fontName, style.fontSize, style.leading)
+        y = self.height - style.fontSize  # the first baseline of a paragraph
+        if style.alignment == TA_CENTER:
+            middle = style.leftIndent + (self.width - style.leftIndent - style.rightIndent) / 2
+            canv.drawCentredString(middle, y, self.text)
+        elif style.alignment == TA_RIGHT:
+            canv.drawRightString(self.width - style.rightIndent, y, self.text)
+        else:
+            canv.drawString(style.leftIndent, y, self.text)
+
+
+def _trbl(padding) -> tuple[float, float, float, float]:
+    """reportlab's border padding (one value, or 2 to 4 like CSS) as top, right, bottom, left."""
+    if not isinstance(padding, list | tuple):
+        return (padding,) * 4
+    values = list(padding)
+    if len(values) == 2:
+        values = values * 2
+    elif len(values) == 3:
+        values.append(values[1])
+    return tuple(values)
+
+
 def _clone(frag):
     """A copy of a paragraph fragment (`copy.copy` is several times slower); its list
     attributes (links, underlines) are copied too, never shared."""
@@ -148,12 +232,21 @@ class CellFactory:
         self._runs = {k: Paragraph(m.format("x"), style).frags[0] for k, m in RUN_MARKUP.items()}
         self._br = Paragraph("x<br/>y", style).frags[1]
 
-    def plain(self, text) -> Cell:
+    def plain(self, text) -> Flowable:
         text = "" if text is None else str(text)
-        if not text or "\n" in text or "\r" in text:
-            return Cell(esc(text), self.style)
+        if not text:
+            return Cell("", self.style)
+        if "\n" in text or "\r" in text:
+            return self.runs([("r", text)])
+        text = " ".join(text.split())
+        if not text:
+            return Cell("", self.style)
+        return Line(text, self.style, lambda: self.paragraph(text))
+
+    def paragraph(self, text: str) -> Cell:
+        """The paragraph of one line of plain text (whitespace already collapsed)."""
         frag = _clone(self._frag)
-        frag.text = " ".join(text.split())
+        frag.text = text
         return Cell(text, self.style, frags=[frag])
 
     def runs(self, *lines) -> Cell:
@@ -196,17 +289,220 @@ class RowTable(LongTable):
     a page free — so no content is ever cut off and no ordinary row is broken in two."""
 
     min_in_row = 400.0
+    split_in_row = False  # set when the last split had to cut a row in two
 
     def split(self, availWidth, availHeight):  # noqa: N803
         self.splitInRow = 0
+        self.split_in_row = False
         parts = super().split(availWidth, availHeight)
         if parts or availHeight < self.min_in_row:
             return parts
         self.splitInRow = 1
         try:
-            return super().split(availWidth, availHeight)
+            parts = super().split(availWidth, availHeight)
+            self.split_in_row = bool(parts)
+            return parts
         finally:
             self.splitInRow = 0
+
+
+class GridTable(Flowable):
+    """One page of a long table: a header row and rows of cell flowables in fixed-width columns,
+    top-aligned and padded, on alternating backgrounds in a grid — what `RowTable` in the
+    dossier's table style draws, measured and drawn directly. reportlab's `Table` spends most of
+    its time on what these tables never use (spans, per-cell styles and commands, string cells,
+    column sizing), and that was the largest single cost of a dossier of 1,000 hazards.
+
+    `heights` (header first) may be given when known; otherwise rows are measured in order until
+    they overflow the height offered (`_rowHeights` holds None for rows not measured), as a long
+    table does. A page on which not even one row fits is left to `fallback()` — the same rows
+    as a `RowTable`, whose split cuts a row taller than a page in two.
+    """
+
+    def __init__(self, rows, col_widths, look, *, heights=None, fallback=None):
+        super().__init__()
+        self.rows = rows  # header row first
+        self.col_widths = list(col_widths)
+        self.look = look  # GridLook
+        self._rowHeights = list(heights) if heights else [None] * len(rows)
+        self.fallback = fallback
+        self.hAlign = "LEFT"
+
+    def _measure(self, index: int) -> float:
+        look, tallest = self.look, 0.0
+        for cell, width in zip(self.rows[index], self.col_widths, strict=True):
+            if cell is None or cell == "":
+                continue
+            _, height = cell.wrap(width - look.pad_x * 2, 1e9)
+            tallest = max(tallest, height)
+        return tallest + look.pad_top + look.pad_bottom
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803
+        heights, total = self._rowHeights, 0.0
+        for index, height in enumerate(heights):
+            if height is None:
+                height = heights[index] = self._measure(index)
+            total += height
+            if total > availHeight and None in heights:
+                break  # overflows already: the rest is measured on the next page
+        self.width, self.height = sum(self.col_widths), total
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        """Called only when not even one row fits: the row moves to the next page, unless the
+        space is most of a page (a row taller than a page), which the fallback cuts in two."""
+        if self.fallback is None or availHeight < self.look.min_in_row:
+            return []
+        return self.fallback().split(availWidth, availHeight)
+
+    def draw(self):
+        canv, look = self.canv, self.look
+        heights = self._rowHeights
+        width = sum(self.col_widths)
+        total = sum(heights)
+        lefts, x = [], 0.0
+        for col_width in self.col_widths:
+            lefts.append(x)
+            x += col_width
+        top = total
+        for index, (row, height) in enumerate(zip(self.rows, heights, strict=True)):
+            fill = look.head_fill if index == 0 else look.zebra[(index - 1) % len(look.zebra)]
+            if fill is not None:
+                canv.setFillColor(fill)
+                canv.rect(0, top - height, width, height, fill=1, stroke=0)
+            for cell, left, col_width in zip(row, lefts, self.col_widths, strict=True):
+                if cell is None or cell == "":
+                    continue
+                _, cell_height = cell.wrap(col_width - look.pad_x * 2, 1e9)
+                cell.drawOn(canv, left + look.pad_x, top - look.pad_top - cell_height)
+            top -= height
+        canv.setStrokeColor(look.line)
+        canv.setLineWidth(look.line_width)
+        y = total
+        path = canv.beginPath()
+        for height in [0.0, *heights]:
+            y -= height
+            path.moveTo(0, y)
+            path.lineTo(width, y)
+        for x in [*lefts, width]:
+            path.moveTo(x, 0)
+            path.lineTo(x, total)
+        canv.drawPath(path, stroke=1, fill=0)
+
+
+class GridLook:
+    """The table style a `GridTable` draws (the dossier's `table_style`, as plain values)."""
+
+    def __init__(
+        self, *, line, line_width, head_fill, zebra, pad_x, pad_top, pad_bottom, min_in_row
+    ):
+        self.min_in_row = min_in_row  # see `RowTable.min_in_row`
+        self.line = line
+        self.line_width = line_width
+        self.head_fill = head_fill
+        self.zebra = zebra  # fills of data rows in turn; None: no fill
+        self.pad_x = pad_x
+        self.pad_top = pad_top
+        self.pad_bottom = pad_bottom
+
+
+class StreamTable(Flowable):
+    """A long table laid out a page at a time, whatever its length (issue 13: bounded memory,
+    linear time).
+
+    reportlab splits a table of R rows by building a new table of the R - k rows left after
+    each page (with every cell's style set again): R²/k work for a table of R rows, and every
+    cell of every table of the document held in memory from the start. Here the rows stay data
+    (`items`) until they are laid out: each page builds a table of the next rows only — a chunk
+    a little larger than what fits, grown while it does not fill the space — measures it, makes
+    the page's table of the rows that fit (with the heights just measured) and leaves the rest
+    as a new `StreamTable` starting at the first row not placed. Rows already built for a page
+    they did not fit on are handed on (`built`), not built again. Each page's table is a
+    `RowTable` made by `make(rows, heights=None)` (the header row added there), so a page looks
+    as with one long table: the same header on every page, rows whole.
+    """
+
+    def __init__(self, make, items, build_row, *, start=0, built=None, chunk=24):
+        super().__init__()
+        self.make = make  # list of rows -> RowTable with the header row
+        self.items = items
+        self.build_row = build_row  # item -> list of cells
+        self.start = start
+        self.built = built if built is not None else {}
+        self.chunk = chunk
+        self._table = None
+        self._stop = None
+        self._size = None
+
+    def _row(self, index: int) -> list:
+        row = self.built.get(index)
+        if row is None:
+            row = self.built[index] = self.build_row(self.items[index])
+        return row
+
+    def _layout(self, avail_width: float, avail_height: float):
+        """The table of this page's chunk and its size: the true size when the chunk holds
+        every remaining row, otherwise a height above `avail_height` (so the frame splits)."""
+        total = len(self.items)
+        while True:
+            stop = min(total, self.start + self.chunk)
+            if self._table is None or self._stop != stop:
+                self._table = self.make([self._row(i) for i in range(self.start, stop)])
+                self._stop = stop
+                self._size = None
+            key = (avail_width, avail_height)
+            if self._size is None or self._size[0] != key:
+                self._size = (key, self._table.wrap(avail_width, avail_height))
+            width, height = self._size[1]
+            if stop == total or height > avail_height:
+                return width, height
+            self.chunk *= 2
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803
+        self.width, self.height = self._layout(availWidth, availHeight)
+        return self.width, self.height
+
+    def _follow(self, after: int) -> list:
+        if after >= len(self.items):
+            return []
+        built = {i: row for i, row in self.built.items() if i >= after}
+        return [
+            StreamTable(
+                self.make, self.items, self.build_row, start=after, built=built, chunk=self.chunk
+            )
+        ]
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        self._layout(availWidth, availHeight)
+        table = self._table
+        # The rows that fit, from the heights the layout has just measured (header included):
+        # this page's table is made of them with those heights, so nothing is measured twice.
+        heights, used, fit = table._rowHeights, 0.0, 0
+        for height in heights:
+            if height is None or used + height > availHeight:
+                break
+            used += height
+            fit += 1
+        if fit == len(heights) and self._stop == len(self.items):
+            return [table]
+        if fit > 1:
+            after = self.start + fit - 1  # minus the header row
+            rows = [self._row(i) for i in range(self.start, after)]
+            return [self.make(rows, heights[:fit]), *self._follow(after)]
+        # Not one row fits: a row taller than the space. `RowTable.split` moves it to the next
+        # page ([]) or, with most of a page free, cuts it in two; its second half and the
+        # chunk's other rows go on as the table reportlab made, the rows after the chunk follow.
+        parts = table.split(availWidth, availHeight)
+        if len(parts) < 2:
+            return parts
+        return [*parts, *self._follow(self._stop)]
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 (reportlab's name)
+        self._table.drawOn(canvas, x, y, _sW)
+
+    def rows(self) -> list[list]:
+        """Every row, built (for tools that want the whole table, e.g. the bench's bound)."""
+        return [self._row(i) for i in range(self.start, len(self.items))]
 
 
 class Pt(float):

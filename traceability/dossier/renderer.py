@@ -67,11 +67,14 @@ from traceability.dossier.layout import (
     Cell,
     CellFactory,
     Contents,
+    GridLook,
+    GridTable,
     Heading,
     PageSlot,
     Pt,
     RowTable,
     StampingCanvas,
+    StreamTable,
     esc,
     fmt_date,
     fmt_dt,
@@ -105,6 +108,22 @@ SECTION_TITLES = dict(SECTIONS)
 CATEGORIES = (("safety", "Safety"), ("security", "Security"), ("privacy", "Privacy"))
 NOT_RECORDED = "Not recorded."
 
+
+class Rows:
+    """The rows of a table as data and a function that builds one row's cells: `table()` lays a
+    long table of them out page by page (`StreamTable`) instead of building every cell first."""
+
+    def __init__(self, items: Iterable, build: Callable[[object], list]):
+        self.items = tuple(items)
+        self.build = build
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def built(self) -> list[list]:
+        return [self.build(item) for item in self.items]
+
+
 # ---------------------------------------------------------------------------------------------
 # The renderer
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +139,9 @@ class DossierRenderer:
     margin_bottom = 16 * mm
     header_y = 12 * mm  # from the top edge
     footer_y = 9 * mm  # from the bottom edge
+    # A table row is cut in two only when it does not fit on a page at all, and then only with
+    # this much of the page free (`layout.RowTable`).
+    min_in_row = 0.8 * (landscape[1] - margin_top - margin_bottom)
 
     def __init__(
         self, data: d.DossierData, *, progress: Callable[[float, str], None] | None = None
@@ -186,19 +208,35 @@ class DossierRenderer:
             )
             for region in REGION_FILL
         }  # fmt: skip
-        self.table_style = TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), FONT, 7.5),
-                ("GRID", (0, 0), (-1, -1), 0.35, LINE),
-                ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ]
+        cell_commands = [
+            ("FONT", (0, 0), (-1, -1), FONT, 7.5),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ]
+        line_commands = [
+            ("GRID", (0, 0), (-1, -1), 0.35, LINE),
+            ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
+        ]
+        self.table_style = TableStyle(cell_commands + line_commands)
+        self.grid_look = GridLook(
+            line=LINE,
+            line_width=0.35,
+            head_fill=HEAD_BG,
+            zebra=(None, ZEBRA),
+            pad_x=3,
+            pad_top=2.5,
+            pad_bottom=2.5,
+            min_in_row=self.min_in_row,
         )
+        self.table_lines = TableStyle(line_commands)
+        # The cell style every cell of `table_style` gets, made once (see `_long_table`).
+        probe = Table([[""]])
+        probe.setStyle(TableStyle(cell_commands))
+        self._cell_style = probe._cellStyles[0][0]
         self.kv_style = TableStyle(
             [
                 ("FONT", (0, 0), (-1, -1), FONT, 7.5),
@@ -362,29 +400,80 @@ class DossierRenderer:
             return Paragraph(esc(empty), self.note)
         return Paragraph(esc(value), self.body)
 
+    def _col_widths(self, weights: Sequence[float], orientation: str) -> list[float]:
+        """Column widths: `Pt` weights are points, the others share the rest of the width."""
+        width = self.frame_width(orientation)
+        fixed = sum(w for w in weights if isinstance(w, Pt))
+        total = float(sum(w for w in weights if not isinstance(w, Pt))) or 1.0
+        return [float(w) if isinstance(w, Pt) else (width - fixed) * w / total for w in weights]
+
+    def _long_table(
+        self, header: list, col_widths: list[float], rows: list[list], heights=None
+    ) -> RowTable:
+        """A long table in `table_style`. Its cells share one `CellStyle` (font, padding,
+        alignment: the same for every cell) instead of one made and styled per cell; only the
+        lines and backgrounds are set as commands. `heights`: the rows' heights when known."""
+        n_cols = len(col_widths)
+        table = RowTable(
+            [header, *rows],
+            colWidths=col_widths,
+            rowHeights=heights,
+            repeatRows=1,
+            splitByRow=1,
+            hAlign="LEFT",
+            cellStyles=[[self._cell_style] * n_cols for _ in range(len(rows) + 1)],
+        )
+        table.min_in_row = self.min_in_row
+        table.setStyle(self.table_lines)
+        return table
+
     def table(
         self,
         header: Sequence[str],
-        rows: list[list],
+        rows: list[list] | Rows,
         weights: Sequence[float],
         *,
         orientation: str = "portrait",
         long: bool = True,
-    ) -> Table:
-        """A table with a repeated header row whose columns share the frame width by weight."""
-        width = self.frame_width(orientation)
-        fixed = sum(w for w in weights if isinstance(w, Pt))
-        total = float(sum(w for w in weights if not isinstance(w, Pt))) or 1.0
-        col_widths = [
-            float(w) if isinstance(w, Pt) else (width - fixed) * w / total for w in weights
-        ]
-        data = [[self.head.plain(h) for h in header], *rows]
-        cls = RowTable if long else Table
-        table = cls(data, colWidths=col_widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
+    ) -> Flowable:
+        """A table with a repeated header row whose columns share the frame width by weight;
+        `Rows` of a long table are streamed (`stream`)."""
+        if isinstance(rows, Rows):
+            if long:
+                return self.stream(header, rows.items, rows.build, weights, orientation=orientation)
+            rows = rows.built()
+        col_widths = self._col_widths(weights, orientation)
+        head = [self.head.plain(h) for h in header]
         if long:
-            table.min_in_row = 0.8 * (self.landscape[1] - self.margin_top - self.margin_bottom)
+            return self._long_table(head, col_widths, rows)
+        table = Table([head, *rows], colWidths=col_widths, repeatRows=1, hAlign="LEFT")
         table.setStyle(self.table_style)
         return table
+
+    def stream(
+        self,
+        header: Sequence[str],
+        items: Sequence,
+        row: Callable[[object], list],
+        weights: Sequence[float],
+        *,
+        orientation: str = "portrait",
+    ) -> StreamTable:
+        """A long table of one row per item, built page by page as it is laid out (see
+        `layout.StreamTable`): what every table that grows with the risk file uses."""
+        col_widths = self._col_widths(weights, orientation)
+        head = [self.head.plain(h) for h in header]
+
+        def make(rows: list[list], heights=None) -> GridTable:
+            return GridTable(
+                [head, *rows],
+                col_widths,
+                self.grid_look,
+                heights=heights,
+                fallback=lambda: self._long_table(head, col_widths, rows),
+            )
+
+        return StreamTable(make, tuple(items), row)
 
     def layout(self, rows: list[list]) -> Table:
         """A borderless table that places drawings side by side."""
@@ -457,8 +546,8 @@ class DossierRenderer:
     def story(self) -> list[Flowable]:
         sections = [
             ("cover", self.cover),
-            ("document_control", self.document_control),
             ("contents", self.contents_page),
+            ("document_control", self.document_control),
             ("crossref", self.crossref),
             ("scope", self.scope),
             ("plan", self.plan),
@@ -502,7 +591,10 @@ class DossierRenderer:
         return {
             "hazards": 12 * len(data.hazards),
             "controls": 8 * len(data.controls),
-            "trace": 5 * len(data.trace_rows),
+            "trace": 5 * len(data.trace_rows)
+            + 6 * len(data.requirements)
+            + 8 * len(data.test_cases)
+            + 4 * sum(len(t.runs) for t in data.test_cases),
             "safety_class": 6 * len(data.software_items),
             "evidence": 7 * len(data.evidence),
             "audit": 6 * len(data.audit),
@@ -621,16 +713,16 @@ class DossierRenderer:
         if self.data.released:
             signed = self.data.baselines[-1].signatures
         if signed:
-            rows = [
-                [
+            rows = Rows(
+                signed,
+                lambda s: [
                     self.cell.plain(s.meaning),
                     self.signer_cell(s),
                     self.cell.plain(s.username),
                     self.cell.plain(fmt_dt(s.signed_at)),
                     self.cell_mono.plain(s.sha256),
-                ]
-                for s in signed
-            ]
+                ],
+            )
             table = self.table(header, rows, weights, long=False)
             return [table]
         rows = [
@@ -717,8 +809,9 @@ class DossierRenderer:
             )
         story += self.sub("document_control", 2, "Electronic signatures on records")
         if data.record_signatures:
-            rows = [
-                [
+            rows = Rows(
+                data.record_signatures,
+                lambda s: [
                     self.cell.plain(s.record),
                     self.cell.plain(s.meaning),
                     self.signer_cell(s),
@@ -728,9 +821,8 @@ class DossierRenderer:
                         "acceptable" if s.current else "investigate",
                         "Current" if s.current else "Superseded",
                     ),
-                ]
-                for s in data.record_signatures
-            ]
+                ],
+            )
             story.append(
                 self.table(
                     ["Record", "Meaning", "Printed name", "Date and time", "SHA-256", "State"],
@@ -849,14 +941,14 @@ class DossierRenderer:
         )  # fmt: skip
         story += self.sub("plan", 2, "Scales")
         for scale in policy.scales:
-            rows = [
-                [
+            rows = Rows(
+                scale.levels,
+                lambda level: [
                     self.cell_center.plain(str(level.value)),
                     self.cell_bold.plain(level.name),
                     self.cell.plain(level.description),
-                ]
-                for level in scale.levels
-            ]
+                ],
+            )
             table = self.table(["Level", "Name", "Description"], rows, [0.6, 1.6, 5], long=False)
             story.append(KeepTogether([Paragraph(esc(scale.title), self.h3), table, Spacer(1, 4)]))
         story += self.sub("plan", 3, "Probability of harm from P1 and P2 (ISO 14971 Annex C)")
@@ -1064,14 +1156,15 @@ class DossierRenderer:
         ]
         return Pt(max(self.fit(header, labels, size=7, font=FONT_BOLD), 62))
 
-    def _safety_table(self, hazards) -> Table:
+    def _safety_table(self, hazards) -> Flowable:
         m = self.matrix("safety")
         sev, prob = m.severity_levels, m.likelihood_levels
         p1 = next(s for s in self.data.policy.scales if s.key == "p1").levels
         p2 = next(s for s in self.data.policy.scales if s.key == "p2").levels
         c, lv = self.cell, self.level_cell
-        rows = [
-            [
+
+        def row(h: d.Hazard) -> list:
+            return [
                 self._id_cell(h),
                 self._chain_cell(h),
                 lv(sev, h.severity),
@@ -1085,13 +1178,13 @@ class DossierRenderer:
                 self._risk_chip("safety", h.residual_acceptability, h.residual_index),
                 c.plain(h.verification),
             ]
-            for h in hazards
-        ]
+
         risk_w = self._risk_fit("safety", "Residual risk")
-        return self.table(
+        return self.stream(
             ["Hazard", "Hazard chain", "Severity", "P1", "P2", "P", "Initial risk",
              "Risk controls", "Residual severity", "Residual P", "Residual risk", "Verification"],
-            rows,
+            hazards,
+            row,
             [0.9, 3.0, self.level_fit("Severity", sev), self.level_fit("P1", p1),
              self.level_fit("P2", p2), self.level_fit("P", prob), risk_w, 0.75,
              self.level_fit("Residual severity", sev), self.level_fit("Residual P", prob), risk_w,
@@ -1099,12 +1192,12 @@ class DossierRenderer:
             orientation="landscape",
         )  # fmt: skip
 
-    def _security_table(self, hazards) -> Table:
+    def _security_table(self, hazards) -> Flowable:
         m = self.matrix("security")
         sev, exp = m.severity_levels, m.likelihood_levels
         c, lv = self.cell, self.level_cell
-        rows = []
-        for h in hazards:
+
+        def row(h: d.Hazard) -> list:
             extra = [
                 ("Asset", h.asset),
                 ("Threat (STRIDE)", h.threat),
@@ -1117,27 +1210,27 @@ class DossierRenderer:
             )
             if h.residual_cvss_vector:
                 cvss += f"<br/>Residual: {esc(h.residual_cvss_vector)}"
-            rows.append(
-                [
-                    self._id_cell(h),
-                    self._chain_cell(h, extra),
-                    self.cell_mono.rich(cvss),
-                    lv(sev, h.severity),
-                    lv(exp, h.probability),
-                    self._risk_chip("security", h.initial_acceptability, h.initial_index),
-                    c.plain(self.codes(h.controls)),
-                    lv(sev, h.residual_severity),
-                    lv(exp, h.residual_probability),
-                    self._risk_chip("security", h.residual_acceptability, h.residual_index),
-                    c.plain(self.codes(h.leads_to)),
-                ]
-            )
+            return [
+                self._id_cell(h),
+                self._chain_cell(h, extra),
+                self.cell_mono.rich(cvss),
+                lv(sev, h.severity),
+                lv(exp, h.probability),
+                self._risk_chip("security", h.initial_acceptability, h.initial_index),
+                c.plain(self.codes(h.controls)),
+                lv(sev, h.residual_severity),
+                lv(exp, h.residual_probability),
+                self._risk_chip("security", h.residual_acceptability, h.residual_index),
+                c.plain(self.codes(h.leads_to)),
+            ]
+
         risk_w = self._risk_fit("security", "Residual risk")
-        return self.table(
+        return self.stream(
             ["Hazard", "Threat and hazard chain", "CVSS v3.1", "Severity", "Exploitability",
              "Initial risk", "Risk controls", "Residual severity", "Residual exploitability",
              "Residual risk", "Can lead to (safety)"],
-            rows,
+            hazards,
+            row,
             [0.9, 2.8, Pt(96), self.level_fit("Severity", sev),
              self.level_fit("Exploitability", exp), risk_w, 0.75,
              self.level_fit("Residual severity", sev),
@@ -1145,12 +1238,13 @@ class DossierRenderer:
             orientation="landscape",
         )  # fmt: skip
 
-    def _privacy_table(self, hazards) -> Table:
+    def _privacy_table(self, hazards) -> Flowable:
         m = self.matrix("privacy")
         imp, like = m.severity_levels, m.likelihood_levels
         c, lv = self.cell, self.level_cell
-        rows = [
-            [
+
+        def row(h: d.Hazard) -> list:
+            return [
                 self._id_cell(h),
                 self._chain_cell(h),
                 c.plain(", ".join(h.data_elements) or "—"),
@@ -1163,14 +1257,14 @@ class DossierRenderer:
                 lv(like, h.residual_probability),
                 self._risk_chip("privacy", h.residual_acceptability, h.residual_index),
             ]
-            for h in hazards
-        ]
+
         risk_w = self._risk_fit("privacy", "Residual risk")
-        return self.table(
+        return self.stream(
             ["Hazard", "Hazard chain", "Data elements (HIPAA identifiers)", "LINDDUN threat",
              "Impact", "Likelihood", "Initial risk", "Risk controls", "Residual impact",
              "Residual likelihood", "Residual risk"],
-            rows,
+            hazards,
+            row,
             [0.9, 2.7, 1.0, self.fit("LINDDUN threat", ["Non-repudiation"]),
              self.level_fit("Impact", imp), self.level_fit("Likelihood", like), risk_w, 0.75,
              self.level_fit("Residual impact", imp), self.level_fit("Residual likelihood", like),
@@ -1282,30 +1376,30 @@ class DossierRenderer:
         if not data.controls:
             story.append(self.text("", "No risk controls are recorded."))
             return story
-        rows = []
-        for ctl in data.controls:
+
+        def row(ctl: d.Control) -> list:
             title = self.cell.runs([("b", ctl.code)], [("r", ctl.title)], [("m", ctl.description)])
             option = self.cell.runs([("r", ctl.option_label)], [("m", ctl.security_category)])
             state = _verification_region(ctl.verification)
-            rows.append(
-                [
-                    title,
-                    option,
-                    self.cell.plain(self.codes(ctl.reduces)),
-                    self.cell.plain(self.codes(ctl.introduces)),
-                    self.cell.plain(self.codes(ctl.requirements)),
-                    self._tests_cell(ctl.implementation_tests),
-                    self._tests_cell(ctl.effectiveness_tests),
-                    self.chip(state, ctl.verification.capitalize()),
-                    self.cell.plain(f"{ctl.implementation_status}; {ctl.status}"),
-                ]
-            )
+            return [
+                title,
+                option,
+                self.cell.plain(self.codes(ctl.reduces)),
+                self.cell.plain(self.codes(ctl.introduces)),
+                self.cell.plain(self.codes(ctl.requirements)),
+                self._tests_cell(ctl.implementation_tests),
+                self._tests_cell(ctl.effectiveness_tests),
+                self.chip(state, ctl.verification.capitalize()),
+                self.cell.plain(f"{ctl.implementation_status}; {ctl.status}"),
+            ]
+
         story.append(
-            self.table(
+            self.stream(
                 ["Risk control", "Option (7.1)", "Reduces", "Introduces (7.5)", "Implemented by",
                  "Implementation verified by", "Effectiveness verified by", "Verification",
                  "Status"],
-                rows,
+                data.controls,
+                row,
                 [3.0, 1.3, 0.9, 0.9, 1.2, 1.5, 1.5, 1.3, 1.1],
                 orientation="landscape",
             )
@@ -1329,27 +1423,139 @@ class DossierRenderer:
             return story
         c = self.cell
         none = self.cell_muted.plain("None")
-        rows = []
-        for r in self.data.trace_rows:
+
+        def row(r: d.TraceRow) -> list:
             result = (
                 self.chip(RESULT_REGION.get(r.result, "investigate"), r.result) if r.test else none
             )
-            rows.append(
-                [
-                    c.plain(r.hazard),
-                    c.plain(r.control) if r.control else none,
-                    c.plain(r.requirement) if r.requirement else none,
-                    c.plain(r.test) if r.test else none,
-                    result,
-                ]
-            )
+            return [
+                c.plain(r.hazard),
+                c.plain(r.control) if r.control else none,
+                c.plain(r.requirement) if r.requirement else none,
+                c.plain(r.test) if r.test else none,
+                result,
+            ]
+
         story.append(
-            self.table(
+            self.stream(
                 ["Hazard", "Risk control", "Requirement", "Test", "Latest result"],
-                rows,
+                self.data.trace_rows,
+                row,
                 [1, 1, 1, 1, 1],
             )
         )
+        story += self.requirements()
+        story += self.test_cases()
+        story += self.test_runs()
+        return story
+
+    def requirements(self) -> list[Flowable]:
+        """Every requirement with its text (IEC 62304 5.2; risk control measures implemented
+        as software requirements, 7.2)."""
+        story = self.sub("trace", 1, "Requirements and their texts (IEC 62304 5.2, 7.2)")
+        if not self.data.requirements:
+            story.append(self.text("", "No requirements are recorded."))
+            return story
+
+        def row(r: d.Requirement) -> list:
+            return [
+                self.cell.runs(
+                    [("b", r.code)],
+                    [("r", r.title)],
+                    [("m", " · ".join(filter(None, (r.level, r.status))))],
+                ),
+                self.cell.plain(r.text) if r.text else self.cell_muted.plain("No text recorded."),
+                self.cell.plain(r.software_item or "—"),
+                self.cell.plain(self.codes(r.tests, "None")),
+            ]
+
+        story.append(
+            self.stream(
+                ["Requirement", "Text", "Software item", "Verified by"],
+                self.data.requirements,
+                row,
+                [1.7, 4.3, 0.9, 1.1],
+            )
+        )
+        return story
+
+    def test_cases(self) -> list[Flowable]:
+        """Every test case with its procedure and acceptance criteria (IEC 62304 5.7.1)."""
+        story = self.sub(
+            "trace", 2, "Test cases, procedures and acceptance criteria (IEC 62304 5.7)"
+        )
+        if not self.data.test_cases:
+            story.append(self.text("", "No test cases are recorded."))
+            return story
+        muted = self.cell_muted
+
+        def row(t: d.TestCase) -> list:
+            return [
+                self.cell.runs(
+                    [("b", t.code)],
+                    [("r", t.title)],
+                    [("m", " · ".join(filter(None, (t.method, t.level))))],
+                ),
+                self.cell.plain(t.procedure)
+                if t.procedure
+                else muted.plain("No procedure recorded."),
+                self.cell.plain(t.acceptance_criteria)
+                if t.acceptance_criteria
+                else muted.plain("No acceptance criteria recorded."),
+                self.cell.plain(self.codes(t.verifies, "None")),
+                self.cell.plain(str(len(t.runs))),
+            ]
+
+        story.append(
+            self.stream(
+                ["Test case", "Procedure", "Acceptance criteria", "Verifies", "Runs"],
+                self.data.test_cases,
+                row,
+                [1.5, 3.0, 2.4, 0.9, Pt(30)],
+            )
+        )
+        return story
+
+    def test_runs(self) -> list[Flowable]:
+        """Every recorded run, newest first per test case: the version tested, the tester, the
+        result, the CI job or report and the evidence file (IEC 62304 5.7.5, 9.8)."""
+        story = self.sub("trace", 3, "Test runs: version tested, tester, result and reference")
+        runs = [(t.code, run) for t in self.data.test_cases for run in t.runs]
+        if not runs:
+            story.append(self.text("", "No test run is recorded."))
+            return story
+        story.append(
+            self.para(
+                "Newest run first for each test case; the first is the result that counts. "
+                "Evidence files are listed with their size and SHA-256 in section "
+                f"{SECTION_NUMBERS['evidence']}.",
+                self.note,
+            )
+        )
+
+        def row(item) -> list:
+            code, run = item
+            return [
+                self.cell_bold.plain(code),
+                self.cell.plain(fmt_dt(run.executed_at)),
+                self.chip(RESULT_REGION.get(run.result, "investigate"), run.result),
+                self.cell.plain(run.software_version or "—"),
+                self.cell.plain(run.tester or "—"),
+                self.cell.runs([("r", run.external_reference or "—")], [("m", run.notes)])
+                if run.notes
+                else self.cell.plain(run.external_reference or "—"),
+                self.cell.plain(run.evidence_name or "—"),
+            ]
+
+        story.append(
+            self.stream(
+                ["Test", "Executed", "Result", "Version tested", "Tester", "CI job / reference",
+                 "Evidence file"],
+                runs,
+                row,
+                [0.8, 1.2, 0.7, 0.8, 1.1, 1.6, 1.6],
+            )
+        )  # fmt: skip
         return story
 
     def coverage(self) -> list[Flowable]:
@@ -1362,8 +1568,9 @@ class DossierRenderer:
                 self.note,
             )
         )
-        rows = [
-            [
+        rows = Rows(
+            data.coverage,
+            lambda line: [
                 self.cell.plain(line.label),
                 self.cell.plain(line.clause),
                 self.cell_right.plain(str(line.checked)),
@@ -1371,9 +1578,8 @@ class DossierRenderer:
                 self.chip(
                     "acceptable" if not line.gaps else "unacceptable", f"{line.percent:.1f} %"
                 ),
-            ]
-            for line in data.coverage
-        ]
+            ],
+        )
         story.append(
             self.table(
                 ["Check", "Clause", "Checked", "Gaps", "Covered"], rows, [3.6, 1.5, 0.7, 0.6, 0.8]
@@ -1386,14 +1592,14 @@ class DossierRenderer:
             )
             return story
         story.append(self.para(f"{len(data.gaps)} open gap(s).", self.body))
-        rows = [
-            [
+        rows = Rows(
+            data.gaps,
+            lambda g: [
                 self.cell.plain(g.kind_label),
                 self.cell_bold.plain(g.code),
                 self.cell.plain(g.message),
-            ]
-            for g in data.gaps
-        ]
+            ],
+        )
         story.append(self.table(["Check", "Item", "Finding"], rows, [2.2, 0.8, 4.2]))
         return story
 
@@ -1415,25 +1621,25 @@ class DossierRenderer:
         if not data.software_items:
             story.append(self.text("", "No software items are recorded."))
         else:
-            rows = []
-            for item in data.software_items:
+
+            def row(item: d.SoftwareItem) -> list:
                 rationale = esc(item.safety_class_rationale) or "<i>No rationale recorded.</i>"
                 if item.segregation_note:
                     rationale += f"<br/><b>Segregation:</b> {esc(item.segregation_note)}"
-                rows.append(
-                    [
-                        self.cell.rich(
-                            f"<b>{esc(item.code)}</b> {esc(item.name)}"
-                            + (" <font color='#5b6878'>(SOUP)</font>" if item.is_soup else "")
-                        ),
-                        self.cell.plain(item.parent or "—"),
-                        self.cell_center.plain(item.safety_class),
-                        self.cell.rich(rationale),
-                        self.chip("unacceptable", f"Class {item.required_class}")
-                        if item.required_class
-                        else self.cell_muted.plain("Agrees"),
-                    ]
-                )
+                return [
+                    self.cell.rich(
+                        f"<b>{esc(item.code)}</b> {esc(item.name)}"
+                        + (" <font color='#5b6878'>(SOUP)</font>" if item.is_soup else "")
+                    ),
+                    self.cell.plain(item.parent or "—"),
+                    self.cell_center.plain(item.safety_class),
+                    self.cell.rich(rationale),
+                    self.chip("unacceptable", f"Class {item.required_class}")
+                    if item.required_class
+                    else self.cell_muted.plain("Agrees"),
+                ]
+
+            rows = Rows(data.software_items, row)
             story.append(
                 self.table(
                     ["Software item", "Parent", "Class", "Rationale", "Required"],
@@ -1449,15 +1655,15 @@ class DossierRenderer:
             story.append(self.text("", "No software item is recorded as contributing to a hazard."))
         else:
             causes.sort(key=lambda c: (_natural(c.item_code), _natural(c.hazard_code)))
-            rows = [
-                [
+            rows = Rows(
+                causes,
+                lambda c: [
                     self.cell.plain(f"{c.item_code} {c.item_name}"),
                     self.cell.plain(c.hazard_code),
                     self.cell.plain(c.cause_type),
                     self.cell.plain(c.cause or "—"),
-                ]
-                for c in causes
-            ]
+                ],
+            )
             story.append(
                 self.table(
                     ["Software item", "Hazard", "Cause (7.1.2)", "Specific cause"],
@@ -1582,8 +1788,9 @@ class DossierRenderer:
                 )
             )
         else:
-            rows = [
-                [
+            rows = Rows(
+                needing,
+                lambda h: [
                     self.cell.rich(f"<b>{esc(h.code)}</b> {esc(h.title)}"),
                     self.cell.plain(h.category.capitalize()),
                     self._risk_chip(h.category, h.residual_acceptability, h.residual_index),
@@ -1592,9 +1799,8 @@ class DossierRenderer:
                     else self.cell.rich(
                         "<font color='#8a1c17'><b>Missing</b> — required by ISO 14971 7.4</font>"
                     ),
-                ]
-                for h in needing
-            ]
+                ],
+            )
             story.append(
                 self.table(
                     ["Hazard", "Category", "Residual risk", "Benefit-risk justification"],
@@ -1658,16 +1864,16 @@ class DossierRenderer:
         if not data.changes:
             story.append(self.para("<b>None.</b> The data is identical to that baseline."))
             return story
-        rows = [
-            [
+        rows = Rows(
+            data.changes,
+            lambda ch: [
                 self.cell.plain(ch.action.capitalize()),
                 self.cell.plain(ch.record),
                 self.cell.plain(ch.field or "—"),
                 self.cell.plain(ch.before or "—"),
                 self.cell.plain(ch.after or "—"),
-            ]
-            for ch in data.changes
-        ]
+            ],
+        )
         story.append(
             self.table(
                 ["Change", "Record", "Field", "Before", "After"], rows, [0.8, 1.5, 1.2, 2.2, 2.2]
@@ -1687,8 +1893,9 @@ class DossierRenderer:
         if not self.data.evidence:
             story.append(self.text("", "No evidence files are attached to test runs."))
             return story
-        rows = [
-            [
+        rows = Rows(
+            self.data.evidence,
+            lambda e: [
                 self.cell_bold.plain(e.test_code),
                 self.cell.plain(fmt_dt(e.executed_at)),
                 self.chip(RESULT_REGION.get(e.result, "investigate"), e.result),
@@ -1696,9 +1903,8 @@ class DossierRenderer:
                 self.cell.plain(e.name),
                 self.cell_right.plain(fmt_size(e.size)),
                 self.cell_mono.plain(e.sha256 or "—"),
-            ]
-            for e in self.data.evidence
-        ]
+            ],
+        )
         story.append(
             self.table(
                 ["Test", "Executed", "Result", "Version", "File", "Size", "SHA-256"],
@@ -1728,17 +1934,17 @@ class DossierRenderer:
         if not data.audit:
             story.append(self.text("", "No change was recorded in the period."))
             return story
-        rows = [
-            [
+        rows = Rows(
+            data.audit,
+            lambda a: [
                 self.cell.plain(fmt_dt(a.when)),
                 self.cell.plain(a.who),
                 self.cell.plain(a.record),
                 self.cell.plain(a.action),
                 self.cell.plain(a.what or "—"),
                 self.cell.plain(a.why or "—"),
-            ]
-            for a in data.audit
-        ]
+            ],
+        )
         story.append(
             self.table(
                 ["When", "Who", "Record", "Action", "What changed", "Why"],

@@ -6,7 +6,7 @@ links, verification states, gaps and coverage the dossier prints, so the dossier
 page never disagree), one `values()` query per table for the text the graph does not carry, one
 per historied table for the audit-trail extract, and the signatures and baselines
 (`integration`), and the sections registered by apps above (`extensions`).
-`tests/dossier/test_selectors.py` holds the count: 45 queries with postmarket's sections, 62
+`tests/dossier/test_selectors.py` holds the count: 46 queries with postmarket's sections, 63
 once the product has a baseline, for 10 hazards as for 200.
 
 Everything comes out sorted (natural code order, then primary key) so that the same data always
@@ -57,6 +57,8 @@ from traceability.models import (
     SoftwareItemHazard,
     SupportStatus,
     TestCase,
+    TestLevel,
+    TestMethod,
     TestResult,
     TestRun,
 )
@@ -679,33 +681,92 @@ def gather(product: Product | int) -> d.DossierData:
             )
         )
 
-    evidence = tuple(
-        d.Evidence(
-            test_code=row["test_case__code"],
-            executed_at=row["executed_at"],
-            result=_result_label(row["result"]),
-            software_version=_text(row["software_version"]),
-            name=_text(row["evidence_name"]) or row["evidence"].rsplit("/", 1)[-1],
-            sha256=row["evidence_sha256"],
-            size=row["evidence_size"],
-            external_reference=_text(row["external_reference"]),
-        )
-        for row in TestRun.objects.filter(test_case__product=product)
-        .exclude(evidence="")
-        .order_by("test_case__code", "executed_at", "pk")
+    # Test cases with their texts and every run (IEC 62304 5.7): one query for the texts, one
+    # for the runs; the evidence manifest is the runs that carry a file.
+    case_rows = {
+        row["id"]: row
+        for row in TestCase.objects.filter(product=product)
+        .order_by()
+        .values("id", "procedure", "acceptance_criteria", "updated_at")
+    }
+    runs_of: dict[int, list[d.Run]] = defaultdict(list)
+    evidence = []
+    for row in (
+        TestRun.objects.filter(test_case__product=product)
+        .order_by("test_case_id", "-executed_at", "-id")
         .values(
-            "test_case__code",
+            "test_case_id",
             "executed_at",
             "result",
             "software_version",
+            "notes",
             "evidence",
             "evidence_name",
             "evidence_sha256",
             "evidence_size",
             "external_reference",
+            "updated_at",
+            "executed_by__username",
+            "executed_by__first_name",
+            "executed_by__last_name",
         )
-    )
+    ):
+        latest_change.append(row["updated_at"])
+        tester = _person(
+            row["executed_by__first_name"],
+            row["executed_by__last_name"],
+            row["executed_by__username"],
+        )
+        name = (
+            (_text(row["evidence_name"]) or row["evidence"].rsplit("/", 1)[-1])
+            if row["evidence"]
+            else ""
+        )
+        run = d.Run(
+            executed_at=row["executed_at"],
+            result=_result_label(row["result"]),
+            software_version=_text(row["software_version"]),
+            tester=tester,
+            external_reference=_text(row["external_reference"]),
+            notes=_text(row["notes"]),
+            evidence_name=name,
+            evidence_sha256=row["evidence_sha256"] if name else "",
+        )
+        runs_of[row["test_case_id"]].append(run)
+        if name:
+            evidence.append(
+                d.Evidence(
+                    test_code=codes["test"].get(row["test_case_id"], ""),
+                    executed_at=row["executed_at"],
+                    result=run.result,
+                    software_version=run.software_version,
+                    tester=tester,
+                    name=name,
+                    sha256=row["evidence_sha256"],
+                    size=row["evidence_size"],
+                    external_reference=run.external_reference,
+                )
+            )
     evidence = tuple(sorted(evidence, key=lambda e: (tg.code_key(e.test_code), e.executed_at)))
+    methods, test_levels = dict(TestMethod.choices), dict(TestLevel.choices)
+    test_cases = []
+    for node in ix.nodes(tg.TEST):
+        attrs = nodes[node]
+        row = case_rows[node[1]]
+        latest_change.append(row["updated_at"])
+        test_cases.append(
+            d.TestCase(
+                pk=node[1],
+                code=attrs["code"],
+                title=attrs["title"],
+                method=methods.get(attrs.get("method"), attrs.get("method") or ""),
+                level=test_levels.get(attrs.get("level"), attrs.get("level") or ""),
+                procedure=_text(row["procedure"]),
+                acceptance_criteria=_text(row["acceptance_criteria"]),
+                verifies=_codes(graph, ix.pred(node, tg.VERIFIED_BY)),
+                runs=tuple(runs_of.get(node[1], ())),
+            )
+        )
 
     trace = tuple(
         d.TraceRow(
@@ -749,6 +810,7 @@ def gather(product: Product | int) -> d.DossierData:
         controls=tuple(controls),
         requirements=tuple(requirements),
         tests=tests,
+        test_cases=tuple(test_cases),
         software_items=tuple(software_items),
         trace_rows=trace,
         gaps=tuple(d.Gap(g.kind, gate.label(g.kind), g.code, g.message) for g in gaps),

@@ -14,6 +14,10 @@ class IntegrationCommand(RiskBenchCommand):
     """Base for the import/export commands: every one takes a PRODUCT (id or slug)."""
 
     takes_product = True
+    # Django's system checks import every URLconf, view and the API schema (≈1 s of CPU) before
+    # an import or export starts; a CI job runs `manage.py check` on its own. Profiled in
+    # issue 13 §3: a third of a JUnit import's whole-command time.
+    requires_system_checks = []
 
     def read(self, path: str) -> bytes:
         try:

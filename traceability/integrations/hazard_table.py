@@ -59,8 +59,15 @@ from hazards.models import (
     RiskControl,
     Stride,
 )
-from hazards.services import HAZARD_PREFIX, apply_estimates
+from hazards.services import (
+    HAZARD_PREFIX,
+    PRIVACY_FIELDS,
+    SAFETY_FIELDS,
+    SECURITY_FIELDS,
+    apply_estimates,
+)
 from riskbench import audit
+from riskbench.codes import code_problem
 from riskbench.models import Status
 from riskbench.services import CODE_RE, claim_next_versions
 from traceability.integrations.confirm import (  # noqa: F401 - ImportConflict re-exported
@@ -77,6 +84,7 @@ from traceability.integrations.uploads import (
     parse_csv,
     sniff,
 )
+from traceability.integrations.xlsx import Formula, read_sheets
 from traceability.models import ControlRequirement, Requirement
 
 BATCH = 500
@@ -282,10 +290,6 @@ def check_mapping(mapping: dict[str, str], headers: list[str]) -> None:
 # --- Reading ------------------------------------------------------------------------------------
 
 
-class Formula(str):
-    """An XLSX cell holding a formula: never evaluated, reported as a rejection."""
-
-
 @dataclass
 class Table:
     headers: list[str]
@@ -325,41 +329,11 @@ def _unique_headers(raw: list[str]) -> list[str]:
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list]]:
-    try:
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=False, keep_links=False
-        )
-    except Exception as exc:  # openpyxl raises many types on a damaged workbook
-        raise UploadError(f"The Excel workbook cannot be read: {exc}.") from exc
-    try:
-        if not workbook.worksheets:
-            raise UploadError("The workbook has no worksheet.")
-        sheet = workbook.worksheets[0]  # the hazard log is the first sheet
-        rows = []
-        try:
-            for number, row in enumerate(sheet.iter_rows(), start=1):
-                cells = []
-                for cell in row:
-                    value = getattr(cell, "value", None)
-                    if getattr(cell, "data_type", None) == "f" or not isinstance(
-                        value, str | int | float | bool | dt.date | type(None)
-                    ):
-                        cells.append(Formula(str(value)))
-                    else:
-                        cells.append(_cell_text(value))
-                rows.append((number, cells))
-                if number > MAX_ROWS + 1:
-                    raise UploadError(f"More than {MAX_ROWS} rows; split the file.")
-        except UploadError:
-            raise
-        except Exception as exc:  # read-only mode parses the sheet XML while iterating
-            # e.g. a NUL character in a cell (&#0;), which XML forbids.
-            raise UploadError(
-                f"The Excel workbook cannot be read: {exc}.", row=len(rows) + 1
-            ) from exc
-        return rows
-    finally:
-        workbook.close()
+    """The first sheet (the hazard log), read by the lean streaming reader (`xlsx.py`)."""
+    sheets = read_sheets(data, MAX_ROWS)
+    if not sheets:
+        raise UploadError("The workbook has no worksheet.")
+    return sheets[0][1]
 
 
 def read_table(data: bytes) -> Table:
@@ -375,6 +349,12 @@ def read_table(data: bytes) -> Table:
         raise UploadError(
             f"This is a {kind.upper()} file; the hazard log import reads CSV or XLSX (.xlsx)."
         )
+    return table_from_rows(raw_rows, kind)
+
+
+def table_from_rows(raw_rows: list[tuple[int, list]], kind: str, *, allow_empty=False) -> Table:
+    """Header and data rows from raw (number, cells) rows; blank rows skipped. `allow_empty`:
+    a header row alone is an empty table (a workbook sheet with nothing to import yet)."""
     raw_rows = [(n, cells) for n, cells in raw_rows if any(str(c).strip() for c in cells)]
     if not raw_rows:
         raise UploadError("The file is empty.")
@@ -385,7 +365,7 @@ def read_table(data: bytes) -> Table:
         header_cells = header_cells[:-1]
     headers = _unique_headers([_unescape(str(c)) for c in header_cells])
     body = raw_rows[1:]
-    if not body:
+    if not body and not allow_empty:
         raise UploadError("The file has a header row but no data rows.", row=header_number)
     if len(body) > MAX_ROWS:
         raise UploadError(f"More than {MAX_ROWS} rows; split the file.")
@@ -445,6 +425,9 @@ class RowPlan:
     new_requirement_links: list[tuple[str, str]] = field(default_factory=list)
     hazard: Hazard | None = None
     planned_version: int | None = None  # the stored row's version the plan was made from
+    # (column header, what was ignored and why): values the row gives that its category does
+    # not use — reported, never dropped silently (issue 13 §2).
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -477,6 +460,11 @@ class ImportPlan:
     def rejections(self) -> list[tuple[int, str, str]]:
         """(row, column, reason) for every problem, in file order."""
         return [(r.row, col, reason) for r in self.rows for col, reason in r.errors]
+
+    @property
+    def ignored(self) -> list[tuple[int, str, str]]:
+        """(row, column, what was ignored and why), in file order."""
+        return [(r.row, col, why) for r in self.rows for col, why in r.warnings]
 
     @property
     def link_count(self) -> int:
@@ -568,6 +556,7 @@ class _Context:
     control_codes_by_hazard: dict[int, list[str]]
     control_requirements: set[tuple[int, int]]  # (control_id, requirement_id)
     members: dict[str, object]
+    policy_name: str = ""
 
 
 def _load_context(product: Product) -> _Context:
@@ -605,6 +594,7 @@ def _load_context(product: Product) -> _Context:
         control_codes_by_hazard=codes_by_hazard,
         control_requirements=control_requirements,
         members=members,
+        policy_name=product.risk_policy.name,
     )
 
 
@@ -628,7 +618,10 @@ def _parse_level_text(column: Column, raw: str, category: str, ctx: _Context) ->
         if number not in values:
             raise ValueError(
                 f"{number} is outside the policy's {column.label.lower()} scale for "
-                f"{category} ({min(values)}–{max(values)})."
+                f"{category} ({min(values)}–{max(values)}) — risk policy “{ctx.policy_name}”. "
+                f"Nothing was changed: map the value onto that scale (--mapping value map), "
+                f"or add the level to the product's risk policy (Risk policy → Edit; it must be "
+                f"approved again) and import again."
             )
         return number
     if text in lookup:
@@ -653,10 +646,13 @@ def _parse_codes(raw: str, known: dict, what: str) -> list[str]:
         token = token.strip()
         if not token:
             continue
-        match = CODE_TOKEN.fullmatch(token.split()[0]) if token.split() else None
-        if not match:
-            raise ValueError(f"{token!r} is not a {what} code (such as RC-001).")
-        code = match.group(0).upper()
+        if token in known:  # a code is kept exactly as the source wrote it (`GIP 1.1`)
+            code = token
+        else:  # "rc-001 Occlusion alarm": the code, then its title
+            match = CODE_TOKEN.fullmatch(token.split()[0]) if token.split() else None
+            if not match:
+                raise ValueError(f"{token!r} is not a {what} code (such as RC-001).")
+            code = match.group(0).upper()
         if code not in known:
             raise ValueError(
                 f"Unknown {what} {code}: it is not in this product (references are linked, "
@@ -677,18 +673,22 @@ def _parse_requirement_links(
         if not token:
             continue
         if ":" in token:
-            control_part, req_part = (p.strip().upper() for p in token.split(":", 1))
+            control_part, req_part = (p.strip() for p in token.split(":", 1))
+            if control_part not in ctx.controls:
+                control_part = control_part.upper()
             if control_part not in ctx.controls:
                 raise ValueError(f"Unknown control {control_part} in {token!r}.")
         else:
-            req_part = token.upper()
+            req_part = token
             if len(row_controls) != 1:
                 raise ValueError(
                     f"{token!r} does not say which control it implements: the row has "
                     f"{len(row_controls)} controls; write it as RC-001:{token}."
                 )
             control_part = row_controls[0]
-        if not CODE_TOKEN.fullmatch(req_part):
+        if req_part not in ctx.requirements and req_part.upper() in ctx.requirements:
+            req_part = req_part.upper()
+        if req_part not in ctx.requirements and code_problem(req_part):
             raise ValueError(f"{req_part!r} is not a requirement code (such as SRS-001).")
         if req_part not in ctx.requirements:
             raise ValueError(
@@ -737,6 +737,37 @@ def _change_label(name: str, *, cleared: bool) -> str:
     return f"{label} → {BLANK}" if cleared else label
 
 
+# What a row's category does not use (hazards.services.apply_estimates clears these), and why.
+IGNORED_BY_CATEGORY = {
+    Category.SECURITY: (
+        SAFETY_FIELDS + PRIVACY_FIELDS,
+        "security risk is estimated from exploitability (CVSS or a level), not P1 × P2 "
+        "(AAMI TIR57)",
+    ),
+    Category.PRIVACY: (
+        SAFETY_FIELDS + SECURITY_FIELDS,
+        "privacy risk is estimated as likelihood × impact, not P1 × P2",
+    ),
+    Category.SAFETY: (
+        SECURITY_FIELDS + PRIVACY_FIELDS,
+        "a safety row has no security or privacy fields",
+    ),
+}
+
+
+def _ignored_by_category(category: str, values: dict, mapping: dict[str, str]):
+    fields, why = IGNORED_BY_CATEGORY.get(category, ((), ""))
+    return [
+        (mapping[name], f"{COLUMNS_BY_NAME[name].label} {_shown(values[name])} ignored: {why}.")
+        for name in fields
+        if name in values and not _is_empty(values[name])
+    ]
+
+
+def _shown(value) -> str:
+    return repr("; ".join(value)) if isinstance(value, list) else repr(str(value))
+
+
 def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> ImportPlan:
     """Decide, row by row and without writing, what an import would do.
 
@@ -776,8 +807,8 @@ def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> Impo
             errors.append((mapping["code"], f"A code cannot be {BLANK}; leave it empty instead."))
             continue
         if code:
-            if len(code) > 20:
-                errors.append((mapping["code"], "A code has at most 20 characters."))
+            if code_problem(code):  # the one code rule of every route (riskbench.codes)
+                errors.append((mapping["code"], code_problem(code)))
                 continue
             if code in seen_codes:
                 errors.append(
@@ -850,6 +881,7 @@ def plan_import(product: Product, table: Table, mapping: dict[str, str]) -> Impo
             continue
         for name, value in values.items():
             setattr(hazard, name, value)
+        plan.warnings = _ignored_by_category(category, values, mapping)
         try:
             apply_estimates(hazard, ctx.policy)
         except ValidationError as exc:
@@ -988,6 +1020,14 @@ def import_hazards(
     if not plan.ok:
         raise ImportRefused(plan)
     refuse_if_moved(plan.planned_versions(), expected_versions)
+    write_plan(product, plan, by=by, reason=reason)
+    return plan
+
+
+def write_plan(product: Product, plan: ImportPlan, *, by, reason: str) -> dict[str, Hazard]:
+    """Write an accepted plan (the caller holds the transaction and the product lock): the
+    hazards created or changed, and the links the rows name. Returns every planned hazard by
+    code. The workbook import (`workbook.py`) writes its Hazards sheet through here too."""
     reason = (reason or "Imported from spreadsheet")[:100]
     now = timezone.now()
     # Codes of deleted hazards stay bound to them in the audit trail: never hand one out again.
@@ -1083,7 +1123,7 @@ def import_hazards(
     # the audit trail has no unchained row even for a moment (21 CFR 11.10(e)).
     audit.chain_pending(models=[Hazard, HazardControl, ControlRequirement])
     plan.written = True
-    return plan
+    return by_code
 
 
 # --- Export -------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -27,9 +26,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import get_valid_filename
 from junitparser import Error, Failure, JUnitXml, JUnitXmlError, Skipped
 from junitparser import TestCase as JUnitCase
+from simple_history.utils import bulk_create_with_history
 
 from hazards.models import Product
-from riskbench.services import save_record
+from riskbench import audit
 from traceability.integrations.uploads import (
     XML,
     UploadError,
@@ -61,6 +61,7 @@ class _Case:
     result: str
     codes: set[str]
     time: float | None
+    executed_at: dt.datetime | None = None  # its own timestamp, else its suite's
 
 
 def _case_result(case) -> str:
@@ -112,7 +113,8 @@ def _walk_suites(root):
         )
 
 
-def _suite_time(suite_elem) -> dt.datetime | None:
+def _suite_time(suite_elem, what: str = "Suite") -> dt.datetime | None:
+    """The element's `timestamp` (a suite's, or a test case's when the tool writes one)."""
     raw = (suite_elem.get("timestamp") or "").strip()
     if not raw:
         return None
@@ -121,11 +123,11 @@ def _suite_time(suite_elem) -> dt.datetime | None:
     except ValueError:
         value = None
     if value is None:
-        raise UploadError(f"Suite timestamp {raw!r} is not an ISO 8601 date and time.")
+        raise UploadError(f"{what} timestamp {raw!r} is not an ISO 8601 date and time.")
     if timezone.is_naive(value):
         value = timezone.make_aware(value, dt.UTC)
     if value > timezone.now() + dt.timedelta(minutes=5):
-        raise UploadError(f"Suite timestamp {raw} is in the future; check the CI clock.")
+        raise UploadError(f"{what} timestamp {raw} is in the future; check the CI clock.")
     return value
 
 
@@ -148,7 +150,8 @@ def parse_junit(data: bytes, known_codes: dict[str, str]):
     executed_at = None
     software_version = ""
     for suite_elem, props in _walk_suites(root):
-        executed_at = executed_at or _suite_time(suite_elem)
+        suite_time = _suite_time(suite_elem)
+        executed_at = executed_at or suite_time
         for key in VERSION_PROPERTIES:
             if props.get(key) and not software_version:
                 software_version = props[key][:100]
@@ -172,7 +175,10 @@ def parse_junit(data: bytes, known_codes: dict[str, str]):
                 elapsed = case.time
             except ValueError:
                 elapsed = None
-            cases.append(_Case(ident or "(unnamed)", _case_result(case), codes, elapsed))
+            # Each case keeps its own time: its timestamp, else its own suite's (issue 13 §2:
+            # a report of 729 dates must not become one date).
+            when = _suite_time(case_elem, f"Test case {ident!r}") or suite_time
+            cases.append(_Case(ident or "(unnamed)", _case_result(case), codes, elapsed, when))
             if len(cases) > MAX_CASES:
                 raise UploadError(f"More than {MAX_CASES} test cases in one file; split it.")
     if not cases:
@@ -206,7 +212,7 @@ def import_junit(*, product: Product, data: bytes, filename: str, by) -> JunitIm
             f"already recorded. Nothing was imported."
         )
 
-    by_code: dict[str, list[_Case]] = {}
+    by_code: dict[tuple[str, dt.datetime | None], list[_Case]] = {}
     unmatched = []
     for case in cases:
         unknown = sorted(c[1:] for c in case.codes if c.startswith("?"))
@@ -215,13 +221,13 @@ def import_junit(*, product: Product, data: bytes, filename: str, by) -> JunitIm
             note = f" (test_case {', '.join(unknown)} not in this product)" if unknown else ""
             unmatched.append(case.ident + note)
         for code in codes:
-            by_code.setdefault(code, []).append(case)
+            by_code.setdefault((code, case.executed_at), []).append(case)
     result = JunitImportResult(unmatched=unmatched, evidence_sha256=sha256, cases_total=len(cases))
     if not by_code:
         return result
 
     safe_name = get_valid_filename(filename.rsplit("/", 1)[-1] or "junit.xml")[:120] or "junit.xml"
-    executed_at = executed_at or timezone.now()
+    default_time = executed_at or timezone.now()
     reason = f"Imported from JUnit {safe_name} ({sha256[:12]})"[:100]
     stored_name = None
     try:
@@ -229,13 +235,16 @@ def import_junit(*, product: Product, data: bytes, filename: str, by) -> JunitIm
             stored_name = default_storage.save(
                 f"evidence/{product.slug}/junit/{sha256[:16]}-{safe_name}", ContentFile(data)
             )
-            for code in sorted(by_code):
-                matched = by_code[code]
+            # One run per test case and time: the cases of one test case that ran at the same
+            # time make one run (fail if any failed), each other time its own run.
+            runs = []
+            for code, when in sorted(by_code, key=lambda k: (k[0], k[1] or default_time)):
+                matched = by_code[(code, when)]
                 idents = ", ".join(c.ident for c in matched)
                 run = TestRun(
                     test_case=test_cases[code],
                     result=_aggregate([c.result for c in matched]),
-                    executed_at=executed_at,
+                    executed_at=when or default_time,
                     executed_by=by,
                     software_version=software_version,
                     notes=f"JUnit: {len(matched)} case(s): {idents}"[:5000],
@@ -245,11 +254,14 @@ def import_junit(*, product: Product, data: bytes, filename: str, by) -> JunitIm
                     external_reference=f"junit:{safe_name}#{matched[0].ident}"[:300],
                 )
                 run.evidence.name = stored_name
-                try:
-                    save_record(run, by=by, reason=reason)
-                except ValidationError as exc:
-                    raise UploadError(f"{code}: {'; '.join(exc.messages)}") from exc
-                result.created_runs.append(run)
+                runs.append(run)
+            # BULK PATH: one history row per run with the importer and the reason, as
+            # save_record would write; the values are built above from checked input.
+            bulk_create_with_history(
+                runs, TestRun, batch_size=500, default_user=by, default_change_reason=reason
+            )
+            audit.chain_pending(models=[TestRun])
+            result.created_runs.extend(runs)
     except BaseException:
         if stored_name:
             default_storage.delete(stored_name)

@@ -18,7 +18,10 @@ Every record gets one history row "Imported from product export <sha>" with the 
 suspect. Exporting the imported product gives the same records (apart from a changed slug or
 name, the members and the policy's approval). Timestamps of creation and last change are not
 carried: the new database's history starts with the import. Evidence files are embedded
-(base64) and their SHA-256 checked on import (21 CFR 11.10(b)).
+(base64) once each, keyed by their SHA-256 in `evidence` (a JUnit file shared by 4,000 runs is
+stored once, not 4,000 times: issue 13 §2), runs name theirs by `evidence_sha256`, and the
+SHA-256 is checked on import (21 CFR 11.10(b)). Version 1 files, with the evidence inside
+each run, are still read.
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ from traceability.models import (
 )
 
 FORMAT = "riskbench.product"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: evidence embedded in each run
 SKIP = {"id", "product", "created_at", "updated_at"}
 
 # Coded records, in the order they are created (later ones refer to earlier ones).
@@ -142,16 +146,24 @@ def export_product(product: Product) -> dict:
             key=lambda row: _code_key(row["code"]),
         )
     runs = []
+    evidence: dict[str, str] = {}  # SHA-256 → base64: each file once, however many runs
+    read_files: dict[str, str] = {}  # stored file name → its SHA-256 (each file read once)
     run_fields = [f for f in _fields(TestRun) if not isinstance(f, models.FileField)]
     for run in TestRun.objects.filter(test_case__product=product).select_related(
         "test_case", "executed_by"
     ):
         row = {f.name: _plain(f, getattr(run, f.name)) for f in run_fields}
-        row["evidence"] = None
         if run.evidence:
-            with run.evidence.open("rb") as handle:
-                row["evidence"] = base64.b64encode(handle.read()).decode("ascii")
+            sha = read_files.get(run.evidence.name) or run.evidence_sha256
+            if sha not in evidence:
+                with run.evidence.open("rb") as handle:
+                    blob = handle.read()
+                sha = hashlib.sha256(blob).hexdigest()
+                evidence[sha] = base64.b64encode(blob).decode("ascii")
+            read_files[run.evidence.name] = sha
+            row["evidence_sha256"] = sha
         runs.append(row)
+    doc["evidence"] = evidence
     doc["test_runs"] = sorted(
         runs, key=lambda r: (_code_key(r["test_case"]), r["executed_at"], r["evidence_sha256"])
     )
@@ -329,7 +341,7 @@ def parse_document(data: bytes) -> dict:
     doc = parse_json(data, what="product export")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise UploadError(f'This JSON is not a RiskBench product export ("format": "{FORMAT}").')
-    if doc.get("format_version") != FORMAT_VERSION:
+    if doc.get("format_version") not in READABLE_VERSIONS:
         raise UploadError(
             f"Unsupported product export version {doc.get('format_version')!r} "
             f"(this RiskBench reads version {FORMAT_VERSION})."
@@ -419,11 +431,25 @@ def import_product(
 
     runs = []
     stored = []
+    files = doc.get("evidence") or {}
+    if not isinstance(files, dict):
+        raise UploadError("evidence: expected an object of SHA-256 → base64 file.")
+    saved: dict[str, str] = {}  # SHA-256 → stored name: each file stored once
     try:
         for index, row in enumerate(doc.get("test_runs") or [], start=1):
             where = f"test run {index}"
             run = loader.build(TestRun, row, where)
-            content = row.get("evidence")
+            content = row.get("evidence")  # version 1: inside the run
+            if content is None and run.evidence_sha256 and doc.get("format_version") != 1:
+                if run.evidence_sha256 in saved:
+                    run.evidence.name = saved[run.evidence_sha256]
+                    runs.append(run)
+                    continue
+                content = files.get(run.evidence_sha256)
+                if content is None and row.get("evidence_name"):
+                    raise UploadError(
+                        f"{where}: evidence {run.evidence_sha256} is not in the file's evidence."
+                    )
             if content:
                 try:
                     blob = base64.b64decode(content, validate=True)
@@ -438,6 +464,7 @@ def import_product(
                     f"evidence/{product.slug}/{run.test_case.code}/{filename}", ContentFile(blob)
                 )
                 stored.append(name)
+                saved[run.evidence_sha256] = name
                 run.evidence.name = name
             runs.append(run)
         loader.create(TestRun, runs)

@@ -130,7 +130,7 @@ def report_update(
     report: RiskManagementReport,
     by,
     reason: str = "",
-    expected_version: int | None = None,
+    expected_version: int,
     **fields,
 ) -> RiskManagementReport:
     """Edit the report. A stale `expected_version` is refused; an approved report needs a
@@ -162,7 +162,7 @@ def report_set_status(
     status: str,
     by,
     reason: str = "",
-    expected_version: int | None = None,
+    expected_version: int,
 ) -> RiskManagementReport:
     """Submit for review or return to draft. Approval is not a status change: the reviewers
     approve with their electronic signatures (21 CFR 11.50)."""

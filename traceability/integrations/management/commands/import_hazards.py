@@ -54,6 +54,8 @@ class Command(IntegrationCommand):
             raise CannotRun(f"{path}: {exc.plan.summary()}. Nothing was imported.") from exc
         except UploadError as exc:
             self.fail(path, exc)
+        for row, column, why in plan.ignored:
+            self.stdout.write(f"row {row}: ignored — column {column!r}: {why}")
         for row in plan.rows:
             if row.action == hazard_table.REJECT:
                 for column, reason in row.errors:

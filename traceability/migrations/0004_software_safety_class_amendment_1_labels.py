@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('traceability', '0002_test_case_and_software_item_approval'),
+        ('traceability', '0003_merge_approval_and_acceptance_criteria'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('baselines', '0002_baseline_audit_anchor'),
+        ('baselines', '0001_baseline'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hazards', '0009_hazard_types_annex_c'),
+        ('hazards', '0007_withdraw_policy_approvals_made_by_migrations'),
     ]
 
     operations = [

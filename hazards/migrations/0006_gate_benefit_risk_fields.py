@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hazards', '0007_withdraw_policy_approvals_made_by_migrations'),
+        ('hazards', '0005_remove_product_risk_policy'),
     ]
 
     operations = [

@@ -41,6 +41,6 @@ def map_types(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("hazards", "0008_gate_benefit_risk_fields")]
+    dependencies = [("hazards", "0006_gate_benefit_risk_fields")]
 
     operations = [migrations.RunPython(map_types, migrations.RunPython.noop)]
