@@ -14,11 +14,29 @@ from riskbench.models import RegulatedModel, TraceLink, WorkflowModel
 
 
 class SoftwareSafetyClass(models.TextChoices):
-    """IEC 62304 4.3."""
+    """IEC 62304:2006 + A1:2015, 4.3 (the decision itself: `hazards.risk.software_safety_class`)."""
 
-    A = "A", "Class A — no injury or damage to health possible"
-    B = "B", "Class B — non-serious injury possible"
-    C = "C", "Class C — death or serious injury possible"
+    A = (
+        "A",
+        (
+            "Class A — cannot contribute to a hazardous situation, or no unacceptable risk after "
+            "risk control measures external to the software system"
+        ),
+    )
+    B = (
+        "B",
+        (
+            "Class B — unacceptable risk after external risk control measures; possible harm is "
+            "non-serious injury"
+        ),
+    )
+    C = (
+        "C",
+        (
+            "Class C — unacceptable risk after external risk control measures; possible harm is "
+            "death or serious injury"
+        ),
+    )
 
 
 class RiskPolicy(WorkflowModel):

@@ -644,3 +644,55 @@ def heat_map_grid(
         rows=rows,
         total=sum(sum(r) for r in counts),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# IEC 62304:2006 + A1:2015, 4.3: software safety classification
+# ---------------------------------------------------------------------------------------------
+
+# Severity levels of the default 5-level scale as IEC 62304 reads them: 1 Negligible (no
+# injury), 2 Minor (injury not needing professional intervention → non-serious injury),
+# 3 Serious and above (needs medical intervention, permanent impairment, life-threatening or
+# death → serious injury, as 62304 3.23 defines it).
+NON_SERIOUS_INJURY_SEVERITY = 2
+SERIOUS_INJURY_SEVERITY = 3
+
+
+@dataclass(frozen=True)
+class SoftwareContribution:
+    """One hazardous situation the software system (or item) can contribute to.
+
+    `acceptable_after_external_controls`: the risk is acceptable once the risk control measures
+    *external to the software system* are considered (hardware, labelling, clinical practice);
+    None when that is not known (e.g. some controls are implemented in the software itself, so
+    no estimate with external controls only exists). `severity`: the severity of the possible
+    harm on the policy's scale, None when not estimated.
+    """
+
+    acceptable_after_external_controls: bool | None
+    severity: int | None
+
+
+def software_safety_class(contributions) -> str:
+    """The software safety class IEC 62304 4.3 (Amendment 1) requires, as a pure decision:
+
+    * **A** — the software system cannot contribute to a hazardous situation, or it can but
+      the hazardous situation does not result in unacceptable risk after consideration of
+      risk control measures external to the software system;
+    * **B** — it can contribute to a hazardous situation that results in unacceptable risk
+      after those external controls, and the resulting possible harm is non-serious injury;
+    * **C** — as B, but the possible harm is death or serious injury.
+
+    Each contribution counts only when it is not shown acceptable after external controls;
+    an unknown acceptability or an unestimated severity counts as the worst case (C), since
+    neither rules out serious injury.
+    """
+    worst = "A"
+    for c in contributions:
+        if c.acceptable_after_external_controls is True:
+            continue
+        if c.severity is None or c.severity >= SERIOUS_INJURY_SEVERITY:
+            return "C"
+        if c.severity >= NON_SERIOUS_INJURY_SEVERITY:
+            worst = "B"
+    return worst

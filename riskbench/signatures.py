@@ -58,7 +58,6 @@ SIGNABLE = {
     "requirement": "traceability.Requirement",
     "test_case": "traceability.TestCase",
     "software_item": "traceability.SoftwareItem",
-    "product": "hazards.Product",
     "policy": "hazards.RiskPolicy",
     "baseline": "baselines.Baseline",
     # The product record holds the scope and the risk management plan (ISO 14971 4.4): the plan

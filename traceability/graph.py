@@ -37,7 +37,7 @@ from typing import Literal, NamedTuple
 
 import networkx as nx
 
-from hazards.risk import Acceptability
+from hazards.risk import Acceptability, SoftwareContribution, software_safety_class
 
 NodeKind = Literal["hazard", "control", "requirement", "test", "software_item"]
 Node = tuple[str, int]
@@ -654,29 +654,58 @@ def hazards_reached(graph: nx.DiGraph, item: Node, *, index: TraceIndex | None =
     return ix.sort(reached)
 
 
+def control_in_software(graph: nx.DiGraph, control: Node, *, index: TraceIndex | None = None):
+    """A risk control implemented in the software system: one of its requirements is a
+    software requirement or is allocated to a software item (IEC 62304 7.2)."""
+    ix = index or TraceIndex(graph)
+    return any(
+        graph.nodes[req].get("software_item") is not None
+        or graph.nodes[req].get("level") == "software"
+        for req in ix.succ(control, IMPLEMENTED_BY)
+    )
+
+
+def software_contribution(graph: nx.DiGraph, hazard: Node, *, index: TraceIndex | None = None):
+    """What the IEC 62304 4.3 decision needs of one hazard the software contributes to: is its
+    risk acceptable once risk controls *external to the software system* are considered? Yes
+    when its initial risk is acceptable, or when every control reducing it is external and its
+    residual risk is acceptable; unknown otherwise (a control in the software itself may not
+    be counted)."""
+    ix = index or TraceIndex(graph)
+    attrs = graph.nodes[hazard]
+    controls = ix.succ(hazard, REDUCES)
+    acceptable = None
+    if attrs.get("initial_acceptability") == Acceptability.ACCEPTABLE or (
+        controls
+        and attrs.get("residual_acceptability") == Acceptability.ACCEPTABLE
+        and not any(control_in_software(graph, c, index=ix) for c in controls)
+    ):
+        acceptable = True
+    return SoftwareContribution(acceptable, attrs.get("severity"))
+
+
 def required_safety_class(graph: nx.DiGraph, *, index: TraceIndex | None = None) -> dict[Node, str]:
     """The software safety class each item should at least have (IEC 62304 4.3).
 
-    Choice made here: the class comes from the *initial* severity (before risk control) of the
-    worst hazard the item contributes to, directly or through a security hazard that can lead to
-    a safety hazard. 62304 lets only risk control measures *external* to the software lower the
-    class, and the risk file does not say which controls are external, so the initial severity is
-    the conservative reading. Privacy hazards rate impact on data subjects, not injury, and do not
-    raise the class. Then the tree is applied: an item contains its children, so it is at least
-    as high as any child; and a child without a documented segregation note inherits its parent's
-    class (4.3 d/e).
+    The Amendment 1 decision (`hazards.risk.software_safety_class`) over every hazard the item
+    contributes to, directly or through a security hazard that can lead to a safety hazard: a
+    hazard whose risk is acceptable after risk controls *external* to the software system
+    (`software_contribution`: no control of it is implemented in software) does not raise the
+    class; any other hazard raises it by the severity of its possible harm. Privacy hazards
+    rate impact on data subjects, not injury, and do not raise the class. Then the tree is
+    applied: an item contains its children, so it is at least as high as any child; and a
+    child without a documented segregation note inherits its parent's class (4.3 d/e).
     """
     ix = index or TraceIndex(graph)
     nodes = graph.nodes
     items = ix.nodes(SOFTWARE_ITEM)
     required: dict[Node, str] = {}
     for item in items:
-        classes = [
-            class_for_severity(nodes[h].get("severity"))
+        required[item] = software_safety_class(
+            software_contribution(graph, h, index=ix)
             for h in hazards_reached(graph, item, index=ix)
             if nodes[h].get("category") != "privacy"
-        ]
-        required[item] = _max_class(*classes)
+        )
 
     children: dict[Node, list[Node]] = defaultdict(list)
     for item in items:

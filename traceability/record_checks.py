@@ -3,21 +3,21 @@ themselves, beside the trace links that `traceability.graph` checks.
 
 `run(product, analysis)` yields `(kind, Gap or None)` for every item each check applies to
 (None when it passes), so the coverage rows count what was checked. Six queries whatever the
-size of the file (hazards, test cases, software items, the product's signatures, its policy,
-its content type); controls, requirements and the links come from the analysed graph.
+size of the file (the plan's approval: `hazards.selectors.plan_approval`; its policy; hazards;
+test case and software item states; SOUP); controls, requirements and links come from the
+analysed graph.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from hazards import risk
 from hazards.models import Acceptability, Category, Hazard, RiskPolicy
-from riskbench.models import Signature, SignatureMeaning, Status
-from riskbench.signatures import record_content_sha256
+from hazards.selectors import plan_approval
+from riskbench.models import Status
 from traceability import graph as tg
 from traceability.models import SoftwareItem, SupportStatus, TestCase
 
@@ -133,22 +133,10 @@ def run(product, analysis: tg.Analysis) -> Iterator[tuple[str, tg.Gap | None]]:
     yield from soup(product)
 
 
-def product_plan_approved(product) -> bool:
-    """The scope and plan (the product record) carry a valid "approved" signature: one on the
-    content as it is now. Two queries."""
-    current = record_content_sha256(product)
-    return Signature.objects.filter(
-        content_type=ContentType.objects.get_for_model(product, for_concrete_model=False),
-        object_id=product.pk,
-        meaning=SignatureMeaning.APPROVED,
-        content_sha256=current,
-    ).exists()
-
-
 def plan_and_policy(product, policy) -> Iterator[tuple[str, tg.Gap | None]]:
     node = ("product", product.pk)
     gap = None
-    if not product_plan_approved(product):
+    if plan_approval(product) is None:
         gap = tg.Gap(
             "plan_not_approved",
             node,

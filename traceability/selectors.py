@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from hazards.models import ControlIntroducedHazard, HazardControl, HazardTransfer, Product
 from hazards.selectors import SearchHit
@@ -369,14 +369,28 @@ def _title(record) -> str:
 # --- Contributions to shared pages ---------------------------------------------------------------
 
 
-def record_url(product: Product, node) -> str:
-    """The page of a gap's record that is not a node of the trace graph (the product's scope and
-    plan, its risk policy); empty when the record has no page here."""
-    if node[0] == "product":
-        return reverse("hazards:dashboard", args=[product.slug])
-    if node[0] == "policy":
-        return reverse("hazards:product_policy", args=[product.slug])
-    return ""
+# Pages of gap records that are not trace-graph nodes, by URL name (no import of the apps above:
+# DESIGN.md §1); (kind → (url name, argument taken from the gap: "pk" or "code")).
+RECORD_PAGES = {
+    "product": ("hazards:dashboard", None),
+    "policy": ("hazards:product_policy", None),
+    "report": ("report:detail", "pk"),
+    "problem_report": ("postmarket:problem_report_detail", "code"),
+    "vulnerability": ("postmarket:vulnerability_detail", "code"),
+}
+
+
+def record_url(product: Product, gap) -> str:
+    """The page of a gap's record that is not a node of the trace graph (the product's scope
+    and plan, its risk policy, the report, post-market records); empty when it has none."""
+    name, arg = RECORD_PAGES.get(gap.node[0], (None, None))
+    if name is None:
+        return ""
+    args = [product.slug] + ([gap.node[1]] if arg == "pk" else [gap.code] if arg else [])
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
 
 
 def dashboard_panel(request, product: Product):

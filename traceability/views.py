@@ -1187,13 +1187,13 @@ def _matrix_export(request, product, rows, fmt):
 
 def _gap_url(gap, product, linker, suspect_url: str) -> str:
     """The page where a gap is fixed: the record's own page, the suspect-link review, or the
-    product's scope or policy; empty for records of apps above traceability (their checks name
-    the record by code)."""
+    page of a record outside the trace graph (scope and plan, policy, report, post-market
+    records: `selectors.record_url`, by URL name); empty when it has none."""
     if gap.kind == "suspect_link":
         return suspect_url
     if gap.node[0] in selectors.DETAIL_URLS:
         return linker.url(gap.node[0], gap.code)
-    return selectors.record_url(product, gap.node)
+    return selectors.record_url(product, gap)
 
 
 @require_GET

@@ -548,3 +548,25 @@ def test_reevaluation_saves_only_rows_whose_evaluation_changes(product, editor):
     approve(product.risk_policy, editor)
     assert minor.history.count() == 1
     assert Hazard.objects.get(pk=minor.pk).version == minor.version
+
+
+def test_the_plan_says_which_regions_a_benefit_risk_analysis_may_accept(product, editor):
+    """ISO 14971 4.4 d, 7.4: a policy setting, by default the middle region only; changing it
+    is a change of the plan that needs a new approval (the release gate reports it till then)."""
+    policy = product.risk_policy
+    assert policy.benefit_risk_regions == ["investigate"]
+    with pytest.raises(ValidationError) as exc:
+        services.policy_update(
+            policy=policy, by=editor, reason="x", expected_version=policy.version,
+            benefit_risk_regions=["acceptable"],
+        )  # fmt: skip
+    assert "benefit_risk_regions" in exc.value.message_dict
+    policy = services.policy_update(
+        policy=reload(policy), by=editor, reason="Plan rev. B: 7.4 in both regions",
+        expected_version=policy.version, benefit_risk_regions=["investigate", "unacceptable"],
+    )  # fmt: skip
+    assert reload(policy).benefit_risk_regions == ["investigate", "unacceptable"]
+    assert policy.has_unapproved_changes
+    row = policy.history.first()
+    assert row.benefit_risk_regions == ["investigate", "unacceptable"]
+    assert row.history_change_reason == "Plan rev. B: 7.4 in both regions"

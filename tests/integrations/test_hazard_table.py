@@ -385,18 +385,22 @@ def rich_log(product, editor):
         hazard="Excess insulin", sequence_of_events="Occlusion released",
         hazardous_situation="Large bolus", harm="Hypoglycaemia", severity=4, p1=3, p2=3,
         residual_severity=4, residual_p1=1, residual_p2=2, hazard_type="energy", owner=editor,
-        benefit_risk_justification="-5 % risk; see RMR",
+        benefit_risk_justification="-5 % risk; see RMR", benefit_risk_region="investigate",
+        further_control_not_practicable="A lower rate limit would stop therapy.",
+        benefit_risk_benefits="Glycaemic control.",
+        severity_reduction_rationale="None claimed: severity unchanged.",
     )  # fmt: skip
     security = hazard_services.hazard_create(
         product=product, by=editor, category="security", title="Spoofed bolus command",
         asset="Bolus API", threat="spoofing", vulnerability="No message authentication",
         cvss_vector="CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H", severity=4,
         residual_cvss_vector="CVSS:3.1/AV:A/AC:H/PR:H/UI:R/S:U/C:N/I:H/A:H", residual_severity=4,
+        residual_cvss_rationale="Pairing needs the pump in hand: PR:H, UI:R.",
     )  # fmt: skip
     privacy = hazard_services.hazard_create(
         product=product, by=editor, category="privacy", title="Glucose history leak",
         data_elements=["names", "dates", "device_ids"], linddun_category="data_disclosure",
-        severity=3, probability=2, harm="@attacker learns diagnosis",
+        severity=3, probability=2, harm="@attacker learns diagnosis", asset="Glucose history",
     )  # fmt: skip
     for hazard, ctrl in ((safety, control), (safety, other), (security, other)):
         hazard_services.hazard_control_link(hazard=hazard, control=ctrl, by=editor)

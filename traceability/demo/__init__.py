@@ -29,10 +29,3 @@ PRODUCTS = (insulin_pump, infusion_pump, pacemaker)
 # `load(*, by, signer) -> {kind: count created}` that `loaddemo` runs after the products, each
 # idempotent like the products (an empty dict on a second run).
 EXTENSIONS: list = []
-
-# Steps that make a product ready for release beyond its records, registered by apps above
-# traceability (e.g. the risk management report signed by its reviewers): callables
-# `step(product, *, by, signer) -> {kind: count created}` that `traceability.demo.release` runs
-# for each product with a ``RELEASE_BASELINE``, after the plan is approved and before the
-# release baseline is taken. Each must be idempotent (an empty dict on a second run).
-RELEASE_STEPS: list = []

@@ -449,7 +449,8 @@ HAZARDS = [
         "title": "Patient identifiers left on pumps sent for repair",
         "data_elements": ["names", "mrn", "dates"],
         "linddun_category": "data_disclosure",
-        "hazard": "Names and medical record numbers in the pump event log.",
+        "asset": "Patient names and medical record numbers in the pump event log.",
+        "hazard": "Event log readable by anyone with the pump in hand.",
         "sequence_of_events": "Pump shipped to the repair centre with months of wristband "
         "scans in its log.",
         "hazardous_situation": "Service staff and later owners can read patient identities "
@@ -464,7 +465,8 @@ HAZARDS = [
         "title": "Infusion events readable on the hospital network",
         "data_elements": ["names", "mrn", "ip_addresses", "device_ids"],
         "linddun_category": "detecting",
-        "hazard": "Unencrypted HL7 messages with identifiers and drugs.",
+        "asset": "HL7 messages with patient identifiers and drugs.",
+        "hazard": "Messages sent unencrypted over the hospital network.",
         "sequence_of_events": "HL7 feed to the integration engine runs in clear text; a "
         "compromised workstation sniffs it.",
         "hazardous_situation": "Who receives which drug is visible to an attacker.",
@@ -477,7 +479,8 @@ HAZARDS = [
         "title": "Infusion history kept identifiable beyond its purpose",
         "data_elements": ["mrn", "dates", "device_ids"],
         "linddun_category": "non_compliance",
-        "hazard": "Identifiable infusion history retained for 10 years for CQI reports.",
+        "asset": "Identifiable infusion history kept for CQI reports.",
+        "hazard": "Retention for 10 years beyond what the purpose needs.",
         "sequence_of_events": "Safety Server keeps every event with MRN forever because "
         "reports were designed on identifiable data.",
         "hazardous_situation": "Data kept longer than needed (GDPR Art. 5(1)(e)).",

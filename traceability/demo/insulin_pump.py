@@ -439,7 +439,8 @@ HAZARDS = [
         "title": "Therapy data disclosed from a cloud backup",
         "data_elements": ["names", "dates", "email", "device_ids", "ip_addresses"],
         "linddun_category": "data_disclosure",
-        "hazard": "Identifiable diabetes therapy data.",
+        "asset": "Identifiable diabetes therapy data (glucose, boluses, identity).",
+        "hazard": "Therapy data readable by parties the patient did not choose.",
         "sequence_of_events": "A database backup copied to a mis-configured storage bucket is "
         "indexed by a search engine.",
         "hazardous_situation": "Names, dates of birth, pump serials and glucose histories "
@@ -453,7 +454,8 @@ HAZARDS = [
         "title": "Wearer tracked through BLE advertising",
         "data_elements": ["device_ids"],
         "linddun_category": "linking",
-        "hazard": "Pump serial number broadcast in advertising packets.",
+        "asset": "Pump serial number (a device identifier).",
+        "hazard": "Serial number broadcast in advertising packets.",
         "sequence_of_events": "Passive scanners in shops log the advertised name 'AP-200 "
         "SN 4471…' and link sightings over days.",
         "hazardous_situation": "The wearer can be tracked and identified as insulin dependent.",
@@ -466,7 +468,8 @@ HAZARDS = [
         "title": "Analytics SDK sends identifiers to a third party",
         "data_elements": ["ip_addresses", "device_ids", "dates"],
         "linddun_category": "unawareness",
-        "hazard": "Usage events with identifiers leave to an analytics vendor.",
+        "asset": "App usage events with user and device identifiers.",
+        "hazard": "Identifiers passed on to an analytics vendor.",
         "sequence_of_events": "The crash and analytics SDK added in app 5.4 sends IP address, "
         "advertising ID and event times with every screen view.",
         "hazardous_situation": "A third party can infer that the user has diabetes and when "

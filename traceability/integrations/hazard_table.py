@@ -48,6 +48,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from hazards import risk
 from hazards.models import (
+    Acceptability,
     Category,
     Hazard,
     HazardControl,
@@ -154,6 +155,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("residual_probability", "Residual probability", INT_LEVEL, ("res prob", "rp",
            "probability after", "post control probability", "final probability",
            "residual likelihood", "residual exploitability"), scale="likelihood"),
+    Column("severity_reduction_rationale", "Severity reduction rationale", TEXT, (
+           "severity reduction rationale", "why severity is reduced")),
+    Column("benefit_risk_region", "Benefit-risk region", CHOICE, (
+           "benefit risk region", "region accepted by benefit risk"), choices=Acceptability),
+    Column("further_control_not_practicable", "Further risk control not practicable because",
+           TEXT, ("further control not practicable", "further risk control not practicable")),
+    Column("benefit_risk_benefits", "Benefits weighed", TEXT, ("benefits weighed",
+           "medical benefits")),
     Column("benefit_risk_justification", "Benefit-risk justification", TEXT, (
            "benefit risk", "benefit risk analysis", "justification", "benefit risk rationale")),
     Column("asset", "Asset", TEXT, ("assets", "security asset"), 200),
@@ -164,6 +173,8 @@ COLUMNS: tuple[Column, ...] = (
            "cvss 3 1 vector", "cvss v3 vector", "initial cvss"), 120),
     Column("residual_cvss_vector", "Residual CVSS v3.1 vector", TEXT, ("residual cvss",
            "residual cvss vector", "cvss after"), 120),
+    Column("residual_cvss_rationale", "Residual CVSS rationale", TEXT, (
+           "residual cvss rationale", "cvss rationale")),
     Column("data_elements", "Data elements", MULTI, ("data element", "hipaa identifiers",
            "personal data", "identifiers", "phi"), choices=HipaaIdentifier),
     Column("linddun_category", "LINDDUN threat", CHOICE, ("linddun", "privacy threat",
