@@ -10,6 +10,18 @@ from riskbench import roles
 from tests import factories
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests run last. Playwright's sync API keeps an event loop running on the main
+    thread until the session ends, and Django refuses database work in a thread with a running
+    loop (SynchronousOnlyOperation): every database test must come before the browser tests,
+    whatever order pytest-django gave them."""
+    browser = [item for item in items if "tests/browser/" in str(item.fspath)]
+    if browser:
+        others = [item for item in items if "tests/browser/" not in str(item.fspath)]
+        items[:] = others + browser
+
+
 @pytest.fixture
 def product(db):
     return factories.ProductFactory(name="Insulin pump", slug="insulin-pump")
