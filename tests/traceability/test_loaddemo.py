@@ -306,6 +306,13 @@ def test_the_pacemaker_is_released_and_the_pumps_are_not(products):
     cadence = products[pacemaker.PRODUCT["slug"]]
     release = cadence.baselines.get(kind=BaselineKind.RELEASE)
     assert release.name == pacemaker.RELEASE_BASELINE
+    # Approved by the head of quality, not by the demo author who wrote the records.
+    release_signers = set(
+        Signature.objects.filter(
+            content_type__model="baseline", object_id=release.pk, meaning="approved"
+        ).values_list("signer__username", flat=True)
+    )
+    assert release_signers == {"riley"}
     assert plan_approval(cadence) is not None
     for model in (TestCase, SoftwareItem):
         assert set(model.objects.filter(product=cadence).values_list("status", flat=True)) == {
