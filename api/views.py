@@ -268,13 +268,28 @@ class DestroyWithReasonMixin:
     def delete_service(**kwargs):
         raise NotImplementedError
 
+    # A record that can change names the version the client saw (`version` in the body or the
+    # query string, or If-Match): nobody deletes what someone changed since. A test run is never
+    # edited once recorded, so it has nothing to be stale about.
+    delete_needs_version = True
+
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
+        version = {}
+        if self.delete_needs_version:
+            sent = request.query_params.get(writes.VERSION_FIELD)
+            if hasattr(request.data, "get") and request.data.get(writes.VERSION_FIELD) is not None:
+                sent = request.data.get(writes.VERSION_FIELD)
+            if isinstance(sent, str) and sent.strip().isdecimal():
+                sent = int(sent)
+            data = {} if sent is None else {writes.VERSION_FIELD: sent}
+            version["expected_version"] = writes.expected_version(request, data)
         writes.call_service(
             self.delete_service,
             **{self.instance_kwarg: instance},
             by=request.user,
             reason=writes.change_reason(request),
+            **version,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -474,6 +489,7 @@ class TestRunViewSet(
     lookup_value_regex = r"\d+"
     instance_kwarg = "run"
     delete_service = staticmethod(trace_services.test_run_delete)
+    delete_needs_version = False
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -29,7 +29,6 @@ from riskbench.services import (
     claim_next_versions,
     delete_record,
     link_create,
-    lock_current,
     lock_for_edit,
     next_code,
     save_record,
@@ -269,14 +268,11 @@ def record_set_status(
 
 
 @transaction.atomic
-def hazard_delete(*, hazard: Hazard, by, reason: str, expected_version: int | None = None) -> None:
-    """Remove a row; its history stays (21 CFR 11.10(e)). The status is checked on the locked
-    current row, not on the caller's copy, which may predate an approval. A deletion is not an
-    edit of content: the version is checked when the caller sends one (the page does)."""
-    if expected_version is None or expected_version == "":
-        current = lock_current(hazard)
-    else:
-        current = lock_for_edit(hazard, expected_version)
+def hazard_delete(*, hazard: Hazard, by, reason: str, expected_version: int) -> None:
+    """Remove a row; its history stays (21 CFR 11.10(e)). The caller names the version it saw:
+    nobody deletes a hazard someone changed since (a missing version is refused). The status
+    is checked on the locked current row, not on the caller's copy."""
+    current = lock_for_edit(hazard, expected_version)
     if current.status == Status.APPROVED:
         raise ValidationError("An approved hazard cannot be deleted; reopen it first.")
     delete_record(current, by=by, reason=reason)

@@ -522,6 +522,9 @@ def hazard_delete(request, slug, code):
             reason=form.cleaned_data["reason"],
             expected_version=request.POST.get("version"),
         )
+    except StaleEditError as exc:
+        messages.error(request, f"Not deleted: {exc}")
+        return redirect("hazards:hazard_detail", slug, code)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("hazards:hazard_detail", slug, code)

@@ -125,9 +125,12 @@ def software_item_update(
 
 
 @transaction.atomic
-def software_item_delete(*, item: SoftwareItem, by, reason: str) -> None:
+def software_item_delete(*, item: SoftwareItem, by, reason: str, expected_version: int) -> None:
+    """Remove an item; its history stays. Like every record deletion it names the version the
+    caller saw (a changed or missing one is refused) and checks the locked current row."""
     if not (reason or "").strip():
         raise ValidationError({"change_reason": "Give a reason for the deletion."})
+    item = lock_for_edit(item, expected_version)
     if item.children.exists():
         raise ValidationError("Delete or move the item's sub-items first.")
     if item.requirements.exists():
@@ -168,9 +171,12 @@ def requirement_update(
 
 
 @transaction.atomic
-def requirement_delete(*, requirement: Requirement, by, reason: str) -> None:
+def requirement_delete(*, requirement: Requirement, by, reason: str, expected_version: int) -> None:
+    """Remove a requirement and its links; its history stays. The version the caller saw is
+    checked and the status read on the locked current row (it may have been approved since)."""
     if not (reason or "").strip():
         raise ValidationError({"change_reason": "Give a reason for the deletion."})
+    requirement = lock_for_edit(requirement, expected_version)
     if requirement.status == "approved":
         raise ValidationError("An approved requirement cannot be deleted; reopen it first.")
     if requirement.children.exists():
@@ -209,10 +215,12 @@ test_case_update.__test__ = False
 
 
 @transaction.atomic
-def test_case_delete(*, test_case: TestCase, by, reason: str) -> None:
-    """Only a test case with no recorded runs may go: evidence is kept (21 CFR 11.10(c))."""
+def test_case_delete(*, test_case: TestCase, by, reason: str, expected_version: int) -> None:
+    """Only a test case with no recorded runs may go: evidence is kept (21 CFR 11.10(c)). The
+    version the caller saw is checked on the locked current row."""
     if not (reason or "").strip():
         raise ValidationError({"change_reason": "Give a reason for the deletion."})
+    test_case = lock_for_edit(test_case, expected_version)
     if test_case.runs.exists():
         raise ValidationError("This test case has recorded runs; their evidence must be kept.")
     for related in (

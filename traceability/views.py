@@ -25,6 +25,7 @@ from riskbench.forms_flow import add_service_errors, submit_versioned_form
 from riskbench.history import versions
 from riskbench.models import Status
 from riskbench.navigation import safe_next_url
+from riskbench.services import StaleEditError
 from traceability import graph as tg
 from traceability import neighbourhood, selectors, services, summary
 from traceability.forms import (
@@ -70,7 +71,8 @@ def _errors(exc: ValidationError) -> str:
 
 def _delete_with_reason(request, code: str, delete, *, page: str, list_page: str):
     """POST of a record's delete button. A reason is required (it stays in the history with
-    the deleted values, 21 CFR 11.10(e)); `delete(reason)` calls the service. Back to the
+    the deleted values, 21 CFR 11.10(e)) and so is the version the page showed (a record
+    changed since is not deleted); `delete(reason)` calls the service. Back to the
     record's `page` when nothing was deleted, to the `list_page` when it was."""
     form = ReasonForm(request.POST)
     if not form.is_valid():
@@ -78,6 +80,9 @@ def _delete_with_reason(request, code: str, delete, *, page: str, list_page: str
         return redirect(page)
     try:
         delete(form.cleaned_data["reason"])
+    except StaleEditError as exc:
+        messages.error(request, f"Not deleted: {exc}")
+        return redirect(page)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect(page)
@@ -277,7 +282,9 @@ def software_item_delete(request, slug, code):
     return _delete_with_reason(
         request,
         code,
-        lambda reason: services.software_item_delete(item=item, by=request.user, reason=reason),
+        lambda reason: services.software_item_delete(
+            item=item, by=request.user, reason=reason, expected_version=request.POST.get("version")
+        ),
         page=reverse("traceability:software_item_detail", args=[slug, code]),
         list_page=reverse("traceability:software_item_list", args=[slug]),
     )
@@ -486,7 +493,10 @@ def requirement_delete(request, slug, code):
         request,
         code,
         lambda reason: services.requirement_delete(
-            requirement=requirement, by=request.user, reason=reason
+            requirement=requirement,
+            by=request.user,
+            reason=reason,
+            expected_version=request.POST.get("version"),
         ),
         page=reverse("traceability:requirement_detail", args=[slug, code]),
         list_page=reverse("traceability:requirement_list", args=[slug]),
@@ -709,7 +719,10 @@ def test_case_delete(request, slug, code):
         request,
         code,
         lambda reason: services.test_case_delete(
-            test_case=test_case, by=request.user, reason=reason
+            test_case=test_case,
+            by=request.user,
+            reason=reason,
+            expected_version=request.POST.get("version"),
         ),
         page=reverse("traceability:test_case_detail", args=[slug, code]),
         list_page=reverse("traceability:test_case_list", args=[slug]),

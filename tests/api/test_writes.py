@@ -389,9 +389,13 @@ def test_delete_needs_a_reason_and_leaves_it_in_history(product, editor):
     item = factories.SoftwareItemFactory(product=product)
     client = token_client(editor)
     url = f"{BASE}/software-items/{item.code}/"
-    refused = client.delete(url)
+    refused = client.delete(url, HTTP_IF_MATCH='"1"')
     assert refused.status_code == 400 and "change_reason" in refused.json()
-    deleted = client.delete(url, HTTP_X_CHANGE_REASON="Merged into SW-001")
+    no_version = client.delete(url, HTTP_X_CHANGE_REASON="Merged into SW-001")
+    assert no_version.status_code == 400 and "version" in no_version.json()
+    deleted = client.delete(
+        f"{url}?version={item.version}", HTTP_X_CHANGE_REASON="Merged into SW-001"
+    )
     assert deleted.status_code == 204
     assert not SoftwareItem.objects.filter(pk=item.pk).exists()
     row = SoftwareItem.history.filter(id=item.pk).latest()
@@ -495,7 +499,9 @@ def test_the_code_of_a_deleted_record_is_not_handed_out_again(product, editor):
     from traceability import services as trace_services
 
     requirement = factories.RequirementFactory(product=product, code="SR-7")
-    trace_services.requirement_delete(requirement=requirement, by=editor, reason="Duplicate")
+    trace_services.requirement_delete(
+        requirement=requirement, by=editor, reason="Duplicate", expected_version=1
+    )
     response = token_client(editor).post(
         f"{BASE}/requirements/",
         {**create_payload("requirements", product), "code": "SR-7"},

@@ -249,7 +249,11 @@ def test_deleting_hazard_needs_reason_and_keeps_history(editor_client, product, 
     url = reverse("hazards:hazard_delete", args=[product.slug, hazard.code])
     editor_client.post(url, {"reason": ""})
     assert Hazard.objects.filter(pk=hazard.pk).exists()
-    editor_client.post(url, {"reason": "Duplicate of HAZ-007"})
+    editor_client.post(url, {"reason": "Duplicate of HAZ-007"})  # no version: refused
+    assert Hazard.objects.filter(pk=hazard.pk).exists()
+    editor_client.post(url, {"reason": "Duplicate of HAZ-007", "version": hazard.version - 1})
+    assert Hazard.objects.filter(pk=hazard.pk).exists()  # stale: refused, no server error
+    editor_client.post(url, {"reason": "Duplicate of HAZ-007", "version": hazard.version})
     assert not Hazard.objects.filter(pk=hazard.pk).exists()
     deleted = Hazard.history.filter(id=hazard.pk, history_type="-").get()
     assert deleted.history_change_reason == "Duplicate of HAZ-007"

@@ -214,12 +214,19 @@ def test_test_case_with_runs_cannot_be_deleted(chain, editor):
     *_, test_case, _ = chain
     services.test_run_record(test_case=test_case, by=editor, result="pass")
     with pytest.raises(ValidationError):
-        services.test_case_delete(test_case=test_case, by=editor, reason="obsolete")
+        services.test_case_delete(
+            test_case=test_case, by=editor, reason="obsolete", expected_version=test_case.version
+        )
 
 
 def test_deleting_a_requirement_deletes_its_links_with_history(chain, editor):
     *_, requirement, _, link = chain
-    services.requirement_delete(requirement=requirement, by=editor, reason="Merged into SRS-002")
+    services.requirement_delete(
+        requirement=requirement,
+        by=editor,
+        reason="Merged into SRS-002",
+        expected_version=requirement.version,
+    )
     assert not Requirement.objects.exists()
     assert not ControlRequirement.objects.exists()
     gone = ControlRequirement.history.filter(history_type="-").get()
@@ -229,7 +236,9 @@ def test_deleting_a_requirement_deletes_its_links_with_history(chain, editor):
 def test_delete_needs_a_reason(product, editor):
     item = services.software_item_create(product=product, by=editor, name="X", safety_class="A")
     with pytest.raises(ValidationError):
-        services.software_item_delete(item=item, by=editor, reason="")
+        services.software_item_delete(
+            item=item, by=editor, reason="", expected_version=item.version
+        )
 
 
 def test_item_with_requirements_cannot_be_deleted(product, editor):
@@ -238,7 +247,9 @@ def test_item_with_requirements_cannot_be_deleted(product, editor):
         product=product, by=editor, level="software", title="R", text="T", software_item=item
     )
     with pytest.raises(ValidationError):
-        services.software_item_delete(item=item, by=editor, reason="gone")
+        services.software_item_delete(
+            item=item, by=editor, reason="gone", expected_version=item.version
+        )
 
 
 def test_software_item_hazard_link_and_implementation_effectiveness_links(chain, editor, product):

@@ -186,7 +186,10 @@ def test_delete_asks_for_a_reason(editor_client, w, kind, code, model):
 
 @pytest.mark.parametrize(("kind", "code", "model"), DELETES)
 def test_delete_with_a_reason_goes_to_the_list(editor_client, w, kind, code, model):
-    response = editor_client.post(url(f"{kind}_delete", w["slug"], code), {"reason": "Dup"})
+    version = model.objects.get(code=code).version
+    response = editor_client.post(
+        url(f"{kind}_delete", w["slug"], code), {"reason": "Dup", "version": version}
+    )
     assert response.url == url(f"{kind}_list", w["slug"])
     assert messages_of(response) == [("success", f"{code} {DELETED}")]
     assert not model.objects.filter(code=code).exists()
@@ -205,9 +208,29 @@ def test_delete_the_service_refuses_stays_on_the_page(
 ):
     f.SoftwareItemFactory(product=product, code="SW-009", parent=w["item"])
     f.RequirementFactory(product=product, code="SRS-009", parent=w["requirement"])
-    response = editor_client.post(url(f"{kind}_delete", w["slug"], code), {"reason": "Dup"})
+    response = editor_client.post(
+        url(f"{kind}_delete", w["slug"], code), {"reason": "Dup", "version": 1}
+    )
     assert response.url == url(f"{kind}_detail", w["slug"], code)
     assert messages_of(response) == [("error", refusal)]
+
+
+@pytest.mark.parametrize(("kind", "code", "model"), DELETES)
+def test_a_delete_without_the_version_seen_or_after_a_change_deletes_nothing(
+    editor_client, w, kind, code, model
+):
+    """The delete button sends the version the page showed: a record changed since (or a
+    hand-made POST without one) stays, with a message saying why."""
+    page = url(f"{kind}_delete", w["slug"], code)
+    response = editor_client.post(page, {"reason": "Dup"})
+    assert response.url == url(f"{kind}_detail", w["slug"], code)
+    assert [level for level, _ in messages_of(response)] == ["error"]
+    assert "version" in messages_of(response)[0][1]
+    record = model.objects.get(code=code)
+    model.objects.filter(pk=record.pk).update(version=record.version + 1)  # changed meanwhile
+    response = editor_client.post(page, {"reason": "Dup", "version": record.version})
+    assert messages_of(response)[-1][1].startswith("Not deleted:")
+    assert model.objects.filter(code=code).exists()
 
 
 # --- links ----------------------------------------------------------------------------------
