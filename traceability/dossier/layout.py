@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFName, PDFStream
@@ -371,10 +372,57 @@ def _text_run(text, look, leading: float, string: str) -> None:
     if getattr(text, "_rb_font", None) != (font, size):
         text.setFont(font, size, leading)
         text._rb_font = (font, size)
-    if getattr(text, "_rb_colour", None) != colour:
+    last = getattr(text, "_rb_colour", None)
+    if colour is not last and colour != last:
         text.setFillColor(colour)
         text._rb_colour = colour
-    text.textOut(string)
+    _text_out(text, string)
+
+
+def _text_out(text, string: str) -> None:
+    """What `text.textOut(string)` writes, for the dossier's embedded TrueType fonts, at a
+    fraction of its cost (it was the largest cost of drawing a page of table).
+
+    reportlab writes a run of a subset font as the subset's name when the subset changes, then
+    the characters' codes in that subset, which it looks up character by character
+    (`TTFont.splitString`). Printable ASCII — most of the dossier's text — always has its own
+    codes in subset 0 (reportlab's default `ttfAsciiReadable` reserves them for it when the
+    font's first text is written), so such a run is encoded as it is. Other text goes through
+    `splitString` as before; the operators written are the same either way. Unlike `textOut`,
+    the text cursor's x is not moved on (that costs a `stringWidth`): the dossier's cells set
+    the origin of every line."""
+    canv = text._canvas
+    doc = canv._doc
+    font = pdfmetrics.getFont(text._fontname)
+    if not getattr(font, "_dynamicFont", False):
+        text.textOut(string)
+        return
+    if string.isascii() and string.isprintable() and _ascii_readable(font, doc):
+        chunks = ((0, string.encode("ascii")),)
+    else:
+        chunks = font.splitString(string, doc)
+    code = []
+    for subset, chunk in chunks:
+        if subset != text._curSubset:
+            name = font.getSubsetInternalName(subset, doc)
+            code.append(f"{name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL")
+            text._curSubset = subset
+        code.append(f"({canv._escape(chunk)}) Tj")
+    text._code.append(" ".join(code))
+
+
+def _ascii_readable(font, doc) -> bool:
+    """Whether printable ASCII has its own codes in subset 0 of `font` in `doc`: the font's
+    state for the document exists (made by its first `splitString`, as reportlab makes it) and
+    maps every printable ASCII character to itself."""
+    state = font.state.get(doc)
+    if state is None:
+        return False
+    checked = getattr(state, "_rb_ascii", None)
+    if checked is None:
+        assignments = state.assignments
+        checked = state._rb_ascii = all(assignments.get(c) == c for c in range(32, 127))
+    return checked
 
 
 def _trbl(padding) -> tuple[float, float, float, float]:
@@ -443,7 +491,13 @@ class CellFactory:
         return Line(
             text,
             self.style,
-            lambda: Text([[("r", text)]], self.style, self._looks, lambda: self.paragraph(text)),
+            lambda: Text(
+                [[("r", text)]],
+                self.style,
+                self._looks,
+                lambda: self.paragraph(text),
+                self._widths,
+            ),
         )
 
     def paragraph(self, text: str) -> Cell:
