@@ -216,7 +216,7 @@ class Text(Flowable):
         self.lines = lines  # [[(look key, text without line breaks), ...], ...], none empty
         self.style = style
         self.looks = looks  # look key -> (font name, size, colour)
-        self.widths = {} if widths is None else widths  # (word, font, size) -> width, shared
+        self.widths = {} if widths is None else widths  # see `_widths_of`; shared
         self._make_paragraph = make_paragraph
         self._paragraph = None
         self._words = None
@@ -235,15 +235,28 @@ class Text(Flowable):
 
     def _line_words(self):
         """Per line: words as (width of the space before it, width, [(look, text)]); a word
-        may run over several looks ("TC-001 " then "Pass" are two words, "Pass:" one)."""
+        may run over several looks ("TC-001 " then "Pass" are two words, "Pass:" one).
+        A line of one look (nine lines in ten) is kept as (look, words, their widths) instead,
+        which `_wrap_run` lays out without a tuple per word."""
         if self._words is not None:
             return self._words
-        widths = self.widths
+        widths, looks = self.widths, self.looks
         result = []
         for line in self.lines:
+            if len(line) == 1:
+                key, text = line[0]
+                font, size, _ = looks[key]
+                parts = [part for part in text.split(" ") if part]
+                measured = _widths_of(widths, font, size)
+                get = measured.get
+                sizes = [get(part) for part in parts]
+                if None in sizes:
+                    sizes = [_width(widths, part, font, size) for part in parts]
+                result.append((key, parts, sizes))
+                continue
             words, segments, word_width, space_before, pending_space = [], [], 0.0, 0.0, False
             for key, text in line:
-                font, size, _ = self.looks[key]
+                font, size, _ = looks[key]
                 parts = text.split(" ")
                 for index, part in enumerate(parts):
                     if index:  # a space: the word so far ends
@@ -266,15 +279,38 @@ class Text(Flowable):
         self._words = result
         return result
 
+    def _wrap_run(self, key, parts, sizes, room: float, laid_out: list) -> None:
+        """Lay out a line of one look whose words all fit the column: the same breaks and
+        line widths as the general loop in `wrap` (same sums in the same order), each line
+        one run of text."""
+        style = self.style
+        font, size, _ = self.looks[key]
+        space = _width(self.widths, " ", font, size)
+        shrink = style.spaceShrinkage
+        first, used, spaces = 0, 0.0, 0.0
+        for index, width in enumerate(sizes):
+            if index == first:
+                used = width
+                continue
+            if used + space + width > room + shrink * (spaces + space):
+                laid_out.append((used, [(0.0, [(key, " ".join(parts[first:index]))])]))
+                first, used, spaces = index, width, 0.0
+                continue
+            spaces += space
+            used += space + width
+        laid_out.append((used, [(0.0, [(key, " ".join(parts[first:]))])]))
+
     def _cut(self, segments, room: float):
         """A word wider than the column, cut into pieces that fit (character by character)."""
-        width = pdfmetrics.stringWidth
         pieces, piece, used = [], [], 0.0
         for key, text in segments:
             font, size, _ = self.looks[key]
+            measured = _widths_of(self.widths, font, size)
             run = ""
             for char in text:
-                w = width(char, font, size)
+                w = measured.get(char)
+                if w is None:
+                    w = measured[char] = pdfmetrics.stringWidth(char, font, size)
                 if used + w > room and (piece or run):
                     if run:
                         piece.append((key, run))
@@ -294,6 +330,20 @@ class Text(Flowable):
             room = availWidth - style.leftIndent - style.rightIndent
             laid_out = []  # (line width, [(space before, [(look, text)])])
             for words in self._line_words():
+                if isinstance(words, tuple):  # a line of one look
+                    key, parts, sizes = words
+                    if not sizes:
+                        laid_out.append((0.0, []))
+                        continue
+                    if max(sizes) <= room:
+                        self._wrap_run(key, parts, sizes, room, laid_out)
+                        continue
+                    font, size, _ = self.looks[key]
+                    space = _width(self.widths, " ", font, size)
+                    words = [
+                        (space if index else 0.0, width, [(key, part)])
+                        for index, (part, width) in enumerate(zip(parts, sizes, strict=True))
+                    ]
                 line, used, spaces = [], 0.0, 0.0
                 for space, width, segments in words:
                     # reportlab lets the spaces of a line shrink by `spaceShrinkage` (5 %) to
@@ -355,13 +405,21 @@ class Text(Flowable):
             y -= style.leading
 
 
+def _widths_of(widths: dict, font: str, size: float) -> dict:
+    """The word widths measured so far in one font and size (`widths`: (font, size) -> them)."""
+    measured = widths.get((font, size))
+    if measured is None:
+        measured = widths[(font, size)] = {}
+    return measured
+
+
 def _width(widths: dict, word: str, font: str, size: float) -> float:
     """The width of a word, measured once per document and font (words repeat: codes, terms,
     the vocabulary of the texts)."""
-    key = (word, font, size)
-    width = widths.get(key)
+    measured = _widths_of(widths, font, size)
+    width = measured.get(word)
     if width is None:
-        width = widths[key] = pdfmetrics.stringWidth(word, font, size)
+        width = measured[word] = pdfmetrics.stringWidth(word, font, size)
     return width
 
 
@@ -380,49 +438,74 @@ def _text_run(text, look, leading: float, string: str) -> None:
 
 
 def _text_out(text, string: str) -> None:
-    """What `text.textOut(string)` writes, for the dossier's embedded TrueType fonts, at a
-    fraction of its cost (it was the largest cost of drawing a page of table).
-
-    reportlab writes a run of a subset font as the subset's name when the subset changes, then
-    the characters' codes in that subset, which it looks up character by character
-    (`TTFont.splitString`). Printable ASCII — most of the dossier's text — always has its own
-    codes in subset 0 (reportlab's default `ttfAsciiReadable` reserves them for it when the
-    font's first text is written), so such a run is encoded as it is. Other text goes through
-    `splitString` as before; the operators written are the same either way. Unlike `textOut`,
-    the text cursor's x is not moved on (that costs a `stringWidth`): the dossier's cells set
-    the origin of every line."""
+    """What `text.textOut(string)` writes (see `TextCodes`)."""
     canv = text._canvas
-    doc = canv._doc
-    font = pdfmetrics.getFont(text._fontname)
-    if not getattr(font, "_dynamicFont", False):
-        text.textOut(string)
-        return
-    if string.isascii() and string.isprintable() and _ascii_readable(font, doc):
-        chunks = ((0, string.encode("ascii")),)
-    else:
-        chunks = font.splitString(string, doc)
-    code = []
-    for subset, chunk in chunks:
-        if subset != text._curSubset:
-            name = font.getSubsetInternalName(subset, doc)
-            code.append(f"{name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL")
-            text._curSubset = subset
-        code.append(f"({canv._escape(chunk)}) Tj")
-    text._code.append(" ".join(code))
+    codes = canv.__dict__.get("_rb_text_codes")
+    if codes is None:
+        codes = canv._rb_text_codes = TextCodes(canv)
+    codes.out(text, string)
 
 
-def _ascii_readable(font, doc) -> bool:
-    """Whether printable ASCII has its own codes in subset 0 of `font` in `doc`: the font's
-    state for the document exists (made by its first `splitString`, as reportlab makes it) and
-    maps every printable ASCII character to itself."""
-    state = font.state.get(doc)
-    if state is None:
-        return False
-    checked = getattr(state, "_rb_ascii", None)
-    if checked is None:
+class TextCodes:
+    """Writes runs of text into text objects of one canvas as `textOut` writes them, for the
+    dossier's embedded TrueType fonts, at a fraction of its cost (it was the largest cost of
+    drawing a page of table).
+
+    reportlab writes a run of a subset font as the subset's selection (name, size, leading)
+    when the subset changes, then the characters' codes in that subset, which it looks up
+    character by character (`TTFont.splitString`). Printable ASCII — most of the dossier's
+    text — always has its own codes in subset 0 (reportlab's default `ttfAsciiReadable`
+    reserves them when the font's state for the document is made, by its first
+    `splitString`), so such a run is encoded as it is; the selections are made once per
+    document. Other text goes through `splitString` as before: the operators written are the
+    same either way. Unlike `textOut`, the text cursor's x is not moved on (that costs a
+    `stringWidth`): the dossier's cells set the origin of every line."""
+
+    def __init__(self, canv):
+        self.doc = canv._doc
+        self.escape = canv._escape
+        self.ascii: dict[str, bool] = {}  # font name -> printable ASCII is its own codes
+        self.selects: dict[tuple, str] = {}  # (font name, subset, size, leading) -> operators
+
+    def _ascii(self, name: str) -> bool:
+        font = pdfmetrics.getFont(name)
+        if not getattr(font, "_dynamicFont", False):
+            self.ascii[name] = False
+            return False
+        state = font.state.get(self.doc)
+        if state is None:  # no text of this font yet: `splitString` makes the state
+            return False
         assignments = state.assignments
-        checked = state._rb_ascii = all(assignments.get(c) == c for c in range(32, 127))
-    return checked
+        readable = self.ascii[name] = all(assignments.get(c) == c for c in range(32, 127))
+        return readable
+
+    def out(self, text, string: str) -> None:
+        name = text._fontname
+        fast = self.ascii.get(name)
+        if fast is None:
+            fast = self._ascii(name)
+        if fast and string.isascii() and string.isprintable():
+            chunks = ((0, string.encode("ascii")),)
+        else:
+            font = pdfmetrics.getFont(name)
+            if not getattr(font, "_dynamicFont", False):
+                text.textOut(string)
+                return
+            chunks = font.splitString(string, self.doc)
+        code = []
+        for subset, chunk in chunks:
+            if subset != text._curSubset:
+                key = (name, subset, text._fontsize, text._leading)
+                select = self.selects.get(key)
+                if select is None:
+                    font_name = pdfmetrics.getFont(name).getSubsetInternalName(subset, self.doc)
+                    select = self.selects[key] = (
+                        f"{font_name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL"
+                    )
+                code.append(select)
+                text._curSubset = subset
+            code.append(f"({self.escape(chunk)}) Tj")
+        text._code.append(" ".join(code))
 
 
 def _trbl(padding) -> tuple[float, float, float, float]:
