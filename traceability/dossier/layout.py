@@ -211,15 +211,14 @@ class Text(Flowable):
     also splits a cell taller than a page, which only a table row taller than a page needs.
     """
 
-    def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph, widths=None):
+    def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph, measures=None):
         super().__init__()
         self.lines = lines  # [[(look key, text without line breaks), ...], ...], none empty
         self.style = style
         self.looks = looks  # look key -> (font name, size, colour)
-        self.widths = {} if widths is None else widths  # see `_widths_of`; shared
+        self.measures = Measures() if measures is None else measures  # shared by a factory
         self._make_paragraph = make_paragraph
         self._paragraph = None
-        self._words = None
         self._laid_out_for = None
         self._laid_out = []
 
@@ -233,60 +232,68 @@ class Text(Flowable):
     def frags(self):
         return self.paragraph.frags
 
-    def _line_words(self):
-        """Per line: words as (width of the space before it, width, [(look, text)]); a word
-        may run over several looks ("TC-001 " then "Pass" are two words, "Pass:" one).
-        A line of one look (nine lines in ten) is kept as (look, words, their widths) instead,
-        which `_wrap_run` lays out without a tuple per word."""
-        if self._words is not None:
-            return self._words
-        widths, looks = self.widths, self.looks
-        result = []
-        for line in self.lines:
-            if len(line) == 1:
-                key, text = line[0]
-                font, size, _ = looks[key]
-                parts = [part for part in text.split(" ") if part]
-                measured = _widths_of(widths, font, size)
-                get = measured.get
-                sizes = [get(part) for part in parts]
-                if None in sizes:
-                    sizes = [_width(widths, part, font, size) for part in parts]
-                result.append((key, parts, sizes))
-                continue
-            words, segments, word_width, space_before, pending_space = [], [], 0.0, 0.0, False
-            for key, text in line:
-                font, size, _ = looks[key]
-                parts = text.split(" ")
-                for index, part in enumerate(parts):
-                    if index:  # a space: the word so far ends
-                        if segments:
-                            words.append((space_before, word_width, segments))
-                            segments, word_width = [], 0.0
-                        pending_space = True
-                    if not part:
-                        continue
-                    if not segments:
-                        space_before = (
-                            _width(widths, " ", font, size) if pending_space and words else 0.0
-                        )
-                        pending_space = False
-                    segments.append((key, part))
-                    word_width += _width(widths, part, font, size)
-            if segments:
-                words.append((space_before, word_width, segments))
-            result.append(words)
-        self._words = result
-        return result
+    def _words(self, line):
+        """The words of a line of several looks, as (width of the space before it, width,
+        [(look, text)]); a word may run over several looks ("TC-001 " then "Pass" are two
+        words, "Pass:" one)."""
+        widths = self.measures.widths
+        words, segments, word_width, space_before, pending_space = [], [], 0.0, 0.0, False
+        for key, text in line:
+            font, size, _ = self.looks[key]
+            parts = text.split(" ")
+            for index, part in enumerate(parts):
+                if index:  # a space: the word so far ends
+                    if segments:
+                        words.append((space_before, word_width, segments))
+                        segments, word_width = [], 0.0
+                    pending_space = True
+                if not part:
+                    continue
+                if not segments:
+                    space_before = (
+                        _width(widths, " ", font, size) if pending_space and words else 0.0
+                    )
+                    pending_space = False
+                segments.append((key, part))
+                word_width += _width(widths, part, font, size)
+        if segments:
+            words.append((space_before, word_width, segments))
+        return words
+
+    def _run_lines(self, key: str, text: str, room: float) -> list:
+        """The laid-out lines of a line of one look (nine lines in ten). The same texts recur
+        in a table (statuses, test steps, the requirement of several rows), so the lines of
+        the latest ones are kept (`Measures.lines`)."""
+        measures = self.measures
+        lines = measures.lines.get((key, text, room))
+        if lines is not None:
+            return lines
+        font, size, _ = self.looks[key]
+        parts = [part for part in text.split(" ") if part]
+        measured = _widths_of(measures.widths, font, size)
+        sizes = [measured.get(part) for part in parts]
+        if None in sizes:
+            sizes = [_width(measures.widths, part, font, size) for part in parts]
+        lines = []
+        if sizes and max(sizes) <= room:
+            self._wrap_run(key, parts, sizes, room, lines)
+        else:
+            space = _width(measures.widths, " ", font, size)
+            words = [
+                (space if index else 0.0, width, [(key, part)])
+                for index, (part, width) in enumerate(zip(parts, sizes, strict=True))
+            ]
+            self._break(words, room, lines)
+        measures.keep((key, text, room), lines)
+        return lines
 
     def _wrap_run(self, key, parts, sizes, room: float, laid_out: list) -> None:
         """Lay out a line of one look whose words all fit the column: the same breaks and
-        line widths as the general loop in `wrap` (same sums in the same order), each line
-        one run of text."""
-        style = self.style
+        line widths as `_break` (same sums in the same order), without a tuple per word;
+        each line is one run of text."""
         font, size, _ = self.looks[key]
-        space = _width(self.widths, " ", font, size)
-        shrink = style.spaceShrinkage
+        space = _width(self.measures.widths, " ", font, size)
+        shrink = self.style.spaceShrinkage
         first, used, spaces = 0, 0.0, 0.0
         for index, width in enumerate(sizes):
             if index == first:
@@ -300,12 +307,36 @@ class Text(Flowable):
             used += space + width
         laid_out.append((used, [(0.0, [(key, " ".join(parts[first:]))])]))
 
+    def _break(self, words, room: float, laid_out: list) -> None:
+        """Greedy word wrap of one line's words into `laid_out`."""
+        style = self.style
+        line, used, spaces = [], 0.0, 0.0
+        for space, width, segments in words:
+            # reportlab lets the spaces of a line shrink by `spaceShrinkage` (5 %) to fit one
+            # more word: the same rule, so lines break where a paragraph's do.
+            limit = room + style.spaceShrinkage * (spaces + space)
+            if line and used + space + width > limit:
+                laid_out.append((used, line))
+                line, used, space, spaces = [], 0.0, 0.0, 0.0
+            if not line:
+                space = 0.0
+            spaces += space
+            if width > room:  # a word longer than the column
+                for piece_width, piece in self._cut(segments, room):
+                    if line:
+                        laid_out.append((used, line))
+                    line, used = [(0.0, piece)], piece_width
+                continue
+            line.append((space, segments))
+            used += space + width
+        laid_out.append((used, line))
+
     def _cut(self, segments, room: float):
         """A word wider than the column, cut into pieces that fit (character by character)."""
         pieces, piece, used = [], [], 0.0
         for key, text in segments:
             font, size, _ = self.looks[key]
-            measured = _widths_of(self.widths, font, size)
+            measured = _widths_of(self.measures.widths, font, size)
             run = ""
             for char in text:
                 w = measured.get(char)
@@ -329,41 +360,11 @@ class Text(Flowable):
             style = self.style
             room = availWidth - style.leftIndent - style.rightIndent
             laid_out = []  # (line width, [(space before, [(look, text)])])
-            for words in self._line_words():
-                if isinstance(words, tuple):  # a line of one look
-                    key, parts, sizes = words
-                    if not sizes:
-                        laid_out.append((0.0, []))
-                        continue
-                    if max(sizes) <= room:
-                        self._wrap_run(key, parts, sizes, room, laid_out)
-                        continue
-                    font, size, _ = self.looks[key]
-                    space = _width(self.widths, " ", font, size)
-                    words = [
-                        (space if index else 0.0, width, [(key, part)])
-                        for index, (part, width) in enumerate(zip(parts, sizes, strict=True))
-                    ]
-                line, used, spaces = [], 0.0, 0.0
-                for space, width, segments in words:
-                    # reportlab lets the spaces of a line shrink by `spaceShrinkage` (5 %) to
-                    # fit one more word: the same rule, so lines break where a paragraph's do.
-                    limit = room + style.spaceShrinkage * (spaces + space)
-                    if line and used + space + width > limit:
-                        laid_out.append((used, line))
-                        line, used, space, spaces = [], 0.0, 0.0, 0.0
-                    if not line:
-                        space = 0.0
-                    spaces += space
-                    if width > room:  # a word longer than the column
-                        for piece_width, piece in self._cut(segments, room):
-                            if line:
-                                laid_out.append((used, line))
-                            line, used = [(0.0, piece)], piece_width
-                        continue
-                    line.append((space, segments))
-                    used += space + width
-                laid_out.append((used, line))
+            for line in self.lines:
+                if len(line) == 1:
+                    laid_out.extend(self._run_lines(*line[0], room))
+                else:
+                    self._break(self._words(line), room, laid_out)
             self._laid_out = laid_out
             self._laid_out_for = availWidth
         self.width = availWidth
@@ -403,6 +404,24 @@ class Text(Flowable):
             if buffer:
                 _text_run(text, looks[key], style.leading, "".join(buffer))
             y -= style.leading
+
+
+class Measures:
+    """What the `Text` cells of one factory measure once and share: word widths per font and
+    size (`widths`: (font, size) -> {word: width}), and the lines of recent texts of one look
+    laid out ((look, text, room) -> lines; forgotten all at once every `keep_lines` texts, so
+    memory stays bounded however long the document: texts recur close to each other)."""
+
+    keep_lines = 4096
+
+    def __init__(self):
+        self.widths: dict = {}
+        self.lines: dict = {}
+
+    def keep(self, key, lines: list) -> None:
+        if len(self.lines) >= self.keep_lines:
+            self.lines.clear()
+        self.lines[key] = lines
 
 
 def _widths_of(widths: dict, font: str, size: float) -> dict:
@@ -558,7 +577,7 @@ class CellFactory:
         # (font, size, colour) of each run style, as the parser reads them from the markup.
         self._looks = {k: (f.fontName, f.fontSize, f.textColor) for k, f in self._runs.items()}
         self._br = Paragraph("x<br/>y", style).frags[1]
-        self._widths: dict = {}  # word widths of this factory's cells (`_width`)
+        self._measures = Measures()  # shared by this factory's `Text` cells
 
     def plain(self, text) -> Flowable:
         text = "" if text is None else str(text)
@@ -579,7 +598,7 @@ class CellFactory:
                 self.style,
                 self._looks,
                 lambda: self.paragraph(text),
-                self._widths,
+                self._measures,
             ),
         )
 
@@ -607,7 +626,7 @@ class CellFactory:
         if not split:
             return self.plain("")
         return Text(
-            split, self.style, self._looks, lambda: self._runs_paragraph(lines), self._widths
+            split, self.style, self._looks, lambda: self._runs_paragraph(lines), self._measures
         )
 
     def _runs_paragraph(self, lines) -> Cell:
