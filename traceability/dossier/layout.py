@@ -975,6 +975,7 @@ class StampingCanvas(rl_canvas.Canvas):
         self.renderer = renderer
         self.pages_of: dict[str, int] = {}
         self.slots: list[tuple[int, float, float, tuple[str, ...], str]] = []
+        self.furniture: dict[tuple, list[str]] = {}  # page size -> its header and footer
         if renderer is not None:
             stamp = renderer.pdf_date()
             self._doc.setDateFormatter(lambda *args: stamp)
