@@ -120,7 +120,8 @@ class Line(Flowable):
     hashes): laid out and drawn with one `stringWidth` and one `drawString` — the same text,
     font, colour, position and background a `Paragraph` of it would draw — instead of the
     paragraph machinery that most cells of the long tables do not need. When the text does not
-    fit the column it is handed to the equivalent `Cell` (`paragraph`), which wraps it."""
+    fit the column it is handed to `paragraph`, a `Text` of it, which wraps it (a chip's
+    background is drawn here either way, as a `Paragraph` of the chip's style draws it)."""
 
     def __init__(self, text: str, style: ParagraphStyle, make_paragraph: Callable[[], Paragraph]):
         super().__init__()
@@ -159,7 +160,7 @@ class Line(Flowable):
         return self.paragraph.split(availWidth, availHeight)
 
     def draw(self):
-        if not self._single:
+        if not self.into_text:
             self.paragraph.drawOn(self.canv, 0, 0)
             return
         text = self.canv.beginText()
@@ -174,9 +175,6 @@ class Line(Flowable):
     def draw_into(self, text, x0: float, y0: float) -> None:
         """Add the line to `text` (see `Text.draw_into`); a background is drawn on the canvas
         first, so it lies under the text."""
-        if not self._single:
-            self.paragraph.draw_into(text, x0, y0)
-            return
         style = self.style
         if style.backColor:  # as `Paragraph.drawPara` draws it
             top, right, bottom, left = _trbl(style.borderPadding)
@@ -190,6 +188,9 @@ class Line(Flowable):
                 fill=1,
                 stroke=0,
             )
+        if not self._single:
+            self.paragraph.draw_into(text, x0, y0)
+            return
         room = self.width - style.leftIndent - style.rightIndent
         x = x0 + style.leftIndent
         if style.alignment == TA_CENTER:
@@ -588,8 +589,6 @@ class CellFactory:
         text = " ".join(text.split())
         if not text:
             return Cell("", self.style)
-        if self.style.backColor:  # a chip: its paragraph draws the background of every line
-            return Line(text, self.style, lambda: self.paragraph(text))
         return Line(
             text,
             self.style,
