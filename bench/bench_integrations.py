@@ -89,8 +89,9 @@ def main() -> None:
         expected_version=product.risk_policy.version,
     )
     signatures.record_sign(
-        record=policy, by=user, username="bench", password=password, meaning="approved"
-    )
+        record=policy, by=user, username="bench", password=password, meaning="approved",
+        expected_version=policy.version,
+    )  # fmt: skip
     for _ in range(50):
         hazard_services.control_create(
             product=product, by=user, title="Control", option="protective_measure"

@@ -74,8 +74,9 @@ def main() -> None:
         expected_version=policy.version,
     ) if policy.status != Status.IN_REVIEW else policy  # fmt: skip
     signatures.record_sign(
-        record=policy, by=user, username="bench", password=password, meaning="approved"
-    )
+        record=policy, by=user, username="bench", password=password, meaning="approved",
+        expected_version=policy.version,
+    )  # fmt: skip
     approve_seconds = time.perf_counter() - start
     rows = Hazard.history.filter(product_id=product.pk).count() - before
     assert rows > 0

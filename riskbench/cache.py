@@ -46,7 +46,9 @@ from django.utils import timezone
 from riskbench.audit import GLOBAL_CHAIN, chain_name
 from riskbench.models import AuditChainHead
 
-KEY_VERSION = 1
+# Part of every key: raise it whenever a cached value's shape changes (a server running the new
+# code must never unpickle a value an older one stored). 2: gaps kept pickled per kind.
+KEY_VERSION = 2
 # A waiting reader gives up on the process computing a value after this long and computes it
 # itself (the computing process may have died).
 COMPUTE_WAIT_SECONDS = 20

@@ -48,7 +48,7 @@ from riskbench.models import (
     SigningGuard,
     Status,
 )
-from riskbench.services import lock_current, lock_for_edit
+from riskbench.services import lock_for_edit
 
 # URL kind → model. Only these records can be signed. Apps add their own with
 # `register_signable` from their AppConfig.ready() (riskbench imports no app above it).
@@ -433,7 +433,7 @@ def record_sign(
     password: str,
     meaning: str,
     reason: str = "",
-    expected_version: int | None = None,
+    expected_version: int | None,
     request=None,
 ) -> Signature:
     """Sign a record; with meaning "approved" on a workflow record, approve it too.
@@ -441,8 +441,10 @@ def record_sign(
     Approval runs `hazards.services.record_set_status`, which refuses a hazard whose ISO 14971
     approval check fails (e.g. residual risk not evaluated) — then nothing is signed. A stale
     `expected_version` (the record changed since the page was loaded) is refused, so nobody
-    signs content they have not seen. `run_sign_checks` refuses an approval by the last author
-    of the content (segregation of duties) and whatever the record's app refuses.
+    signs content they have not seen; a record with a version must be given the version the
+    signer saw (a missing one is refused, never read as "sign whatever is there now"), a record
+    without one (a baseline: frozen) takes None. `run_sign_checks` refuses an approval by the
+    last author of the content (segregation of duties) and whatever the record's app refuses.
     """
     if not can_sign(by, record):
         raise SignatureRefused("Your role does not allow you to sign this record.")
@@ -453,10 +455,8 @@ def record_sign(
         user=by, username=username, password=password, request=request, product=product
     )
     with transaction.atomic():
-        if hasattr(record, "version") and expected_version is not None:
+        if hasattr(record, "version"):
             current = lock_for_edit(record, expected_version)
-        elif hasattr(record, "version"):
-            current = lock_current(record)
         else:
             current = type(record)._base_manager.select_for_update().get(pk=record.pk)
         run_sign_checks(current, by=by, meaning=meaning)

@@ -104,7 +104,7 @@ class Link(NamedTuple):
 
 
 @contextmanager
-def _gc_paused():
+def gc_paused():
     """Pause the cyclic garbage collector while a graph or an analysis is built.
 
     Both create tens of thousands of small tuples and dicts, none in a reference cycle, and
@@ -189,12 +189,12 @@ def build_graph(product, *, only: dict[str, set[int]] | None = None) -> nx.DiGra
     - control: option, status, implementation_status;
     - requirement: level, status, software_item (node or None: the implementing item);
     - test: latest_result ("pass" | "fail" | "blocked" | "not_run" | None when never run),
-      latest_run_at, method, level;
+      latest_run_at, method, level, status;
     - software_item: safety_class, is_soup, anomalies_reviewed, has_soup_requirements,
-      has_segregation, parent (node or None).
+      has_segregation, parent (node or None), status.
     Graph attributes: product_id, product_slug.
     """
-    with _gc_paused():
+    with gc_paused():
         return _load_graph(product, only)
 
 
@@ -271,6 +271,7 @@ def _load_graph(product, only=None) -> nx.DiGraph:
         "soup_requirements",
         "segregation_note",
         "parent_id",
+        "status",
         kind=SOFTWARE_ITEM,
     ):
         add(
@@ -284,6 +285,7 @@ def _load_graph(product, only=None) -> nx.DiGraph:
             has_soup_requirements=bool((r.soup_requirements or "").strip()),
             has_segregation=bool((r.segregation_note or "").strip()),
             parent=(SOFTWARE_ITEM, r.parent_id) if r.parent_id else None,
+            status=r.status,
         )
     for r in rows(Requirement, "title", "level", "status", "software_item_id", kind=REQUIREMENT):
         add(
@@ -302,7 +304,7 @@ def _load_graph(product, only=None) -> nx.DiGraph:
         latest_result=Subquery(latest.values("result")[:1]),
         latest_run_at=Subquery(latest.values("executed_at")[:1]),
     )
-    test_fields = ("title", "method", "level", "latest_result", "latest_run_at")
+    test_fields = ("title", "method", "level", "status", "latest_result", "latest_run_at")
     for r in rows(TestCase, *test_fields, qs=tests, kind=TEST):
         add(
             (TEST, r.pk),
@@ -311,6 +313,7 @@ def _load_graph(product, only=None) -> nx.DiGraph:
             version=r.version,
             method=r.method,
             level=r.level,
+            status=r.status,
             latest_result=r.latest_result,
             latest_run_at=r.latest_run_at,
         )
@@ -1093,7 +1096,7 @@ def _gaps_and_coverage(graph, ix, cv, mismatches) -> tuple[list[Gap], Coverage]:
 
 def analyse(graph: nx.DiGraph) -> Analysis:
     """Run every analysis once over `graph` (what the pages, the dossier and riskcheck use)."""
-    with _gc_paused():
+    with gc_paused():
         ix = TraceIndex(graph)
         cv = control_verification(graph, index=ix)
         hv = hazard_verification(graph, cv, index=ix)
@@ -1227,7 +1230,7 @@ def trace_rows(
     `hazards` limits the rows to some hazards (a filtered or paginated page) while every status
     stays that of the whole product. Pass `analysis` when the caller already has one.
     """
-    with _gc_paused():
+    with gc_paused():
         return _trace_rows(graph, hazards, analysis=analysis)
 
 

@@ -10,45 +10,69 @@ cache read (or the process's copy) for every other view.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 
 from riskbench.cache import cached_analysis
 from traceability import gate, verification
 from traceability import graph as tg
 
+# Gaps of each kind on the coverage overview; `?kind=` pages through all of them.
+PREVIEW = 20
+
 
 @dataclass(frozen=True)
 class Summary:
     """`tg.Analysis` minus the graph and its index, plus the list pages' verification words;
     its gaps and coverage are the whole release gate's (`traceability.gate.product_gaps`): the
-    traceability analyses, the record-state checks and the registered checks."""
+    traceability analyses, the record-state checks and the registered checks.
+
+    The gaps (≈50,000 at 5,000 hazards, ~5 MB pickled) are kept pickled per kind and read only
+    when a page asks for them: the dashboard needs the coverage counts, the coverage overview
+    the first `PREVIEW` gaps of each kind, `?kind=` pages and the suspect-link list one kind.
+    Every app server that loads the summary after a change so pays for what it shows."""
 
     controls: dict  # control node → control_verification entry
     hazards: dict  # hazard node → hazard verification (tg.HAZARD_STATES)
     required_classes: dict
     mismatches: list
-    gaps: list
     coverage: tg.Coverage
     states: verification.VerificationStates  # pk → "verified" | "partly" | "failed" | "none"
+    gap_count: int
+    previews: dict  # kind → its first PREVIEW gaps
+    packed_gaps: dict  # kind → pickled list of its gaps, kinds in the gate's order
 
     def gaps_of(self, kind: str) -> list[tg.Gap]:
-        return [gap for gap in self.gaps if gap.kind == kind]
+        """Every gap of one kind, in the gate's order (unpickled once per summary)."""
+        unpacked = self.__dict__.setdefault("_unpacked", {})
+        if kind not in unpacked:
+            packed = self.packed_gaps.get(kind)
+            unpacked[kind] = pickle.loads(packed) if packed else []  # noqa: S301 - our own
+        return unpacked[kind]
 
     @property
-    def gap_count(self) -> int:
-        return len(self.gaps)
+    def gaps(self) -> list[tg.Gap]:
+        """Every gap, in the gate's order (`gate.product_gaps(...).gaps`)."""
+        return [gap for kind in self.packed_gaps for gap in self.gaps_of(kind)]
 
 
 def summarise(result: gate.GateResult) -> Summary:
     analysis = result.analysis
+    by_kind: dict[str, list[tg.Gap]] = {}
+    for gap in result.gaps:
+        by_kind.setdefault(gap.kind, []).append(gap)
     return Summary(
         controls=analysis.controls,
         hazards=analysis.hazards,
         required_classes=analysis.required_classes,
         mismatches=analysis.mismatches,
-        gaps=result.gaps,
         coverage=result.coverage,
         states=verification.states_from_analysis(analysis),
+        gap_count=len(result.gaps),
+        previews={kind: gaps[:PREVIEW] for kind, gaps in by_kind.items()},
+        packed_gaps={
+            kind: pickle.dumps(gaps, pickle.HIGHEST_PROTOCOL) for kind, gaps in by_kind.items()
+        },
     )
 
 

@@ -26,7 +26,7 @@ from riskbench.history import versions
 from riskbench.models import Status
 from riskbench.navigation import safe_next_url
 from traceability import graph as tg
-from traceability import neighbourhood, selectors, services
+from traceability import neighbourhood, selectors, services, summary
 from traceability.forms import (
     ControlTestLinkForm,
     ItemHazardForm,
@@ -1207,19 +1207,15 @@ def coverage(request, slug):
     kinds = {row.kind for row in analysis.coverage}
     shown = request.GET.get("kind", "")
     shown = shown if shown in kinds else ""
-    groups = {kind: [] for kind in kinds}
-    for gap in analysis.gaps:
-        groups[gap.kind].append(gap)
     sections, page, query = [], None, ""
     for row in analysis.coverage:
         if shown and row.kind != shown:
             continue
-        gaps = groups[row.kind]
         if shown:  # one kind, every gap, page by page
-            page, query = lists.paginate(request, gaps)
+            page, query = lists.paginate(request, analysis.gaps_of(row.kind))
             gaps = page.object_list
         else:  # the overview: the first gaps of each kind, a link to the rest
-            gaps = gaps[:COVERAGE_PREVIEW]
+            gaps = analysis.previews.get(row.kind, [])[:COVERAGE_PREVIEW]
         items = [
             {
                 "gap": gap,
@@ -1235,7 +1231,7 @@ def coverage(request, slug):
             "product": product,
             "coverage": analysis.coverage,
             "sections": sections,
-            "gap_count": len(analysis.gaps),
+            "gap_count": analysis.gap_count,
             "shown_kind": shown,
             "page": page,
             "query": query,
@@ -1243,7 +1239,7 @@ def coverage(request, slug):
     )
 
 
-COVERAGE_PREVIEW = 20  # gaps of each kind on the overview; ?kind= pages through all of them
+COVERAGE_PREVIEW = summary.PREVIEW  # gaps of each kind on the overview; ?kind= pages the rest
 
 
 def _node_for_code(product, kind: str, code: str):

@@ -69,8 +69,9 @@ def test_an_unsigned_baseline_can_be_signed_later(product, editor):
     baseline = services.baseline_create(product=product, name="CI", by=None, sign=False)
     assert not Signature.objects.exists()
     signatures.record_sign(
-        record=baseline, by=editor, username="editor", password=PASSWORD, meaning="approved"
-    )
+        record=baseline, by=editor, username="editor", password=PASSWORD, meaning="approved",
+        expected_version=None,
+    )  # fmt: skip
     assert Signature.objects.get().object_id == baseline.pk
 
 

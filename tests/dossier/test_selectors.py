@@ -39,10 +39,10 @@ def test_query_count_does_not_grow_with_the_product(db, count_queries, editor, w
     # Registered sections (traceability.dossier.extensions): postmarket's known anomalies (2),
     # vulnerabilities (1) and field information (2); the risk management report (1: none here).
     # With the record signature: its signer's role and qualification at signing (1).
-    # The open-gaps section runs the release gate (traceability.gate): record checks (6: policy,
-    # plan signature, hazards, test case and software item states, SOUP) and the registered
-    # checks (6 post-market, 1 report).
-    expected = 41 + 1 + 5 + 1 + 12 + 1 + (18 + 1 if with_baseline else 0)
+    # The open-gaps section runs the release gate (traceability.gate): record checks (4: policy,
+    # plan signature, hazards, SOUP; the records' states come with the graph) and the
+    # registered checks (6 post-market, 1 report).
+    expected = 41 + 1 + 5 + 1 + 10 + 1 + (18 + 1 if with_baseline else 0)
     assert q_small.count == q_large.count == expected, q_large.dump()
     assert (data_large.changes is not None) is with_baseline
     assert len(data_small.hazards) == 10 and len(data_large.hazards) == 200

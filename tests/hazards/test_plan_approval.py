@@ -39,8 +39,9 @@ def write_plan(product, editor):
 
 def sign_plan(product, user, meaning="approved"):
     return signatures.record_sign(
-        record=product, by=user, username=user.username, password=PASSWORD, meaning=meaning
-    )
+        record=product, by=user, username=user.username, password=PASSWORD, meaning=meaning,
+        expected_version=product.version,
+    )  # fmt: skip
 
 
 def test_editor_writes_4_4_b_and_c_on_the_plan_page(editor_client, product):

@@ -41,8 +41,9 @@ def approve(policy, user):
             expected_version=policy.version,
         )
     return signatures.record_sign(
-        record=policy, by=user, username=user.username, password=PASSWORD, meaning="approved"
-    )
+        record=policy, by=user, username=user.username, password=PASSWORD, meaning="approved",
+        expected_version=policy.version,
+    )  # fmt: skip
 
 
 def template_with(name, admin, **criteria):
@@ -416,7 +417,7 @@ def test_a_quality_engineer_of_another_product_cannot_edit_approve_or_sign_its_p
         with pytest.raises(signatures.SignatureRefused):
             signatures.record_sign(
                 record=policy, by=user, username=user.username, password=PASSWORD,
-                meaning="approved",
+                meaning="approved", expected_version=policy.version,
             )  # fmt: skip
     current = reload(policy)
     assert (current.version, current.status, current.approved_version) == (1, "in_review", 1)

@@ -24,6 +24,7 @@ def sign(report, user, meaning="approved"):
         password=PASSWORD,
         meaning=meaning,
         reason="Reviewed before release",
+        expected_version=report.version,
     )
 
 

@@ -120,8 +120,9 @@ def test_the_dossier_prints_the_report_as_its_own_section(in_review, reviewers, 
 
     for user, meaning in ((reviewers[0], "approved"), (reviewers[1], "reviewed")):
         signatures.record_sign(
-            record=in_review, by=user, username=user.username, password=PASSWORD, meaning=meaning
-        )
+            record=in_review, by=user, username=user.username, password=PASSWORD,
+            meaning=meaning, expected_version=in_review.version,
+        )  # fmt: skip
     rendered = render_dossier(product)
     text = " ".join(
         " ".join(p.extract_text() for p in PdfReader(io.BytesIO(rendered.pdf)).pages).split()

@@ -276,3 +276,30 @@ def test_analyses_are_shared_through_redis_when_configured(product, settings):
     assert rb_cache.cached_analysis("probe", product.pk, compute) == 1
     factories.HazardFactory(product=product)
     assert rb_cache.cached_analysis("probe", product.pk, compute) == 2
+
+
+def test_a_summary_read_from_the_shared_cache_unpacks_only_the_gaps_a_page_asks_for(product):
+    """The dashboard reads counts, the coverage overview the first gaps of each kind, a
+    `?kind=` page one kind: a second app server never unpickles ~50,000 gaps to show a count.
+    What it unpacks is the gate's answer, in the gate's order."""
+    from traceability import gate, summary
+
+    for _ in range(3):
+        factories.HazardFactory(product=product)  # no control: gaps of several kinds
+    expected = gate.product_gaps(product).gaps
+    summary.product_summary(product)  # computed and shared
+    rb_cache.forget_local()  # a second app server
+    shared = summary.product_summary(product)
+    assert shared.gap_count == len(expected)
+    assert "_unpacked" not in shared.__dict__
+    assert (
+        shared.previews["hazard_without_control"]
+        == [g for g in expected if g.kind == "hazard_without_control"][: summary.PREVIEW]
+    )
+    assert "_unpacked" not in shared.__dict__  # previews need no unpacking
+    assert shared.gaps_of("hazard_without_control") == [
+        g for g in expected if g.kind == "hazard_without_control"
+    ]
+    assert set(shared.__dict__["_unpacked"]) == {"hazard_without_control"}
+    assert shared.gaps == expected
+    assert shared.gaps_of("no_such_kind") == []

@@ -62,6 +62,7 @@ def sign(record, user, meaning="approved", password=PASSWORD, username=None, **k
         password=password,
         meaning=meaning,
         reason=kwargs.pop("reason", "Checked against the plan"),
+        expected_version=kwargs.pop("expected_version", getattr(record, "version", None)),
         **kwargs,
     )
 
@@ -181,6 +182,30 @@ def test_a_stale_page_cannot_be_signed(product, editor):
     with pytest.raises(StaleEditError):
         sign(hazard, editor, expected_version=seen)
     assert not Signature.objects.exists()
+
+
+@pytest.mark.parametrize("sent", [None, "", "abc"])
+def test_a_signature_without_the_version_the_signer_saw_is_refused(product, editor, sent):
+    """Nobody signs "whatever is there now": a record with a version must be given the one the
+    signer saw (the sign page sends it); a missing or garbled one signs nothing."""
+    hazard = approvable_hazard(product, editor)
+    with pytest.raises(ValidationError, match="version"):
+        sign(hazard, editor, expected_version=sent)
+    assert not Signature.objects.exists()
+    hazard.refresh_from_db()
+    assert hazard.status == Status.IN_REVIEW
+
+
+def test_the_sign_page_without_a_version_signs_nothing(client, product, editor):
+    hazard = approvable_hazard(product, editor)
+    client.force_login(editor)
+    url = reverse("core:sign", args=["hazard", hazard.pk])
+    form = {"username": editor.username, "password": PASSWORD, "meaning": "approved"}
+    response = client.post(url, {**form, "reason": "Checked"}, follow=True)
+    assert "Not signed" in response.content.decode()
+    assert not Signature.objects.exists()
+    response = client.post(url, {**form, "expected_version": hazard.version}, follow=True)
+    assert Signature.objects.count() == 1
 
 
 # --- Approval workflow -------------------------------------------------------------------------

@@ -259,9 +259,9 @@ def test_query_count_does_not_grow_with_the_file(db, count_queries, monkeypatch)
         gate.product_gaps(small)
     with count_queries() as q_large:
         gate.product_gaps(large)
-    # Graph (13: 5 node tables, 8 link tables), record checks (6: policy, plan signature,
-    # hazards, test case and software item states, SOUP).
-    assert q_small.count == q_large.count == 13 + 6, q_large.dump()
+    # Graph (13: 5 node tables, 8 link tables), record checks (4: policy, plan signature,
+    # hazards, SOUP; every record's status comes with the graph).
+    assert q_small.count == q_large.count == 13 + 4, q_large.dump()
 
 
 def test_riskcheck_lists_record_gaps_with_clause(releasable, product):

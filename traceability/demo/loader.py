@@ -172,6 +172,7 @@ class DemoSigner:
                 password=self.password,
                 meaning=SignatureMeaning.APPROVED,
                 reason=reason,
+                expected_version=record.version,
             )
             self.checked = True
             return

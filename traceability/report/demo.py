@@ -274,6 +274,7 @@ def _sign_report(report, by, reviewers, created) -> None:
             password=password,
             meaning=SignatureMeaning.APPROVED,
             reason="Risk management review held: the three statements of ISO 14971 9 hold",
+            expected_version=report.version,
         )
         report = RiskManagementReport.objects.get(pk=report.pk)
         _count(created, "report_signatures")

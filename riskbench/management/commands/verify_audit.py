@@ -109,6 +109,9 @@ class Command(RiskBenchCommand):
         "exit 1 naming each finding."
     )
     reports = True
+    # Read-only: Django's system checks (every URLconf and view imported) belong to
+    # `manage.py check`, not to each verification run.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
