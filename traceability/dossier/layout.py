@@ -504,7 +504,7 @@ class TextCodes:
         fast = self.ascii.get(name)
         if fast is None:
             fast = self._ascii(name)
-        if fast and string.isascii() and string.isprintable():
+        if fast and string and string.isascii() and string.isprintable():
             chunks = ((0, string.encode("ascii")),)
         else:
             font = pdfmetrics.getFont(name)
