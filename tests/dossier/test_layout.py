@@ -77,3 +77,46 @@ def test_one_line_cells_fall_back_to_wrapping_when_too_wide(factory):
     cell = factory.plain("SRS-001 is verified by TC-002: an end changed since the last review")
     assert cell.wrap(1000, 100)[1] == factory.style.leading  # one line
     assert cell.wrap(60, 100)[1] > 3 * factory.style.leading  # wrapped, nothing cut off
+
+
+def test_text_runs_write_what_text_out_writes():
+    """`TextCodes` encodes runs itself (printable ASCII as it is, the rest through the font's
+    subsets); the operators must be those reportlab's `textOut` writes, font selections
+    included, whatever the text and in whatever order fonts are first used."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from traceability.dossier.layout import FONT_BOLD, _text_out
+
+    register_fonts()
+    canv = Canvas(io.BytesIO())
+    strings = [
+        "Dose ≥ 5 µL — “quoted” (non-ASCII first)",
+        "Plain ASCII: (1) \\ [2] 100 %",
+        "",
+        "tab\tand ü",
+        "x" * 300,
+    ]
+    for font in (FONT, FONT_BOLD, FONT):
+        for string in strings:
+            ours, theirs = canv.beginText(), canv.beginText()
+            for text in (ours, theirs):
+                text.setFont(font, 7.5, 9.2)
+            _text_out(ours, string)
+            _text_out(ours, string)
+            theirs.textOut(string)
+            theirs.textOut(string)
+            assert ours.getCode() == theirs.getCode()
+
+
+def test_a_chip_that_wraps_keeps_its_background(factory):
+    """A chip wider than its column wraps (as a `Text`) and its background covers every line."""
+    chip = CellFactory(
+        ParagraphStyle(
+            "chip", factory.style, backColor="#fbe7b0", borderPadding=(1, 2, 1, 2), alignment=1
+        )
+    ).plain("Investigate further risk control (9)")
+    _, height = chip.wrap(50, 1000)
+    assert height == 3 * factory.style.leading
+    assert chip.into_text

@@ -434,16 +434,22 @@ class DossierData:
 
 def _plain(value):
     """`dataclasses.asdict` without its deep copies (the data is frozen already)."""
-    if dataclasses.is_dataclass(value):
-        # Database ids are not printed and differ between databases: not part of the hash.
-        return {
-            f.name: _plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.name != "pk"
-        }
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The fields `_plain` keeps of a dataclass, None for other types (looked up once per
+    class: the hash reads every field of hundreds of thousands of records). Database ids
+    are not printed and differ between databases: not part of the hash."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name != "pk")
 
 
 def _json_default(value):

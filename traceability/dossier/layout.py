@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFName, PDFStream
@@ -119,7 +120,8 @@ class Line(Flowable):
     hashes): laid out and drawn with one `stringWidth` and one `drawString` — the same text,
     font, colour, position and background a `Paragraph` of it would draw — instead of the
     paragraph machinery that most cells of the long tables do not need. When the text does not
-    fit the column it is handed to the equivalent `Cell` (`paragraph`), which wraps it."""
+    fit the column it is handed to `paragraph`, a `Text` of it, which wraps it (a chip's
+    background is drawn here either way, as a `Paragraph` of the chip's style draws it)."""
 
     def __init__(self, text: str, style: ParagraphStyle, make_paragraph: Callable[[], Paragraph]):
         super().__init__()
@@ -158,7 +160,7 @@ class Line(Flowable):
         return self.paragraph.split(availWidth, availHeight)
 
     def draw(self):
-        if not self._single:
+        if not self.into_text:
             self.paragraph.drawOn(self.canv, 0, 0)
             return
         text = self.canv.beginText()
@@ -173,9 +175,6 @@ class Line(Flowable):
     def draw_into(self, text, x0: float, y0: float) -> None:
         """Add the line to `text` (see `Text.draw_into`); a background is drawn on the canvas
         first, so it lies under the text."""
-        if not self._single:
-            self.paragraph.draw_into(text, x0, y0)
-            return
         style = self.style
         if style.backColor:  # as `Paragraph.drawPara` draws it
             top, right, bottom, left = _trbl(style.borderPadding)
@@ -189,6 +188,9 @@ class Line(Flowable):
                 fill=1,
                 stroke=0,
             )
+        if not self._single:
+            self.paragraph.draw_into(text, x0, y0)
+            return
         room = self.width - style.leftIndent - style.rightIndent
         x = x0 + style.leftIndent
         if style.alignment == TA_CENTER:
@@ -210,15 +212,14 @@ class Text(Flowable):
     also splits a cell taller than a page, which only a table row taller than a page needs.
     """
 
-    def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph, widths=None):
+    def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph, measures=None):
         super().__init__()
         self.lines = lines  # [[(look key, text without line breaks), ...], ...], none empty
         self.style = style
         self.looks = looks  # look key -> (font name, size, colour)
-        self.widths = {} if widths is None else widths  # (word, font, size) -> width, shared
+        self.measures = Measures() if measures is None else measures  # shared by a factory
         self._make_paragraph = make_paragraph
         self._paragraph = None
-        self._words = None
         self._laid_out_for = None
         self._laid_out = []
 
@@ -232,48 +233,116 @@ class Text(Flowable):
     def frags(self):
         return self.paragraph.frags
 
-    def _line_words(self):
-        """Per line: words as (width of the space before it, width, [(look, text)]); a word
-        may run over several looks ("TC-001 " then "Pass" are two words, "Pass:" one)."""
-        if self._words is not None:
-            return self._words
-        widths = self.widths
-        result = []
-        for line in self.lines:
-            words, segments, word_width, space_before, pending_space = [], [], 0.0, 0.0, False
-            for key, text in line:
-                font, size, _ = self.looks[key]
-                parts = text.split(" ")
-                for index, part in enumerate(parts):
-                    if index:  # a space: the word so far ends
-                        if segments:
-                            words.append((space_before, word_width, segments))
-                            segments, word_width = [], 0.0
-                        pending_space = True
-                    if not part:
-                        continue
-                    if not segments:
-                        space_before = (
-                            _width(widths, " ", font, size) if pending_space and words else 0.0
-                        )
-                        pending_space = False
-                    segments.append((key, part))
-                    word_width += _width(widths, part, font, size)
-            if segments:
-                words.append((space_before, word_width, segments))
-            result.append(words)
-        self._words = result
-        return result
+    def _words(self, line):
+        """The words of a line of several looks, as (width of the space before it, width,
+        [(look, text)]); a word may run over several looks ("TC-001 " then "Pass" are two
+        words, "Pass:" one)."""
+        widths = self.measures.widths
+        words, segments, word_width, space_before, pending_space = [], [], 0.0, 0.0, False
+        for key, text in line:
+            font, size, _ = self.looks[key]
+            parts = text.split(" ")
+            for index, part in enumerate(parts):
+                if index:  # a space: the word so far ends
+                    if segments:
+                        words.append((space_before, word_width, segments))
+                        segments, word_width = [], 0.0
+                    pending_space = True
+                if not part:
+                    continue
+                if not segments:
+                    space_before = (
+                        _width(widths, " ", font, size) if pending_space and words else 0.0
+                    )
+                    pending_space = False
+                segments.append((key, part))
+                word_width += _width(widths, part, font, size)
+        if segments:
+            words.append((space_before, word_width, segments))
+        return words
+
+    def _run_lines(self, key: str, text: str, room: float) -> list:
+        """The laid-out lines of a line of one look (nine lines in ten). The same texts recur
+        in a table (statuses, test steps, the requirement of several rows), so the lines of
+        the latest ones are kept (`Measures.lines`)."""
+        measures = self.measures
+        lines = measures.lines.get((key, text, room))
+        if lines is not None:
+            return lines
+        font, size, _ = self.looks[key]
+        parts = [part for part in text.split(" ") if part]
+        measured = _widths_of(measures.widths, font, size)
+        sizes = [measured.get(part) for part in parts]
+        if None in sizes:
+            sizes = [_width(measures.widths, part, font, size) for part in parts]
+        lines = []
+        if sizes and max(sizes) <= room:
+            self._wrap_run(key, parts, sizes, room, lines)
+        else:
+            space = _width(measures.widths, " ", font, size)
+            words = [
+                (space if index else 0.0, width, [(key, part)])
+                for index, (part, width) in enumerate(zip(parts, sizes, strict=True))
+            ]
+            self._break(words, room, lines)
+        measures.keep((key, text, room), lines)
+        return lines
+
+    def _wrap_run(self, key, parts, sizes, room: float, laid_out: list) -> None:
+        """Lay out a line of one look whose words all fit the column: the same breaks and
+        line widths as `_break` (same sums in the same order), without a tuple per word;
+        each line is one run of text."""
+        font, size, _ = self.looks[key]
+        space = _width(self.measures.widths, " ", font, size)
+        shrink = self.style.spaceShrinkage
+        first, used, spaces = 0, 0.0, 0.0
+        for index, width in enumerate(sizes):
+            if index == first:
+                used = width
+                continue
+            if used + space + width > room + shrink * (spaces + space):
+                laid_out.append((used, [(0.0, [(key, " ".join(parts[first:index]))])]))
+                first, used, spaces = index, width, 0.0
+                continue
+            spaces += space
+            used += space + width
+        laid_out.append((used, [(0.0, [(key, " ".join(parts[first:]))])]))
+
+    def _break(self, words, room: float, laid_out: list) -> None:
+        """Greedy word wrap of one line's words into `laid_out`."""
+        style = self.style
+        line, used, spaces = [], 0.0, 0.0
+        for space, width, segments in words:
+            # reportlab lets the spaces of a line shrink by `spaceShrinkage` (5 %) to fit one
+            # more word: the same rule, so lines break where a paragraph's do.
+            limit = room + style.spaceShrinkage * (spaces + space)
+            if line and used + space + width > limit:
+                laid_out.append((used, line))
+                line, used, space, spaces = [], 0.0, 0.0, 0.0
+            if not line:
+                space = 0.0
+            spaces += space
+            if width > room:  # a word longer than the column
+                for piece_width, piece in self._cut(segments, room):
+                    if line:
+                        laid_out.append((used, line))
+                    line, used = [(0.0, piece)], piece_width
+                continue
+            line.append((space, segments))
+            used += space + width
+        laid_out.append((used, line))
 
     def _cut(self, segments, room: float):
         """A word wider than the column, cut into pieces that fit (character by character)."""
-        width = pdfmetrics.stringWidth
         pieces, piece, used = [], [], 0.0
         for key, text in segments:
             font, size, _ = self.looks[key]
+            measured = _widths_of(self.measures.widths, font, size)
             run = ""
             for char in text:
-                w = width(char, font, size)
+                w = measured.get(char)
+                if w is None:
+                    w = measured[char] = pdfmetrics.stringWidth(char, font, size)
                 if used + w > room and (piece or run):
                     if run:
                         piece.append((key, run))
@@ -292,27 +361,11 @@ class Text(Flowable):
             style = self.style
             room = availWidth - style.leftIndent - style.rightIndent
             laid_out = []  # (line width, [(space before, [(look, text)])])
-            for words in self._line_words():
-                line, used, spaces = [], 0.0, 0.0
-                for space, width, segments in words:
-                    # reportlab lets the spaces of a line shrink by `spaceShrinkage` (5 %) to
-                    # fit one more word: the same rule, so lines break where a paragraph's do.
-                    limit = room + style.spaceShrinkage * (spaces + space)
-                    if line and used + space + width > limit:
-                        laid_out.append((used, line))
-                        line, used, space, spaces = [], 0.0, 0.0, 0.0
-                    if not line:
-                        space = 0.0
-                    spaces += space
-                    if width > room:  # a word longer than the column
-                        for piece_width, piece in self._cut(segments, room):
-                            if line:
-                                laid_out.append((used, line))
-                            line, used = [(0.0, piece)], piece_width
-                        continue
-                    line.append((space, segments))
-                    used += space + width
-                laid_out.append((used, line))
+            for line in self.lines:
+                if len(line) == 1:
+                    laid_out.extend(self._run_lines(*line[0], room))
+                else:
+                    self._break(self._words(line), room, laid_out)
             self._laid_out = laid_out
             self._laid_out_for = availWidth
         self.width = availWidth
@@ -354,13 +407,39 @@ class Text(Flowable):
             y -= style.leading
 
 
+class Measures:
+    """What the `Text` cells of one factory measure once and share: word widths per font and
+    size (`widths`: (font, size) -> {word: width}), and the lines of recent texts of one look
+    laid out ((look, text, room) -> lines; forgotten all at once every `keep_lines` texts, so
+    memory stays bounded however long the document: texts recur close to each other)."""
+
+    keep_lines = 4096
+
+    def __init__(self):
+        self.widths: dict = {}
+        self.lines: dict = {}
+
+    def keep(self, key, lines: list) -> None:
+        if len(self.lines) >= self.keep_lines:
+            self.lines.clear()
+        self.lines[key] = lines
+
+
+def _widths_of(widths: dict, font: str, size: float) -> dict:
+    """The word widths measured so far in one font and size (`widths`: (font, size) -> them)."""
+    measured = widths.get((font, size))
+    if measured is None:
+        measured = widths[(font, size)] = {}
+    return measured
+
+
 def _width(widths: dict, word: str, font: str, size: float) -> float:
     """The width of a word, measured once per document and font (words repeat: codes, terms,
     the vocabulary of the texts)."""
-    key = (word, font, size)
-    width = widths.get(key)
+    measured = _widths_of(widths, font, size)
+    width = measured.get(word)
     if width is None:
-        width = widths[key] = pdfmetrics.stringWidth(word, font, size)
+        width = measured[word] = pdfmetrics.stringWidth(word, font, size)
     return width
 
 
@@ -371,10 +450,82 @@ def _text_run(text, look, leading: float, string: str) -> None:
     if getattr(text, "_rb_font", None) != (font, size):
         text.setFont(font, size, leading)
         text._rb_font = (font, size)
-    if getattr(text, "_rb_colour", None) != colour:
+    last = getattr(text, "_rb_colour", None)
+    if colour is not last and colour != last:
         text.setFillColor(colour)
         text._rb_colour = colour
-    text.textOut(string)
+    _text_out(text, string)
+
+
+def _text_out(text, string: str) -> None:
+    """What `text.textOut(string)` writes (see `TextCodes`)."""
+    canv = text._canvas
+    codes = canv.__dict__.get("_rb_text_codes")
+    if codes is None:
+        codes = canv._rb_text_codes = TextCodes(canv)
+    codes.out(text, string)
+
+
+class TextCodes:
+    """Writes runs of text into text objects of one canvas as `textOut` writes them, for the
+    dossier's embedded TrueType fonts, at a fraction of its cost (it was the largest cost of
+    drawing a page of table).
+
+    reportlab writes a run of a subset font as the subset's selection (name, size, leading)
+    when the subset changes, then the characters' codes in that subset, which it looks up
+    character by character (`TTFont.splitString`). Printable ASCII — most of the dossier's
+    text — always has its own codes in subset 0 (reportlab's default `ttfAsciiReadable`
+    reserves them when the font's state for the document is made, by its first
+    `splitString`), so such a run is encoded as it is; the selections are made once per
+    document. Other text goes through `splitString` as before: the operators written are the
+    same either way. Unlike `textOut`, the text cursor's x is not moved on (that costs a
+    `stringWidth`): the dossier's cells set the origin of every line."""
+
+    def __init__(self, canv):
+        self.doc = canv._doc
+        self.escape = canv._escape
+        self.ascii: dict[str, bool] = {}  # font name -> printable ASCII is its own codes
+        self.selects: dict[tuple, str] = {}  # (font name, subset, size, leading) -> operators
+
+    def _ascii(self, name: str) -> bool:
+        font = pdfmetrics.getFont(name)
+        if not getattr(font, "_dynamicFont", False):
+            self.ascii[name] = False
+            return False
+        state = font.state.get(self.doc)
+        if state is None:  # no text of this font yet: `splitString` makes the state
+            return False
+        assignments = state.assignments
+        readable = self.ascii[name] = all(assignments.get(c) == c for c in range(32, 127))
+        return readable
+
+    def out(self, text, string: str) -> None:
+        name = text._fontname
+        fast = self.ascii.get(name)
+        if fast is None:
+            fast = self._ascii(name)
+        if fast and string and string.isascii() and string.isprintable():
+            chunks = ((0, string.encode("ascii")),)
+        else:
+            font = pdfmetrics.getFont(name)
+            if not getattr(font, "_dynamicFont", False):
+                text.textOut(string)
+                return
+            chunks = font.splitString(string, self.doc)
+        code = []
+        for subset, chunk in chunks:
+            if subset != text._curSubset:
+                key = (name, subset, text._fontsize, text._leading)
+                select = self.selects.get(key)
+                if select is None:
+                    font_name = pdfmetrics.getFont(name).getSubsetInternalName(subset, self.doc)
+                    select = self.selects[key] = (
+                        f"{font_name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL"
+                    )
+                code.append(select)
+                text._curSubset = subset
+            code.append(f"({self.escape(chunk)}) Tj")
+        text._code.append(" ".join(code))
 
 
 def _trbl(padding) -> tuple[float, float, float, float]:
@@ -427,7 +578,7 @@ class CellFactory:
         # (font, size, colour) of each run style, as the parser reads them from the markup.
         self._looks = {k: (f.fontName, f.fontSize, f.textColor) for k, f in self._runs.items()}
         self._br = Paragraph("x<br/>y", style).frags[1]
-        self._widths: dict = {}  # word widths of this factory's cells (`_width`)
+        self._measures = Measures()  # shared by this factory's `Text` cells
 
     def plain(self, text) -> Flowable:
         text = "" if text is None else str(text)
@@ -438,12 +589,16 @@ class CellFactory:
         text = " ".join(text.split())
         if not text:
             return Cell("", self.style)
-        if self.style.backColor:  # a chip: its paragraph draws the background of every line
-            return Line(text, self.style, lambda: self.paragraph(text))
         return Line(
             text,
             self.style,
-            lambda: Text([[("r", text)]], self.style, self._looks, lambda: self.paragraph(text)),
+            lambda: Text(
+                [[("r", text)]],
+                self.style,
+                self._looks,
+                lambda: self.paragraph(text),
+                self._measures,
+            ),
         )
 
     def paragraph(self, text: str) -> Cell:
@@ -470,7 +625,7 @@ class CellFactory:
         if not split:
             return self.plain("")
         return Text(
-            split, self.style, self._looks, lambda: self._runs_paragraph(lines), self._widths
+            split, self.style, self._looks, lambda: self._runs_paragraph(lines), self._measures
         )
 
     def _runs_paragraph(self, lines) -> Cell:
@@ -819,6 +974,7 @@ class StampingCanvas(rl_canvas.Canvas):
         self.renderer = renderer
         self.pages_of: dict[str, int] = {}
         self.slots: list[tuple[int, float, float, tuple[str, ...], str]] = []
+        self.furniture: dict[tuple, list[str]] = {}  # page size -> its header and footer
         if renderer is not None:
             stamp = renderer.pdf_date()
             self._doc.setDateFormatter(lambda *args: stamp)

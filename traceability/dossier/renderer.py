@@ -282,7 +282,21 @@ class DossierRenderer:
 
     def draw_furniture(self, canv, doc) -> None:
         """Header (product, document number, revision) and footer of every page; the page
-        number itself is stamped after layout (`stamp_page`)."""
+        number itself is stamped after layout (`stamp_page`). They are the same operators on
+        every page of a size (the canvas starts each page in the same state, and they save
+        and restore it), so they are drawn on the first page of each size and copied onto
+        the others (`StampingCanvas.furniture`): drawing their strings again on each of
+        thousands of pages was a noticeable cost."""
+        size = tuple(canv._pagesize)
+        code = canv.furniture.get(size)
+        if code is None:
+            start = len(canv._code)
+            self._draw_furniture(canv)
+            canv.furniture[size] = canv._code[start:]
+        else:
+            canv._code.extend(code)
+
+    def _draw_furniture(self, canv) -> None:
         width, height = canv._pagesize
         p = self.data.product
         canv.saveState()

@@ -8,6 +8,8 @@ and is what the background task and the `export_dossier` command both run.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import logging
 
@@ -47,12 +49,32 @@ class Rendered:
 
 def render_dossier(product: Product | int, *, progress=None) -> Rendered:
     """Gather and render one product's dossier (no database writes)."""
-    if progress:
-        progress(0.01, "Gathering the risk file")
-    data = selectors.gather(product)
-    renderer = DossierRenderer(data, progress=progress)
-    pdf = renderer.render()
+    with _few_collections():
+        if progress:
+            progress(0.01, "Gathering the risk file")
+        data = selectors.gather(product)
+        gc.collect()  # the gathering's reference cycles (the trace graph): freed before layout
+        renderer = DossierRenderer(data, progress=progress)
+        pdf = renderer.render()
     return Rendered(data, pdf, renderer.page_count)
+
+
+@contextlib.contextmanager
+def _few_collections(young: int = 10_000):
+    """Python's cyclic garbage collector less often while a dossier is made.
+
+    Gathering and layout allocate millions of short-lived objects (rows, cells, words, lines)
+    that reference counting frees; at the default threshold (700 allocations) the collector
+    runs thousands of times, and its full collections walk every object of the gathered data
+    each time: a fifth of the CPU time of a 1,000-hazard dossier. The dossier makes few
+    reference cycles, so collecting after 10,000 allocations instead costs no memory worth
+    counting. The thresholds are the process's: they are restored afterwards."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(young, thresholds[0]), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _save(export: DossierExport, *, by, reason: str) -> DossierExport:
