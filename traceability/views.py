@@ -996,7 +996,7 @@ def suspect_link_clear(request, slug, kind, link_id):
 
 # --- Traceability matrix (ISO 14971 4.5; IEC 62304 7.3.3) ---------------------------------------
 
-MATRIX_PAGE_ROWS = 200
+MATRIX_PAGE_ROWS = 100  # rows of the "only rows with gaps" view (every chain computed)
 
 
 def _matrix(request, product):
@@ -1033,7 +1033,9 @@ def _matrix(request, product):
     return filters, analysis, rows
 
 
-MATRIX_PAGE_HAZARDS = 50
+# Hazards per matrix page: each brings its whole chain (controls, requirements, tests, runs,
+# about four rows), so a page of 25 is ~100 rows, as long as the other lists' pages.
+MATRIX_PAGE_HAZARDS = 25
 
 
 def _matrix_page(request, product):
