@@ -277,13 +277,7 @@ class DestroyWithReasonMixin:
         instance = self.get_object()
         version = {}
         if self.delete_needs_version:
-            sent = request.query_params.get(writes.VERSION_FIELD)
-            if hasattr(request.data, "get") and request.data.get(writes.VERSION_FIELD) is not None:
-                sent = request.data.get(writes.VERSION_FIELD)
-            if isinstance(sent, str) and sent.strip().isdecimal():
-                sent = int(sent)
-            data = {} if sent is None else {writes.VERSION_FIELD: sent}
-            version["expected_version"] = writes.expected_version(request, data)
+            version["expected_version"] = writes.delete_version(request)
         writes.call_service(
             self.delete_service,
             **{self.instance_kwarg: instance},

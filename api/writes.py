@@ -148,5 +148,16 @@ def expected_version(request, data: dict) -> int:
     return version
 
 
+def delete_version(request) -> int:
+    """The version a DELETE names: `?version=N`, `version` in the body, or If-Match (the same
+    rules as `expected_version`; none is a 400)."""
+    sent = request.query_params.get(VERSION_FIELD)
+    if hasattr(request.data, "get") and request.data.get(VERSION_FIELD) is not None:
+        sent = request.data.get(VERSION_FIELD)
+    if isinstance(sent, str) and sent.strip().isdecimal():
+        sent = int(sent)
+    return expected_version(request, {} if sent is None else {VERSION_FIELD: sent})
+
+
 def etag(instance) -> str:
     return f'"{instance.version}"'

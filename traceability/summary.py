@@ -38,7 +38,6 @@ class Summary:
     mismatches: list
     coverage: tg.Coverage
     states: verification.VerificationStates  # pk → "verified" | "partly" | "failed" | "none"
-    gap_count: int
     previews: dict  # kind → its first PREVIEW gaps
     packed_gaps: dict  # kind → pickled list of its gaps, kinds in the gate's order
 
@@ -55,6 +54,18 @@ class Summary:
         """Every gap, in the gate's order (`gate.product_gaps(...).gaps`)."""
         return [gap for kind in self.packed_gaps for gap in self.gaps_of(kind)]
 
+    @property
+    def gap_count(self) -> int:
+        return self.coverage.total_gaps
+
+    def gaps_at(self, node: tg.Node) -> list[tg.Gap]:
+        """The gaps touching one record (a suspect link touches both its ends). The index is
+        built once per summary, not on every page that shows one record's gaps."""
+        index = self.__dict__.get("_by_node")
+        if index is None:
+            index = self.__dict__["_by_node"] = tg.gaps_by_node(self.gaps)
+        return index.get(node, [])
+
 
 def summarise(result: gate.GateResult) -> Summary:
     analysis = result.analysis
@@ -68,7 +79,6 @@ def summarise(result: gate.GateResult) -> Summary:
         mismatches=analysis.mismatches,
         coverage=result.coverage,
         states=verification.states_from_analysis(analysis),
-        gap_count=len(result.gaps),
         previews={kind: gaps[:PREVIEW] for kind, gaps in by_kind.items()},
         packed_gaps={
             kind: pickle.dumps(gaps, pickle.HIGHEST_PROTOCOL) for kind, gaps in by_kind.items()

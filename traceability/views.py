@@ -155,7 +155,6 @@ def software_item_list(request, slug):
     product = product_for(request, slug)
     analysis = product_summary(product)
     required = {node[1]: cls for node, cls in analysis.required_classes.items()}
-    gaps = tg.gaps_by_node(analysis.gaps)
     tree = selectors.software_tree(product)
     rows = [
         {
@@ -165,10 +164,12 @@ def software_item_list(request, slug):
             "required": required.get(row.item.pk, "A"),
             "too_low": any(
                 g.kind == "software_class_too_low"
-                for g in gaps.get((tg.SOFTWARE_ITEM, row.item.pk), ())
+                for g in analysis.gaps_at((tg.SOFTWARE_ITEM, row.item.pk))
             ),
             "gaps": [
-                g for g in gaps.get((tg.SOFTWARE_ITEM, row.item.pk), ()) if g.kind != "suspect_link"
+                g
+                for g in analysis.gaps_at((tg.SOFTWARE_ITEM, row.item.pk))
+                if g.kind != "suspect_link"
             ],
         }
         for row in tree
@@ -239,7 +240,7 @@ def software_item_detail(request, slug, code):
             "product": product,
             "item": item,
             "required_class": analysis.required_classes.get(node, "A"),
-            "gaps": [g for g in tg.gaps_by_node(analysis.gaps).get(node, ())],
+            "gaps": list(analysis.gaps_at(node)),
             "hazard_form": ItemHazardForm(product=product),
             "delete_form": ReasonForm(),
             "versions": versions(item, limit=5),
