@@ -179,7 +179,9 @@ def records(product, analysis: tg.Analysis) -> Iterator[tuple[str, tg.Gap | None
     """Every hazard, control, requirement, test case and software item must be approved.
     Statuses come from the analysed graph: kind by kind, each in natural code order (the
     index's order), so no query and no sort of the whole file."""
-    nodes, ix = analysis.graph.nodes, analysis.index
+    ix = analysis.index
+    nodes = ix.attrs
+    approved = Status.APPROVED
     for kind in tg.NODE_KINDS:
         what = RECORD_NAMES.get(kind)
         if what is None:
@@ -188,7 +190,7 @@ def records(product, analysis: tg.Analysis) -> Iterator[tuple[str, tg.Gap | None
             attrs = nodes[node]
             status = attrs.get("status", "")
             gap = None
-            if status != Status.APPROVED:
+            if status != approved:
                 code = attrs.get("code") or f"{node[0]} {node[1]}"
                 gap = tg.Gap(
                     "record_not_approved",
