@@ -8,6 +8,7 @@ any, 0 when the file is complete (ISO 14971 9: review before release), 2 when it
 from hazards.models import Product
 from riskbench.commands import Findings, RiskBenchCommand
 from traceability import gate
+from traceability import graph as tg
 
 
 def report(product: Product, result: gate.GateResult) -> dict:
@@ -43,29 +44,42 @@ class Command(RiskBenchCommand):
     requires_system_checks = []
 
     def handle(self, *args, product, **options):
+        # The gate makes ~1,000,000 small objects at 5,000 hazards, none in a reference cycle:
+        # with the cyclic collector paused until the report is written and they are freed, it
+        # never walks them (it did three times, ~0.3 s).
+        with tg.gc_paused():
+            gap_count = self.check_and_write(product, options["format"])
+        if gap_count:
+            raise Findings(f"FAIL: {gap_count} gap(s) in the risk file of {product.slug}.")
+
+    def check_and_write(self, product: Product, format: str) -> int:
+        """Run the gate, write its report; the number of gaps."""
         result = gate.product_gaps(product)
-        if options["format"] == "json":
+        if format == "json":
             self.json(report(product, result))
         else:
             self.write_text(product, result)
-        if not result.ok:
-            raise Findings(f"FAIL: {result.gap_count} gap(s) in the risk file of {product.slug}.")
+        return result.gap_count
 
     def write_text(self, product: Product, result: gate.GateResult) -> None:
         out = self.stdout
-        out.write(f"Risk check of {product} ({product.slug})")
         by_kind: dict[str, list] = {}
         for gap in result.gaps:
             by_kind.setdefault(gap.kind, []).append(gap)
+        lines = [f"Risk check of {product} ({product.slug})"]
         for row in result.coverage:
             status = "ok" if not row.gaps else f"{row.gaps} gap{'s' if row.gaps != 1 else ''}"
-            out.write(
+            lines.append(
                 f"\n{row.label} ({row.clause}): {status}, "
                 f"{row.checked} {row.scope} checked, {row.percent:g}% covered"
             )
-            for gap in by_kind.get(row.kind, ()):
-                out.write(f"  - {gap.message}")
-        out.write("")
+            lines.extend(f"  - {gap.message}" for gap in by_kind.get(row.kind, ()))
+        lines.append("")
+        # One write for what were as many `out.write(line)` calls (~51,000 at 5,000 hazards),
+        # each line ended as `write` ends it.
+        out.write(
+            "".join(line if line.endswith("\n") else f"{line}\n" for line in lines), ending=""
+        )
         if result.gap_count:
             out.write(self.style.ERROR(f"FAIL: {result.gap_count} gap(s) in the risk file."))
         else:
