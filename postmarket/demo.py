@@ -22,7 +22,7 @@ import json
 
 from hazards import services as hazard_services
 from hazards.models import Hazard, Product
-from postmarket import feeds, services, vulncheck
+from postmarket import feeds, services
 from postmarket.models import (
     AnalysisState,
     FieldDecision,
@@ -220,6 +220,10 @@ def _problem_report(product, by, created) -> None:
 
 
 def _vulnerabilities(product, by, created) -> None:
+    # Imported here: this module is imported at start-up (its `load` is registered from
+    # `PostmarketConfig.ready()`), the OSV matcher's version libraries only when demo data loads.
+    from postmarket import vulncheck
+
     index, _ = vulncheck.index_soup(product)
     members = [feeds.Member(f"{doc['id']}.json", json.dumps(doc).encode()) for doc in DEMO_FEED]
     applied = vulncheck.apply(
