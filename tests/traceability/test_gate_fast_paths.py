@@ -6,6 +6,7 @@ replaced (kept below as the reference, written with networkx's public API) on a 
 product with every kind of link, suspect links and an edge standing for two links.
 """
 
+import gc
 import io
 from collections import defaultdict
 
@@ -370,3 +371,19 @@ def test_riskcheck_report_is_the_line_by_line_report(generated, monkeypatch):
     assert result.err == f"FAIL: {count} gap(s) in the risk file of fast-paths."
     assert result.out == written_line_by_line(generated, gate.product_gaps(generated))
     assert "  - ends its line\n\n" not in result.out and "  - \n" in result.out
+
+
+def test_riskcheck_from_the_shell_leaves_its_objects_to_the_exit(product, monkeypatch, capsys):
+    """Run from the shell, the process ends with the command: `gc.freeze` at exit spares the
+    interpreter's last collections (registered, not called: a test process goes on)."""
+    from django.core.management import load_command_class
+
+    from traceability.management.commands import riskcheck
+
+    registered = []
+    monkeypatch.setattr(riskcheck.atexit, "register", registered.append)
+    command = load_command_class("traceability", "riskcheck")
+    with pytest.raises(SystemExit) as exit_:
+        command.run_from_argv(["manage.py", "riskcheck", product.slug])
+    assert exit_.value.code == 1 and registered == [gc.freeze]
+    assert "FAIL:" in capsys.readouterr().out
