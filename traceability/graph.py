@@ -411,7 +411,9 @@ def _adjacency(graph: nx.DiGraph, nodes: dict[Node, dict]) -> tuple[dict, dict]:
     return its successor and predecessor dicts, for `_load_graph` to write each edge's data
     dict into both, as `add_edges_from` does: the same structure without its per-item checks,
     copies and calls, a third of a 5,000-hazard build. Call `nx._clear_cache(graph)` when done.
-    tests/traceability/test_build_graph.py compares the result with the public API's."""
+    These are networkx's own (documented) adjacency dicts, `_node`, `_succ` and `_pred` (pinned
+    version in requirements.txt): tests/traceability/test_gate_fast_paths.py compares the
+    result with a build through the public API."""
     if len(graph):
         raise ValueError("the graph must be empty")
     succ, pred = graph._succ, graph._pred
