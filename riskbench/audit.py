@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import Q
 from django.db.models.signals import post_migrate
@@ -419,6 +420,47 @@ _PASSTHROUGH = (
 )
 
 
+def _sqlite_datetime(value, connection):
+    """What `DateTimeField.get_db_prep_save` gives an aware datetime on SQLite with USE_TZ —
+    the naive text of the instant in the connection's time zone (`make_naive`, then `str`) —
+    without the five calls and settings look-ups Django's path makes per value; None for any
+    other case (the field's own path then runs)."""
+    if (
+        type(value) is dt.datetime
+        and value.utcoffset() is not None
+        and connection.vendor == "sqlite"
+        and settings.USE_TZ
+    ):
+        return str(value.astimezone(connection.timezone).replace(tzinfo=None))
+    return None
+
+
+def memo_prep(f, size: int = 4096):
+    """`f.get_db_prep_save(value, connection)` for a date or datetime field, remembering its
+    last results: a bulk write stores the same few datetimes (its `now`) in many rows, and
+    adapting a datetime for the database costs more than the rest of the row. Parameters
+    depend on the value and the database alias only (callers keep one per alias): equal values
+    (equal instants) give equal parameters, and a datetime never equals a date."""
+    prep = f.get_db_prep_save
+    fast = _sqlite_datetime if isinstance(f, models.DateTimeField) else None
+    memo: dict = {}
+
+    def prepare(value, connection):
+        key = (type(value), value)
+        try:
+            return memo[key]
+        except KeyError:
+            result = fast(value, connection) if fast is not None else None
+            if result is None:
+                result = prep(value, connection)
+            if len(memo) >= size:
+                memo.clear()
+            memo[key] = result
+            return result
+
+    return prepare
+
+
 class _ChainSQL:
     """The three statements every append runs, prepared once per database connection.
 
@@ -445,7 +487,12 @@ class _ChainSQL:
         entry = AuditChainEntry._meta
         self.entry_fields = [f for f in entry.concrete_fields if not f.primary_key]
         self.entry_preps = [
-            None if type(f) in _PASSTHROUGH else f.get_db_prep_save for f in self.entry_fields
+            None
+            if type(f) in _PASSTHROUGH
+            else memo_prep(f)
+            if isinstance(f, models.DateField)
+            else f.get_db_prep_save
+            for f in self.entry_fields
         ]
         self.entry_attnames = [f.attname for f in self.entry_fields]
         columns = ", ".join(qn(f.column) for f in self.entry_fields)
@@ -635,12 +682,28 @@ def _chunks(values: list, size: int = IN_CHUNK):
         yield values[i : i + size]
 
 
-def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=DEFAULT_DB_ALIAS):
+def chain_history_rows(
+    model, rows, *, instances=None, backfilled=False, using=DEFAULT_DB_ALIAS, from_memory=False
+):
     """Chain history rows of `model` (read back from the database, so the hash covers stored
-    values), oldest first. A fixed number of queries per 900 rows."""
+    values), oldest first. A fixed number of queries per 900 rows.
+
+    `from_memory`: the rows are the just-inserted history objects of a bulk write
+    (`riskbench.bulk`); each is hashed from its attributes when every value reads back
+    unchanged (`_memory_content`, as for a single save), else read back first."""
     if not rows:
         return []
     history = type(rows[0])._base_manager.using(using)
+    contents = [None] * len(rows)
+    if from_memory:
+        rows = list(rows)
+        contents = [_memory_content(row) for row in rows]
+        unsure = [i for i, content in enumerate(contents) if content is None]
+        stored = {}
+        for chunk in _chunks([rows[i].pk for i in unsure]):
+            stored.update(history.in_bulk(chunk))
+        for i in unsure:
+            rows[i] = stored[rows[i].pk]
     previous = _previous_rows(rows, history, model._meta.pk.attname)
     products = resolve_product_ids(model, rows, using, instances=instances)
     code_maps = _code_maps(model, rows, using) if instances is None else {}
@@ -664,6 +727,7 @@ def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=D
                 label=label,
                 previous=previous.get(row.pk),
                 backfilled=backfilled,
+                content=contents[i],
                 user_name=names.get(row.history_user_id, ""),
             )
         )

@@ -44,7 +44,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from openpyxl.cell import WriteOnlyCell
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from hazards import risk
 from hazards.models import (
@@ -66,7 +65,7 @@ from hazards.services import (
     SECURITY_FIELDS,
     apply_estimates,
 )
-from riskbench import audit
+from riskbench import audit, bulk
 from riskbench.codes import code_problem
 from riskbench.models import Status
 from riskbench.services import CODE_RE, claim_next_versions
@@ -87,7 +86,6 @@ from traceability.integrations.uploads import (
 from traceability.integrations.xlsx import Formula, read_sheets
 from traceability.models import ControlRequirement, Requirement
 
-BATCH = 500
 MAX_ROWS = 100_000
 
 # --- Columns ------------------------------------------------------------------------------------
@@ -1047,9 +1045,7 @@ def write_plan(product: Product, plan: ImportPlan, *, by, reason: str) -> dict[s
         hazard.version = 1
         hazard.status = Status.DRAFT
         hazard.created_at = hazard.updated_at = now
-    created = bulk_create_with_history(
-        creates, Hazard, batch_size=BATCH, default_user=by, default_change_reason=reason
-    )
+    created = bulk.create_with_history(creates, Hazard, by=by, reason=reason)
     by_code = {h.code: h for h in created}
 
     # Rows are updated in groups that change the same fields, each group writing only those
@@ -1069,13 +1065,12 @@ def write_plan(product: Product, plan: ImportPlan, *, by, reason: str) -> dict[s
             hazard.updated_at = now
             by_code[hazard.code] = hazard
         claim_next_versions(Hazard, updates)
-        bulk_update_with_history(
+        bulk.update_with_history(
             updates,
             Hazard,
             [*changed_fields, "version", "status", "revision", "updated_at"],
-            batch_size=BATCH,
-            default_user=by,
-            default_change_reason=reason,
+            by=by,
+            reason=reason,
         )
     for row in plan.rows:
         by_code.setdefault(row.code, row.hazard)
@@ -1112,14 +1107,10 @@ def write_plan(product: Product, plan: ImportPlan, *, by, reason: str) -> dict[s
                 ),
             )
     link_reason = f"Linked by import: {reason}"[:100]
-    bulk_create_with_history(
-        hazard_links, HazardControl, batch_size=BATCH, default_user=by,
-        default_change_reason=link_reason,
-    )  # fmt: skip
-    bulk_create_with_history(
-        list(requirement_links.values()), ControlRequirement, batch_size=BATCH,
-        default_user=by, default_change_reason=link_reason,
-    )  # fmt: skip
+    bulk.create_with_history(hazard_links, HazardControl, by=by, reason=link_reason)
+    bulk.create_with_history(
+        list(requirement_links.values()), ControlRequirement, by=by, reason=link_reason
+    )
     # The bulk helpers send no signal: chain their history rows now, in this transaction, so
     # the audit trail has no unchained row even for a moment (21 CFR 11.10(e)).
     audit.chain_pending(models=[Hazard, HazardControl, ControlRequirement])

@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from hazards.models import (
     ControlIntroducedHazard,
@@ -53,7 +52,7 @@ from hazards.models import (
     RiskControl,
     SecurityControlCategory,
 )
-from riskbench import audit
+from riskbench import audit, bulk
 from riskbench.codes import code_problem, split_codes, title_problem
 from riskbench.models import Status
 from riskbench.services import claim_next_versions
@@ -99,8 +98,6 @@ from traceability.models import (
     TestResult,
     TestRun,
 )
-
-BATCH = 500
 
 # --- Columns of the sheets other than Hazards ------------------------------------------------
 
@@ -995,18 +992,12 @@ def _write_sheet(product, plan: WorkbookPlan, sheet: str, *, by, reason, now) ->
     for fields, records_to_update in groups.items():
         claim_next_versions(model, records_to_update)  # each at version n+1 was stored at n
         extra = ["version", "updated_at"] + (["status"] if hasattr(model, "status") else [])
-        bulk_update_with_history(
-            records_to_update, model, [*fields, *extra], batch_size=BATCH, default_user=by,
-            default_change_reason=reason,
-        )  # fmt: skip
+        bulk.update_with_history(records_to_update, model, [*fields, *extra], by=by, reason=reason)
     return records
 
 
 def _create(model, objs, *, by, reason) -> None:
-    if objs:
-        bulk_create_with_history(
-            objs, model, batch_size=BATCH, default_user=by, default_change_reason=reason
-        )
+    bulk.create_with_history(objs, model, by=by, reason=reason)
 
 
 def _write_links(plan: WorkbookPlan, records, *, by, reason, now) -> None:
