@@ -14,8 +14,9 @@ Situation", "Sev", "P1", "Risk Control Measures", "ID"…). The import:
    by code. Rows whose values do not change are not written, so re-importing the same file
    leaves no history row (idempotent).
 
-The write is a clearly marked bulk path (simple-history's `bulk_create_with_history` /
-`bulk_update_with_history`) so 10,000 rows import in seconds; it keeps what `save_record` does
+The write is a clearly marked bulk path (`riskbench.bulk`: what simple-history's
+`bulk_create_with_history` / `bulk_update_with_history` write, chained as it goes) so 10,000
+rows import in seconds; it keeps what `save_record` does
 for one row: a history row per created or changed record with the user and the reason, the
 `version` incremented on every change, and an approved row returned to review with its
 revision raised (21 CFR 11.10(e); ISO 14971 4.5). Links to controls and requirements named by
@@ -1038,8 +1039,8 @@ def write_plan(product: Product, plan: ImportPlan, *, by, reason: str) -> dict[s
         | set(table_codes(plan)),
     )
 
-    # BULK PATH: simple-history's *_with_history helpers write one history row per record, with
-    # the user and the reason, exactly as save_record would.
+    # BULK PATH: `riskbench.bulk` writes one history row per record, with the user and the
+    # reason, exactly as save_record would, and chains it.
     creates = [r.hazard for r in plan.rows if r.action == CREATE]
     for hazard in creates:
         hazard.version = 1

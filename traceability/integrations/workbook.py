@@ -22,10 +22,11 @@ change is not written, so importing the same file twice changes nothing. Importe
 drafts authored by the importer; an approved record an import changes goes back to review.
 Existing links are kept: removing one is a deliberate act in the UI.
 
-Performance (issue 13 §3, profiled with cProfile on 1,000 hazards ≈ 15,000 rows): the time goes
-to Django's bulk INSERT compilation of the records and their history rows (≈60 %) and to the
-audit chain (`audit.chain_pending`, ≈25 %); planning is a fixed number of queries per sheet.
-Links are built from ids, updates are grouped by the fields they change.
+Performance (issue 13 §3, profiled with cProfile on 1,000 hazards ≈ 27,000 records): records,
+history rows and chain entries are written by `riskbench.bulk` (prepared INSERTs, history rows
+hashed from memory; simple-history's helpers and `chain_pending` took ≈80 % of the time);
+planning is a fixed number of queries per sheet. Links are built from ids, updates are grouped
+by the fields they change.
 
 `export_workbook` writes the same shape, so export → import into a new product → export gives
 the same workbook, cell by cell.
@@ -918,8 +919,8 @@ def import_workbook(
 def _write_sheet(product, plan: WorkbookPlan, sheet: str, *, by, reason, now) -> dict:
     """Create and update one record type in bulk; returns every record of the product by code.
 
-    BULK PATH: `bulk_create_with_history` / `bulk_update_with_history` write one history row
-    per record with the importer and the reason, as `save_record` would; versions and review
+    BULK PATH: `riskbench.bulk` writes one history row per record with the importer and the
+    reason, as `save_record` would, and chains it; versions and review
     status follow `save_record`'s rules (a changed approved record returns to review)."""
     model = MODELS[sheet]
     records = {r.code: r for r in model.objects.filter(product=product)}
