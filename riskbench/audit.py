@@ -435,18 +435,25 @@ def _sqlite_datetime(value, connection):
     return None
 
 
+# Parameters of plain DateTimeField values by (database alias, type, value), shared by every
+# such column: a bulk write's history dates are prepared for the history rows, then found here
+# for their chain entries (`at`).
+_DATETIME_PARAMS: dict = {}
+
+
 def memo_prep(f, size: int = 4096):
     """`f.get_db_prep_save(value, connection)` for a date or datetime field, remembering its
     last results: a bulk write stores the same few datetimes (its `now`) in many rows, and
     adapting a datetime for the database costs more than the rest of the row. Parameters
-    depend on the value and the database alias only (callers keep one per alias): equal values
-    (equal instants) give equal parameters, and a datetime never equals a date."""
+    depend on the value and the database alias only: equal values (equal instants) give equal
+    parameters, and a datetime never equals a date."""
     prep = f.get_db_prep_save
+    shared = type(f) is models.DateTimeField
     fast = _sqlite_datetime if isinstance(f, models.DateTimeField) else None
-    memo: dict = {}
+    memo: dict = _DATETIME_PARAMS if shared else {}
 
     def prepare(value, connection):
-        key = (type(value), value)
+        key = (connection.alias, type(value), value)
         try:
             return memo[key]
         except KeyError:
@@ -854,13 +861,18 @@ def _exact_check(f):
 
 @functools.cache
 def _memory_checks(row_model) -> tuple | None:
-    """(attname, check) for every hashed field, or None when a field type is not listed."""
+    """(attname, check, plain type) for every hashed field, or None when a field type is not
+    listed. A value of the plain type passes its check without a call (bulk paths check tens
+    of thousands of rows): str for text, int for integers and keys, bool for booleans."""
     checks = []
     for f in row_model._meta.concrete_fields:
         check = _exact_check(f)
         if check is None:
             return None
-        checks.append((f.attname, check))
+        plain = {_is_text: str, _is_int: int}.get(check)
+        if plain is None and isinstance(f, models.BooleanField):
+            plain = bool
+        checks.append((f.attname, check, plain))
     return tuple(checks)
 
 
@@ -871,11 +883,15 @@ def _memory_content(row) -> dict | None:
     if checks is None:
         return None
     content = {}
-    for name, check in checks:
+    for name, check, plain in checks:
         value = getattr(row, name)
-        if value is not None and not check(value):
+        kind = type(value)
+        if kind is plain or value is None:
+            content[name] = value
+        elif check(value):
+            content[name] = value if kind in _PLAIN else canonical_value(value)
+        else:
             return None
-        content[name] = value if type(value) in _PLAIN else canonical_value(value)
     return content
 
 

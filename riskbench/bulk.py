@@ -177,7 +177,7 @@ def create_with_history(objs, model, *, by, reason: str, using: str = DEFAULT_DB
             setattr(obj, insert.pk.attname, key)
             obj._state.adding = False
             obj._state.db = using
-        _write_history(model, objs, "+", by=by, reason=reason, using=using)
+        _write_history(model, objs, "+", by=by, reason=reason, using=using, record_params=rows)
     return objs
 
 
@@ -199,15 +199,34 @@ def update_with_history(objs, model, fields, *, by, reason: str, using=DEFAULT_D
         _write_history(model, objs, "~", by=by, reason=reason, using=using)
 
 
-def _write_history(model, objs, history_type: str, *, by, reason: str, using: str) -> None:
+@functools.cache
+def _reused(model, using: str) -> tuple:
+    """For each column of the history INSERT, the position of the same parameter in the
+    record's INSERT (the same column type, so the same parameter), or None: prepared anew."""
+    record = _insert(model, using)
+    history = _insert(get_history_model_for_model(model), using)
+    position = {f.attname: (i, type(f)) for i, f in enumerate(record.fields)}
+    reused = []
+    for f in history.fields:
+        i, kind = position.get(f.attname, (None, None))
+        reused.append(i if kind is type(f) else None)
+    return tuple(reused)
+
+
+def _write_history(
+    model, objs, history_type: str, *, by, reason: str, using: str, record_params=None
+) -> None:
     """One history row per record, with the values simple-history's `bulk_history_create`
-    gives it, inserted in bulk, then chained."""
+    gives it, inserted in bulk, then chained. `record_params`: the parameters the records were
+    just inserted with (their columns' parameters are the history row's too)."""
     history = get_history_model_for_model(model)
     connection = connections[using]
     insert = _insert(history, using)
     tracked = [f.attname for f in history.tracked_fields]
+    columns = list(zip(insert.attnames, insert.preps, _reused(model, using), strict=True))
+    record_params = record_params or [None] * len(objs)
     rows, params = [], []
-    for obj in objs:
+    for obj, record in zip(objs, record_params, strict=True):
         user = getattr(obj, "_history_user", by or history.get_default_history_user(obj))
         values = {name: getattr(obj, name) for name in tracked}
         for name, value in values.items():
@@ -223,8 +242,8 @@ def _write_history(model, objs, history_type: str, *, by, reason: str, using: st
         rows.append(row)
         params.append(
             [
-                prep(values[name], connection)
-                for name, prep in zip(insert.attnames, insert.preps, strict=True)
+                prep(values[name], connection) if record is None or i is None else record[i]
+                for name, prep, i in columns
             ]
         )
     for row, key in zip(rows, insert.execute(connection, params), strict=True):
