@@ -110,6 +110,53 @@ def test_text_runs_write_what_text_out_writes():
             assert ours.getCode() == theirs.getCode()
 
 
+def test_lines_and_runs_write_what_reportlab_writes():
+    """`TextCodes.line` and `run` write origin, font, colour and text themselves: the operators
+    must be those of `setTextOrigin`, `setFont`, `setFillColor` and `textOut`, for repeated
+    and changing looks, colours given in any form (CMYK, translucent: through reportlab)."""
+    import io
+
+    from reportlab.lib import colors
+    from reportlab.pdfgen.canvas import Canvas
+
+    from traceability.dossier.layout import FONT_BOLD, INK, MUTED, begin_text
+
+    register_fonts()
+    translucent = colors.Color(0.2, 0.4, 0.6, alpha=0.5)
+    looks = [
+        (FONT, 7.5, INK),
+        (FONT, 7.5, INK),
+        (FONT_BOLD, 7.5, INK),
+        (FONT_BOLD, 7.5, colors.white),
+        (FONT, 6.3, MUTED),
+        (FONT, 6.3, colors.CMYKColor(0.1, 0.2, 0.3, 0.4)),
+        (FONT, 7.5, translucent),
+        (FONT, 7.5, INK),
+        (FONT, 7.5, translucent),
+        (FONT, 7.5, colors.HexColor("#8a1c17")),
+    ]
+    strings = ["TC-001 (a) \\ b", "Dose ≥ 5 µL", "", "Pass"]
+    # two canvases: the fill transparency in force is the canvas's
+    ours, theirs = begin_text(Canvas(io.BytesIO())), Canvas(io.BytesIO()).beginText()
+    last = None
+    for n, look in enumerate(looks * 2):
+        string = strings[n % len(strings)]
+        x, y = 12.5 + n, 700 - 9.2 * n
+        if n % 3:
+            ours._rb_codes.line(ours, x, y, look, 9.2, string)
+        else:
+            ours._rb_codes.origin(ours, x, y)
+            ours._rb_codes.run(ours, look, 9.2, string)
+        theirs.setTextOrigin(x, y)
+        if last is None or last[:2] != look[:2]:
+            theirs.setFont(look[0], look[1], 9.2)
+        if last is None or last[2] != look[2]:
+            theirs.setFillColor(look[2])
+        theirs.textOut(string)
+        last = look
+    assert ours.getCode() == theirs.getCode()
+
+
 def test_a_chip_that_wraps_keeps_its_background(factory):
     """A chip wider than its column wraps (as a `Text`) and its background covers every line."""
     chip = CellFactory(
