@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.rl_accel import fp_str
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFName, PDFStream
@@ -156,7 +156,7 @@ class Line(Flowable):
             return self.width, self.height
         style = self.style
         if self._text_width is None:
-            self._text_width = pdfmetrics.stringWidth(self.text, style.fontName, style.fontSize)
+            self._text_width = string_width(self.text, style.fontName, style.fontSize)
         room = availWidth - style.leftIndent - style.rightIndent
         self._single = self._text_width <= room
         if not self._single:
@@ -192,7 +192,7 @@ class Line(Flowable):
         if style.backColor:  # as `Paragraph.drawPara` draws it
             top, right, bottom, left = _trbl(style.borderPadding)
             canv = text._canvas
-            canv.setFillColor(style.backColor)
+            text._rb_codes.fill(canv, style.backColor)
             canv.rect(
                 x0 + style.leftIndent - left,
                 y0 - bottom,
@@ -358,7 +358,7 @@ class Text(Flowable):
             for char in text:
                 w = measured.get(char)
                 if w is None:
-                    w = measured[char] = pdfmetrics.stringWidth(char, font, size)
+                    w = measured[char] = string_width(char, font, size)
                 if used + w > room and (piece or run):
                     if run:
                         piece.append((key, run))
@@ -449,6 +449,17 @@ class Measures:
         self.lines[key] = lines
 
 
+_WIDTH_OF: dict[str, Callable] = {}  # font name -> its `stringWidth`
+
+
+def string_width(text: str, font_name: str, size: float) -> float:
+    """`pdfmetrics.stringWidth(text, font_name, size)`, without looking the font up each time."""
+    width_of = _WIDTH_OF.get(font_name)
+    if width_of is None:
+        width_of = _WIDTH_OF[font_name] = pdfmetrics.getFont(font_name).stringWidth
+    return width_of(text, size)
+
+
 def _widths_of(widths: dict, font: str, size: float) -> dict:
     """The word widths measured so far in one font and size (`widths`: (font, size) -> them)."""
     measured = widths.get((font, size))
@@ -463,7 +474,7 @@ def _width(widths: dict, word: str, font: str, size: float) -> float:
     measured = _widths_of(widths, font, size)
     width = measured.get(word)
     if width is None:
-        width = measured[word] = pdfmetrics.stringWidth(word, font, size)
+        width = measured[word] = string_width(word, font, size)
     return width
 
 
@@ -512,7 +523,10 @@ class TextCodes:
     def __init__(self, canv):
         self.doc = canv._doc
         self.canv = canv
-        self.escape = canv._escape
+        # `canv._escape` is `escapePDF` unless a canvas class says otherwise
+        overridden = type(canv)._escape is not rl_canvas.Canvas._escape
+        self.escape = canv._escape if overridden else escapePDF
+        self.dynamic: dict[str, bool] = {}  # font name -> a subset (TrueType) font
         self.bottomup = canv.bottomup
         self.ascii: dict[str, bool] = {}  # font name -> printable ASCII is its own codes
         self.selects: dict[tuple, str] = {}  # (font name, subset, size, leading) -> operators
@@ -557,7 +571,14 @@ class TextCodes:
     def look(self, text, look: tuple, leading: float) -> None:
         font, size, colour = look
         if text._rb_font != (font, size):
-            text.setFont(font, size, leading)
+            dynamic = self.dynamic.get(font)
+            if dynamic is None:
+                dynamic = self.dynamic[font] = bool(pdfmetrics.getFont(font)._dynamicFont)
+            if dynamic:  # what `setFont` does for it: the subset is selected with the text
+                text._fontname, text._fontsize, text._leading = font, size, leading
+                text._curSubset = -1
+            else:
+                text.setFont(font, size, leading)
             text._rb_font = (font, size)
         last = text._rb_colour
         if colour is not last and colour != last:
@@ -566,7 +587,7 @@ class TextCodes:
         text._rb_look = look
 
     def fill(self, text, colour) -> None:
-        """`text.setFillColor(colour)`."""
+        """`text.setFillColor(colour)`, `text` a text object or the canvas."""
         known = self.fills.get(id(colour))
         extgstate = self.canv._extgstate
         if (
@@ -632,6 +653,21 @@ class TextCodes:
         text._code.append(" ".join(code))
 
 
+_COLOURS: list = []  # colours of cell looks, one object per value (see `_canonical`)
+
+
+def _canonical(colour):
+    """One object for equal colours of cells' looks: a run whose colour is the last one's (the
+    same object) changes nothing, found without comparing colours (reportlab's parser makes a
+    new colour object for each `<font color>` of each cell style)."""
+    for known in _COLOURS:
+        if type(known) is type(colour) and known == colour:
+            return known
+    if type(colour) is colors.Color:
+        _COLOURS.append(colour)
+    return colour
+
+
 def _trbl(padding) -> tuple[float, float, float, float]:
     """reportlab's border padding (one value, or 2 to 4 like CSS) as top, right, bottom, left."""
     if not isinstance(padding, list | tuple):
@@ -680,10 +716,13 @@ class CellFactory:
         self._parsed: dict[str, list] = {}
         self._runs = {k: Paragraph(m.format("x"), style).frags[0] for k, m in RUN_MARKUP.items()}
         # (font, size, colour) of each run style, as the parser reads them from the markup.
-        self._looks = {k: (f.fontName, f.fontSize, f.textColor) for k, f in self._runs.items()}
+        self._looks = {
+            k: (f.fontName, f.fontSize, _canonical(f.textColor)) for k, f in self._runs.items()
+        }
         self._br = Paragraph("x<br/>y", style).frags[1]
         self._measures = Measures()  # shared by this factory's `Text` cells
-        self._line_look = (style.fontName, style.fontSize, style.textColor)  # of its `Line`s
+        # of its `Line`s
+        self._line_look = (style.fontName, style.fontSize, _canonical(style.textColor))
 
     def plain(self, text) -> Flowable:
         text = "" if text is None else str(text)
@@ -850,7 +889,7 @@ class GridTable(Flowable):
         for index, (row, height) in enumerate(zip(self.rows, heights, strict=True)):
             fill = look.head_fill if index == 0 else look.zebra[(index - 1) % len(look.zebra)]
             if fill is not None:
-                canv.setFillColor(fill)
+                text._rb_codes.fill(canv, fill)  # canv.setFillColor(fill)
                 canv.rect(0, top - height, width, height, fill=1, stroke=0)
             for cell, left, col_width in zip(row, lefts, self.col_widths, strict=True):
                 if cell is None or cell == "":
