@@ -123,6 +123,12 @@ class Line(Flowable):
     fit the column it is handed to `paragraph`, a `Text` of it, which wraps it (a chip's
     background is drawn here either way, as a `Paragraph` of the chip's style draws it)."""
 
+    # What `Flowable.__init__` sets, as class attributes: tables make hundreds of thousands
+    # of cells, and most keep these values.
+    width = height = wrapped = 0
+    hAlign, vAlign = "LEFT", "BOTTOM"  # noqa: N815 (reportlab's names)
+    _traceInfo = _showBoundary = encoding = None  # noqa: N815
+
     def __init__(
         self,
         text: str,
@@ -130,7 +136,6 @@ class Line(Flowable):
         make_paragraph: Callable[[], Paragraph],
         look: tuple | None = None,
     ):
-        super().__init__()
         self.text = text
         self.style = style
         self._make_paragraph = make_paragraph
@@ -228,8 +233,11 @@ class Text(Flowable):
     also splits a cell taller than a page, which only a table row taller than a page needs.
     """
 
+    width = height = wrapped = 0  # what `Flowable.__init__` sets (see `Line`)
+    hAlign, vAlign = "LEFT", "BOTTOM"  # noqa: N815
+    _traceInfo = _showBoundary = encoding = None  # noqa: N815
+
     def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph, measures=None):
-        super().__init__()
         self.lines = lines  # [[(look key, text without line breaks), ...], ...], none empty
         self.style = style
         self.looks = looks  # look key -> (font name, size, colour)
@@ -842,17 +850,22 @@ class GridTable(Flowable):
         self.rows = rows  # header row first
         self.col_widths = list(col_widths)
         self.look = look  # GridLook
+        self._inner = [width - look.pad_x * 2 for width in self.col_widths]  # cells' widths
         self._rowHeights = list(heights) if heights else [None] * len(rows)
         self.fallback = fallback
         self.hAlign = "LEFT"
 
     def _measure(self, index: int) -> float:
         look, tallest = self.look, 0.0
-        for cell, width in zip(self.rows[index], self.col_widths, strict=True):
-            if cell is None or cell == "":
+        for cell, inner in zip(self.rows[index], self._inner, strict=True):
+            if cell.__class__ is Line and cell._wrapped_for == inner:
+                height = cell.height  # one line, laid out for this width already
+            elif cell is None or cell == "":
                 continue
-            _, height = cell.wrap(width - look.pad_x * 2, 1e9)
-            tallest = max(tallest, height)
+            else:
+                _, height = cell.wrap(inner, 1e9)
+            if height > tallest:
+                tallest = height
         return tallest + look.pad_top + look.pad_bottom
 
     def wrap(self, availWidth, availHeight):  # noqa: N803
@@ -891,13 +904,12 @@ class GridTable(Flowable):
             if fill is not None:
                 text._rb_codes.fill(canv, fill)  # canv.setFillColor(fill)
                 canv.rect(0, top - height, width, height, fill=1, stroke=0)
-            for cell, left, col_width in zip(row, lefts, self.col_widths, strict=True):
-                if cell is None or cell == "":
-                    continue
-                inner = col_width - look.pad_x * 2
+            for cell, left, inner in zip(row, lefts, self._inner, strict=True):
                 if cell.__class__ is Line and cell._wrapped_for == inner:
                     # one line, laid out for this width when the row was measured
                     cell.draw_into(text, left + look.pad_x, top - look.pad_top - cell.height)
+                    continue
+                if cell is None or cell == "":
                     continue
                 _, cell_height = cell.wrap(inner, 1e9)
                 x, y = left + look.pad_x, top - look.pad_top - cell_height
