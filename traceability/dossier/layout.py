@@ -165,8 +165,10 @@ class Line(Flowable):
         room = availWidth - style.leftIndent - style.rightIndent
         self._single = self._text_width <= room
         if not self._single:
-            self._wrapped_for = None  # the paragraph's height may depend on availHeight
-            self.width, self.height = self.paragraph.wrap(availWidth, availHeight)
+            paragraph = self.paragraph
+            # a `Text`'s lines depend on the width only; a paragraph's height may not
+            self._wrapped_for = availWidth if paragraph.__class__ is Text else None
+            self.width, self.height = paragraph.wrap(availWidth, availHeight)
             return self.width, self.height
         self._wrapped_for = availWidth
         self.width, self.height = availWidth, style.leading
@@ -589,7 +591,10 @@ class TextCodes:
                 text.setFont(font, size, leading)
             text._rb_font = (font, size)
         last = text._rb_colour
-        if colour is not last and colour != last:
+        # Two colours made one by `_canonical` differ when they are not the same object.
+        if colour is not last and (
+            (id(colour) in _CANONICAL and id(last) in _CANONICAL) or colour != last
+        ):
             self.fill(text, colour)
             text._rb_colour = colour
         text._rb_look = look
@@ -662,6 +667,7 @@ class TextCodes:
 
 
 _COLOURS: list = []  # colours of cell looks, one object per value (see `_canonical`)
+_CANONICAL: set[int] = set()  # their ids (they are kept alive in `_COLOURS`)
 
 
 def _canonical(colour):
@@ -673,6 +679,7 @@ def _canonical(colour):
             return known
     if type(colour) is colors.Color:
         _COLOURS.append(colour)
+        _CANONICAL.add(id(colour))
     return colour
 
 
