@@ -157,6 +157,46 @@ def test_lines_and_runs_write_what_reportlab_writes():
     assert ours.getCode() == theirs.getCode()
 
 
+def test_fills_on_the_canvas_write_what_set_fill_color_writes():
+    """Table rows and chips fill their backgrounds through `TextCodes.fill` on the canvas."""
+    import io
+
+    from reportlab.lib import colors
+    from reportlab.pdfgen.canvas import Canvas
+
+    from traceability.dossier.layout import INK, ZEBRA, begin_text
+
+    ours, theirs = Canvas(io.BytesIO()), Canvas(io.BytesIO())
+    codes = begin_text(ours)._rb_codes
+    for colour in (ZEBRA, INK, ZEBRA, colors.Color(0.1, 0.2, 0.3, alpha=0.4), ZEBRA, INK):
+        codes.fill(ours, colour)
+        theirs.setFillColor(colour)
+        ours.rect(0, 0, 10, 10, fill=1, stroke=0)
+        theirs.rect(0, 0, 10, 10, fill=1, stroke=0)
+    assert ours._code == theirs._code
+    assert ours._fillColorObj is theirs._fillColorObj
+
+
+def test_cells_laid_out_again_at_another_width_are_as_new_ones(factory):
+    """Line cells keep their layout per width: wrapping at another width and back gives
+    what a fresh cell gives at each width."""
+    text = "SRS-001 is verified by TC-002: an end changed since the last review"
+    cell = factory.plain(text)
+    for width in (1000, 60, 1000, 60, 120, 60):
+        assert cell.wrap(width, 100) == factory.plain(text).wrap(width, 100)
+
+
+def test_equal_colours_of_cell_looks_are_one_object(factory):
+    from reportlab.lib.styles import ParagraphStyle
+
+    from traceability.dossier.layout import MUTED
+
+    other = CellFactory(ParagraphStyle("other", factory.style, fontName="DejaVuSans-Bold"))
+    assert factory._looks["m"][2] is other._looks["m"][2] is factory._looks["small"][2]
+    assert factory._looks["m"][2] == MUTED
+    assert factory._looks["ok"][2] is not factory._looks["bad"][2]
+
+
 def test_a_chip_that_wraps_keeps_its_background(factory):
     """A chip wider than its column wraps (as a `Text`) and its background covers every line."""
     chip = CellFactory(
