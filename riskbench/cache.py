@@ -47,8 +47,9 @@ from riskbench.audit import GLOBAL_CHAIN, chain_name
 from riskbench.models import AuditChainHead
 
 # Part of every key: raise it whenever a cached value's shape changes (a server running the new
-# code must never unpickle a value an older one stored). 2: gaps kept pickled per kind.
-KEY_VERSION = 2
+# code must never unpickle a value an older one stored). 2: gaps kept pickled per kind; 3: the
+# summary keeps what `traceability.incremental` needs.
+KEY_VERSION = 3
 # A waiting reader gives up on the process computing a value after this long and computes it
 # itself (the computing process may have died).
 COMPUTE_WAIT_SECONDS = 20
@@ -58,15 +59,21 @@ _local: dict[tuple[str, int], tuple[str, Any]] = {}
 _local_lock = threading.Lock()
 
 
-def change_counter(product_id: int) -> str:
-    """The product's change counter: `<seq>-<hash>` of its audit chain head and of the global
-    chain's (one query). Moves with every committed write to the product's records."""
-    chains = {chain_name(product_id): "0-", GLOBAL_CHAIN: "0-"}
+def chain_heads(product_id: int) -> tuple[tuple[int, str], tuple[int, str]]:
+    """(seq, hash) of the product's audit chain head and of the global chain's (one query)."""
+    chains = {chain_name(product_id): (0, ""), GLOBAL_CHAIN: (0, "")}
     for chain, seq, row_hash in AuditChainHead.objects.filter(chain__in=chains).values_list(
         "chain", "seq", "row_hash"
     ):
-        chains[chain] = f"{seq}-{row_hash[:16]}"
-    return ".".join(chains.values())
+        chains[chain] = (seq, row_hash)
+    product, shared = chains.values()
+    return product, shared
+
+
+def change_counter(product_id: int) -> str:
+    """The product's change counter: `<seq>-<hash>` of its audit chain head and of the global
+    chain's (one query). Moves with every committed write to the product's records."""
+    return ".".join(f"{seq}-{row_hash[:16]}" for seq, row_hash in chain_heads(product_id))
 
 
 def analysis_key(name: str, product_id: int) -> str:
@@ -74,9 +81,19 @@ def analysis_key(name: str, product_id: int) -> str:
     return f"analysis:v{KEY_VERSION}:{name}:{product_id}:{change_counter(product_id)}:{today}"
 
 
-def cached_analysis(name: str, product_id: int, compute: Callable[[], Any]) -> Any:
+def cached_analysis(
+    name: str,
+    product_id: int,
+    compute: Callable[[], Any],
+    *,
+    update: Callable[[Any], Any] | None = None,
+) -> Any:
     """`compute()`'s value for the product's current state: from this process, from the shared
     cache, or computed now (once across app servers: others wait for it rather than repeat it).
+
+    `update(previous)`, when given, may bring the value of an earlier state up to date faster
+    than `compute()` (returning None when it cannot): it gets the last value this process or
+    the shared cache holds for the product, whatever its state.
     """
     key = analysis_key(name, product_id)
     slot = (name, product_id)
@@ -85,7 +102,10 @@ def cached_analysis(name: str, product_id: int, compute: Callable[[], Any]) -> A
         return local[1]
     value = _read(key)
     if value is None:
-        value = _compute_once(key, compute)
+        if update is not None:
+            value = _compute_once(key, lambda: _updated(name, product_id, update) or compute())
+        else:
+            value = _compute_once(key, compute)
         _forget_previous(name, product_id, key)
     with _local_lock:
         _local[slot] = (key, value)
@@ -117,10 +137,25 @@ def _compute_once(key: str, compute: Callable[[], Any]) -> Any:
     return value
 
 
+def _updated(name: str, product_id: int, update: Callable[[Any], Any]) -> Any:
+    """`update(previous)` with this process's last value, else the shared cache's latest."""
+    local = _local.get((name, product_id))
+    if local is not None:
+        previous = local[1]
+    else:
+        pointer = cache.get(_pointer(name, product_id))
+        previous = _read(pointer) if pointer else None
+    return None if previous is None else update(previous)
+
+
+def _pointer(name: str, product_id: int) -> str:
+    return f"analysis:v{KEY_VERSION}:latest:{name}:{product_id}"
+
+
 def _forget_previous(name: str, product_id: int, key: str) -> None:
     """Delete the value this one replaces: under an editor saving every few seconds the cache
     would otherwise fill with analyses nobody can ask for again (their counter is gone)."""
-    pointer = f"analysis:v{KEY_VERSION}:latest:{name}:{product_id}"
+    pointer = _pointer(name, product_id)
     previous = cache.get(pointer)
     cache.set(pointer, key)
     # Always one delete (of nothing on a product's first analysis): the same queries whatever

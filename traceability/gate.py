@@ -21,7 +21,7 @@ is no gap at all; only then may a release baseline be taken (`traceability.basel
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from traceability import graph as tg
 from traceability import record_checks
@@ -81,6 +81,9 @@ class GateResult:
     analysis: tg.Analysis
     gaps: list[Gap]
     coverage: tg.Coverage
+    # record → the kinds of the traceability and record-state checks applied to it (a link's
+    # under its source; the plan's and policy's under the product): `traceability.incremental`.
+    checked: dict = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -121,21 +124,37 @@ def product_gaps(product, *, analysis: tg.Analysis | None = None) -> GateResult:
 
 def _product_gaps(product, analysis: tg.Analysis | None) -> GateResult:
     an = analysis if analysis is not None else tg.analyse(tg.build_graph(product))
-    rows = list(an.coverage)
-    gaps = list(an.gaps)
-
+    owners = {owner: list(kinds) for owner, kinds in an.checked.items()}
     checked: dict[str, int] = dict.fromkeys(RECORD_KINDS, 0)
     found: dict[str, list[Gap]] = {kind: [] for kind in RECORD_KINDS}
-    for kind, gap in record_checks.run(product, an):
+    for kind, owner, gap in record_checks.run(product, an):
         checked[kind] += 1
+        owners.setdefault(owner, []).append(kind)
         if gap is not None:
             found[kind].append(gap)
+    gaps, coverage = assemble(an.coverage, an.gaps, checked, found, registered_gaps(product))
+    return GateResult(an, gaps, coverage, owners)
+
+
+def assemble(
+    graph_rows: tg.Coverage,
+    graph_gaps: list[Gap],
+    record_checked: dict[str, int],
+    record_gaps: dict[str, list[Gap]],
+    registered: list[Gap],
+) -> tuple[list[Gap], tg.Coverage]:
+    """The gate's gaps and coverage rows, in its order: the traceability analyses', then the
+    record-state checks' (`record_checked`: kind → records checked; `record_gaps`: kind → its
+    gaps in order), then the registered checks'."""
+    rows = list(graph_rows)
+    gaps = list(graph_gaps)
     for kind, (text, where, what) in RECORD_KINDS.items():
-        rows.append(tg.CoverageRow(kind, text, checked[kind], len(found[kind]), where, what))
-        gaps.extend(found[kind])
+        mine = record_gaps.get(kind, [])
+        rows.append(tg.CoverageRow(kind, text, record_checked.get(kind, 0), len(mine), where, what))
+        gaps.extend(mine)
 
     extra: dict[str, list[Gap]] = {}
-    for gap in registered_gaps(product):
+    for gap in registered:
         extra.setdefault(gap.kind, []).append(gap)
     kinds = [k for k in KINDS if k not in RECORD_KINDS] + [k for k in extra if k not in KINDS]
     for kind in kinds:
@@ -145,4 +164,4 @@ def _product_gaps(product, analysis: tg.Analysis | None) -> GateResult:
             tg.CoverageRow(kind, label(kind), len(mine), len(mine), clause(kind), scope(kind))
         )
         gaps.extend(mine)
-    return GateResult(an, gaps, tg.Coverage(tuple(rows)))
+    return gaps, tg.Coverage(tuple(rows))

@@ -687,7 +687,30 @@ def software_contribution(graph: nx.DiGraph, hazard: Node, *, index: TraceIndex 
     return SoftwareContribution(acceptable, attrs.get("severity"))
 
 
-def required_safety_class(graph: nx.DiGraph, *, index: TraceIndex | None = None) -> dict[Node, str]:
+def own_safety_classes(
+    graph: nx.DiGraph, *, index: TraceIndex | None = None
+) -> dict[Node, tuple[str, tuple[Node, ...]]]:
+    """Per software item: the class its own hazards require (before the tree is applied, see
+    `required_safety_class`) and those hazards (`hazards_reached`)."""
+    ix = index or TraceIndex(graph)
+    nodes = graph.nodes
+    own = {}
+    for item in ix.nodes(SOFTWARE_ITEM):
+        reached = hazards_reached(graph, item, index=ix)
+        own[item] = (
+            software_safety_class(
+                software_contribution(graph, h, index=ix)
+                for h in reached
+                if nodes[h].get("category") != "privacy"
+            ),
+            tuple(reached),
+        )
+    return own
+
+
+def required_safety_class(
+    graph: nx.DiGraph, *, index: TraceIndex | None = None, own: dict | None = None
+) -> dict[Node, str]:
     """The software safety class each item should at least have (IEC 62304 4.3).
 
     The Amendment 1 decision (`hazards.risk.software_safety_class`) over every hazard the item
@@ -702,13 +725,8 @@ def required_safety_class(graph: nx.DiGraph, *, index: TraceIndex | None = None)
     ix = index or TraceIndex(graph)
     nodes = graph.nodes
     items = ix.nodes(SOFTWARE_ITEM)
-    required: dict[Node, str] = {}
-    for item in items:
-        required[item] = software_safety_class(
-            software_contribution(graph, h, index=ix)
-            for h in hazards_reached(graph, item, index=ix)
-            if nodes[h].get("category") != "privacy"
-        )
+    own = own if own is not None else own_safety_classes(graph, index=ix)
+    required: dict[Node, str] = {item: own[item][0] for item in items}
 
     children: dict[Node, list[Node]] = defaultdict(list)
     for item in items:
@@ -766,15 +784,17 @@ def safety_class_mismatches(
     required: dict[Node, str] | None = None,
     *,
     index: TraceIndex | None = None,
+    own: dict | None = None,
 ) -> list[ClassMismatch]:
-    """Items whose recorded safety class is lower than `required_safety_class` says."""
+    """Items whose recorded safety class is lower than `required_safety_class` says (`own`:
+    `own_safety_classes`, when the caller has them)."""
     ix = index or TraceIndex(graph)
     required = required if required is not None else required_safety_class(graph, index=ix)
     result = []
     for item in ix.nodes(SOFTWARE_ITEM):
         recorded = graph.nodes[item].get("safety_class") or "A"
         if CLASS_ORDER.get(recorded, 0) < CLASS_ORDER[required[item]]:
-            reached = hazards_reached(graph, item, index=ix)
+            reached = own[item][1] if own is not None else hazards_reached(graph, item, index=ix)
             result.append(
                 ClassMismatch(item, label(graph, item), recorded, required[item], tuple(reached))
             )
@@ -920,8 +940,10 @@ EVIDENCE_DETAIL = {
 }
 
 
-def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
-    """Every check the file must pass: (gap kind, Gap or None when passed), in report order.
+def checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Node, Gap | None]]:
+    """Every check the file must pass: (gap kind, the record checked, Gap or None when passed),
+    in report order (a link's check belongs to its source). The record lets
+    `traceability.incremental` replace one record's results after it changes.
 
     `find_gaps` keeps the Gaps and `coverage` counts both, so the two never disagree.
     """
@@ -941,7 +963,7 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
                     code,
                     f"{code}: its initial risk is {state} and no risk control reduces it.",
                 )
-            yield "hazard_without_control", gap
+            yield "hazard_without_control", hazard, gap
         if needs_benefit_risk(attrs):
             gap = None
             if not attrs.get("has_benefit_risk"):
@@ -952,7 +974,7 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
                     f"{code}: residual risk is {attrs.get('residual_acceptability')} and no "
                     "benefit-risk justification is recorded.",
                 )
-            yield "benefit_risk_missing", gap
+            yield "benefit_risk_missing", hazard, gap
 
     for control in ix.nodes(CONTROL):
         code = label(graph, control)
@@ -964,7 +986,7 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
                 code,
                 f"{code}: no requirement implements this risk control.",
             )
-        yield "control_without_requirement", gap
+        yield "control_without_requirement", control, gap
         for aspect in ("implementation", "effectiveness"):
             kind = f"control_without_{aspect}_evidence"
             status = cv[control][aspect]
@@ -972,7 +994,7 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
             if status != VERIFIED:
                 detail = EVIDENCE_DETAIL[status].format(aspect=aspect)
                 gap = Gap(kind, control, code, f"{code}: {detail}.")
-            yield kind, gap
+            yield kind, control, gap
 
     for req in ix.nodes(REQUIREMENT):
         code = label(graph, req)
@@ -981,7 +1003,7 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
             gap = Gap(
                 "requirement_without_test", req, code, f"{code}: no test verifies this requirement."
             )
-        yield "requirement_without_test", gap
+        yield "requirement_without_test", req, gap
 
     for test in ix.nodes(TEST):
         code = label(graph, test)
@@ -993,7 +1015,7 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
             else:
                 message = f"{code}: latest run {RESULT_LABELS.get(result, result)}."
             gap = Gap("test_not_passing", test, code, message)
-        yield "test_not_passing", gap
+        yield "test_not_passing", test, gap
 
     mismatch_of = {m.node: m for m in mismatches}
     for item in ix.nodes(SOFTWARE_ITEM):
@@ -1015,7 +1037,7 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
                     f"{code}: class {attrs.get('safety_class')} item with no requirement "
                     f"allocated to it{extra}.",
                 )
-            yield "software_item_without_requirements", gap
+            yield "software_item_without_requirements", item, gap
         if attrs.get("is_soup"):
             gap = None
             if not attrs.get("anomalies_reviewed"):
@@ -1025,7 +1047,7 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
                     code,
                     f"{code}: the SOUP's published known anomalies have not been evaluated.",
                 )
-            yield "soup_anomalies_not_reviewed", gap
+            yield "soup_anomalies_not_reviewed", item, gap
         gap = None
         if item in mismatch_of:
             m = mismatch_of[item]
@@ -1037,13 +1059,14 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
                 code,
                 f"{code}: recorded class {m.recorded}, but {why} require class {m.required}.",
             )
-        yield "software_class_too_low", gap
+        yield "software_class_too_low", item, gap
 
     for link in ix.suspect_links:
         src, tgt = label(graph, link.source), label(graph, link.target)
         phrase = LINK_KINDS.get(link.kind, ("", "", link.kind))[2]
         yield (
             "suspect_link",
+            link.source,
             Gap(
                 "suspect_link",
                 link.source,
@@ -1052,9 +1075,12 @@ def _checks(graph, ix, cv, mismatches) -> Iterator[tuple[str, Gap | None]]:
                 link=(link.kind, link.link_id, link.target),
             ),
         )
-    # Links that are not suspect passed the check (counted, never listed).
-    for _ in range(ix.link_count - len(ix.suspect_links)):
-        yield "suspect_link", None
+    # Links that are not suspect passed the check (counted under their source, never listed).
+    for source, targets in graph.adjacency():
+        for data in targets.values():
+            for ref in _refs(data):
+                if not ref.suspect:
+                    yield "suspect_link", source, None
 
 
 @dataclass(frozen=True)
@@ -1070,28 +1096,44 @@ class Analysis:
     mismatches: list  # safety_class_mismatches
     gaps: list  # find_gaps
     coverage: Coverage
+    # What `traceability.incremental` needs to redo only what a change touches: the checks
+    # applied to each record (record → kinds, a link's under its source) and each software
+    # item's own class and the hazards it reaches (`own_safety_classes`).
+    checked: dict = field(default_factory=dict, repr=False)
+    own_classes: dict = field(default_factory=dict, repr=False)
 
 
-def _gaps_and_coverage(graph, ix, cv, mismatches) -> tuple[list[Gap], Coverage]:
+def _gaps_and_coverage(graph, ix, cv, mismatches) -> tuple[list[Gap], Coverage, dict]:
     checked: dict[str, int] = dict.fromkeys(GAP_KINDS, 0)
     failed: dict[str, int] = dict.fromkeys(GAP_KINDS, 0)
     by_kind: dict[str, list[Gap]] = {kind: [] for kind in GAP_KINDS}
-    for kind, gap in _checks(graph, ix, cv, mismatches):
+    by_owner: dict[Node, list[str]] = defaultdict(list)
+    for kind, owner, gap in checks(graph, ix, cv, mismatches):
         checked[kind] += 1
+        by_owner[owner].append(kind)
         if gap is not None:
             failed[kind] += 1
             by_kind[kind].append(gap)
-    # Within a kind, `_checks` already yields in natural code order (links: source, target).
+    # Within a kind, `checks` already yields in natural code order (links: source, target).
     gaps = [gap for kind in GAP_KINDS for gap in by_kind[kind]]
-    cov = Coverage(
+    return gaps, coverage_rows(checked, failed), by_owner
+
+
+def coverage_rows(checked: dict[str, int], failed: dict[str, int]) -> Coverage:
+    """One row per traceability check (`GAP_KINDS` order): records checked, gaps found."""
+    return Coverage(
         tuple(
             CoverageRow(
-                kind, text, checked[kind], failed[kind], GAP_CLAUSES[kind], GAP_SCOPES[kind]
+                kind,
+                text,
+                checked.get(kind, 0),
+                failed.get(kind, 0),
+                GAP_CLAUSES[kind],
+                GAP_SCOPES[kind],
             )
             for kind, text in GAP_KINDS.items()
         )
     )
-    return gaps, cov
 
 
 def analyse(graph: nx.DiGraph) -> Analysis:
@@ -1100,10 +1142,11 @@ def analyse(graph: nx.DiGraph) -> Analysis:
         ix = TraceIndex(graph)
         cv = control_verification(graph, index=ix)
         hv = hazard_verification(graph, cv, index=ix)
-        required = required_safety_class(graph, index=ix)
-        mismatches = safety_class_mismatches(graph, required, index=ix)
-        gaps, cov = _gaps_and_coverage(graph, ix, cv, mismatches)
-    return Analysis(graph, ix, cv, hv, required, mismatches, gaps, cov)
+        own = own_safety_classes(graph, index=ix)
+        required = required_safety_class(graph, index=ix, own=own)
+        mismatches = safety_class_mismatches(graph, required, index=ix, own=own)
+        gaps, cov, checked = _gaps_and_coverage(graph, ix, cv, mismatches)
+    return Analysis(graph, ix, cv, hv, required, mismatches, gaps, cov, checked, own)
 
 
 def find_gaps(graph: nx.DiGraph) -> list[Gap]:

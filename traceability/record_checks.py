@@ -1,8 +1,9 @@
 """Record-state checks of the release gate (DESIGN.md §8): what an auditor reads in the records
 themselves, beside the trace links that `traceability.graph` checks.
 
-`run(product, analysis)` yields `(kind, Gap or None)` for every item each check applies to
-(None when it passes), so the coverage rows count what was checked. Four queries whatever the
+`run(product, analysis)` yields `(kind, record, Gap or None)` for every record each check
+applies to (None when it passes), so the coverage rows count what was checked and
+`traceability.incremental` can redo one record's checks. Four queries whatever the
 size of the file (the plan's approval: `hazards.selectors.plan_approval`; its policy; hazards;
 SOUP); every record's status, the controls, requirements and links come from the analysed
 graph.
@@ -123,17 +124,29 @@ def _text(value) -> bool:
     return bool((value or "").strip())
 
 
-def run(product, analysis: tg.Analysis) -> Iterator[tuple[str, tg.Gap | None]]:
-    """Every record-state check: (kind, Gap or None), kinds in `KINDS` order per record."""
-    policy = RiskPolicy.objects.filter(product=product).first()
+Result = tuple[str, tg.Node, tg.Gap | None]
+
+
+def run(product, analysis: tg.Analysis) -> Iterator[Result]:
+    """Every record-state check: (kind, record, Gap or None), kinds in `KINDS` order per
+    record; the plan's and the policy's under the product's node."""
+    policy = policy_of(product)
     yield from plan_and_policy(product, policy)
     yield from records(product, analysis)
-    regions = policy.benefit_risk_regions if policy else risk.default_benefit_risk_regions()
-    yield from hazards(product, analysis, regions)
+    yield from hazards(product, analysis, regions_of(policy))
     yield from soup(product)
 
 
-def plan_and_policy(product, policy) -> Iterator[tuple[str, tg.Gap | None]]:
+def policy_of(product) -> RiskPolicy | None:
+    return RiskPolicy.objects.filter(product=product).first()
+
+
+def regions_of(policy: RiskPolicy | None):
+    """Where the product's plan lets a benefit-risk analysis accept a residual risk."""
+    return policy.benefit_risk_regions if policy else risk.default_benefit_risk_regions()
+
+
+def plan_and_policy(product, policy) -> Iterator[Result]:
     node = ("product", product.pk)
     gap = None
     if plan_approval(product) is None:
@@ -144,7 +157,7 @@ def plan_and_policy(product, policy) -> Iterator[tuple[str, tg.Gap | None]]:
             f"{product}: the scope and risk management plan carry no valid “approved” "
             "signature on their current content.",
         )
-    yield "plan_not_approved", gap
+    yield "plan_not_approved", node, gap
     gap = None
     if policy is None or not policy.is_approved or policy.status != Status.APPROVED:
         state = policy.get_status_display().lower() if policy else "missing"
@@ -162,7 +175,7 @@ def plan_and_policy(product, policy) -> Iterator[tuple[str, tg.Gap | None]]:
             f"Risk policy of {product.slug}: version {policy.version} has changes not approved "
             f"(approved: version {policy.approved_version}).",
         )
-    yield "policy_not_approved", gap
+    yield "policy_not_approved", node, gap
 
 
 RECORD_NAMES = {
@@ -175,7 +188,7 @@ RECORD_NAMES = {
 STATUS_LABELS = dict(Status.choices)
 
 
-def records(product, analysis: tg.Analysis) -> Iterator[tuple[str, tg.Gap | None]]:
+def records(product, analysis: tg.Analysis) -> Iterator[Result]:
     """Every hazard, control, requirement, test case and software item must be approved.
     Statuses come from the analysed graph: kind by kind, each in natural code order (the
     index's order), so no query and no sort of the whole file."""
@@ -196,17 +209,18 @@ def records(product, analysis: tg.Analysis) -> Iterator[tuple[str, tg.Gap | None
                     code,
                     f"{code}: {what} is {STATUS_LABELS.get(status, status).lower()}, not approved.",
                 )
-            yield "record_not_approved", gap
+            yield "record_not_approved", node, gap
 
 
-def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.Gap | None]]:
+def hazards(product, analysis: tg.Analysis, regions, *, partial: bool = False) -> Iterator[Result]:
     """Estimation, benefit-risk, severity and CVSS checks of every hazard row (one query).
-    `regions`: where the product's plan lets a benefit-risk analysis accept a residual risk."""
+    `regions`: where the product's plan lets a benefit-risk analysis accept a residual risk.
+    `partial`: the analysed graph holds part of the product; read only its hazards' rows."""
     graph, ix = analysis.graph, analysis.index
-    rows = {
-        row["pk"]: row
-        for row in Hazard.objects.filter(product=product).order_by().values(*HAZARD_FIELDS)
-    }
+    found = Hazard.objects.filter(product=product)
+    if partial:
+        found = found.filter(pk__in=[node[1] for node in ix.nodes(tg.HAZARD)])
+    rows = {row["pk"]: row for row in found.order_by().values(*HAZARD_FIELDS)}
     for node in ix.nodes(tg.HAZARD):
         row = rows.get(node[1])
         if row is None:
@@ -218,6 +232,7 @@ def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.G
 
         yield (
             "initial_risk_not_estimated",
+            node,
             gap("initial_risk_not_estimated", "the initial risk is not estimated.")
             if row["initial_risk_index"] is None
             else None,
@@ -225,6 +240,7 @@ def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.G
         if ix.succ(node, tg.REDUCES):
             yield (
                 "residual_risk_not_estimated",
+                node,
                 gap(
                     "residual_risk_not_estimated",
                     "a risk control reduces it, but its residual risk is not estimated.",
@@ -237,6 +253,7 @@ def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.G
         if residual and residual != Acceptability.ACCEPTABLE:
             yield (
                 "residual_risk_beyond_benefit_risk",
+                node,
                 None
                 if risk.benefit_risk_may_accept(regions, residual)
                 else gap(
@@ -258,6 +275,7 @@ def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.G
             stated = row["benefit_risk_region"]
             yield (
                 "benefit_risk_region_mismatch",
+                node,
                 None
                 if stated == residual
                 else gap(
@@ -281,6 +299,7 @@ def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.G
             ]
             yield (
                 "benefit_risk_incomplete",
+                node,
                 gap(
                     "benefit_risk_incomplete",
                     f"the benefit-risk analysis does not record {' or '.join(missing)}.",
@@ -292,6 +311,7 @@ def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.G
             reduced = row["residual_severity"] < row["severity"]
             yield (
                 "severity_reduced_unjustified",
+                node,
                 gap(
                     "severity_reduced_unjustified",
                     f"severity reduced from {row['severity']} to {row['residual_severity']} "
@@ -304,6 +324,7 @@ def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.G
             changed = row["residual_cvss_vector"] != row["cvss_vector"]
             yield (
                 "residual_cvss_unjustified",
+                node,
                 gap(
                     "residual_cvss_unjustified",
                     "the residual CVSS vector differs from the initial one and no rationale "
@@ -318,6 +339,7 @@ def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.G
                 missing = target is None or target["initial_risk_index"] is None
                 yield (
                     "security_safety_estimate_missing",
+                    node,
                     gap(
                         "security_safety_estimate_missing",
                         f"can lead to {tg.label(graph, safety)}, whose safety risk is not "
@@ -328,7 +350,7 @@ def hazards(product, analysis: tg.Analysis, regions) -> Iterator[tuple[str, tg.G
                 )
 
 
-def soup(product, today=None) -> Iterator[tuple[str, tg.Gap | None]]:
+def soup(product, today=None) -> Iterator[Result]:
     """SOUP past its end of support; anomaly reviews that do not cover the current version."""
     today = today or timezone.localdate()
     items = SoftwareItem.objects.filter(product=product, is_soup=True).values(
@@ -355,7 +377,7 @@ def soup(product, today=None) -> Iterator[tuple[str, tg.Gap | None]]:
             )
         elif item["support_status"] == SupportStatus.END_OF_SUPPORT:
             gap = tg.Gap("soup_end_of_support", node, item["code"], f"{name}: no longer supported.")
-        yield "soup_end_of_support", gap
+        yield "soup_end_of_support", node, gap
         if item["anomalies_reviewed_at"] is not None:
             reviewed, current = item["anomalies_reviewed_version"], item["soup_version"]
             gap = None
@@ -369,4 +391,4 @@ def soup(product, today=None) -> Iterator[tuple[str, tg.Gap | None]]:
                     f"{item['anomalies_reviewed_at']:%Y-%m-%d} covers {covers}, not the current "
                     f"version {current or '(not recorded)'}.",
                 )
-            yield "soup_anomaly_review_outdated", gap
+            yield "soup_anomaly_review_outdated", node, gap
