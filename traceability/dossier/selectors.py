@@ -386,6 +386,8 @@ def _audit(
     codes of deleted records are known (`codes`) when a link to one of them is named."""
     entries = []  # (when, source index, history_id, AuditEntry-ish tuple)
     latest = None
+    people: dict[tuple, str] = {}  # (first name, last name, username) -> printed name
+    shared: dict[str, str] = {}
     for index, source in enumerate(_audit_sources(product)):
         kind = CODED.get(source.model)
         fields = [
@@ -415,28 +417,32 @@ def _audit(
             previous = row
             if since is not None and when <= since:
                 continue
-            who = (
-                _person(
-                    row["history_user__first_name"],
-                    row["history_user__last_name"],
-                    row["history_user__username"],
-                )
-                or "system"
+            person = (
+                row["history_user__first_name"],
+                row["history_user__last_name"],
+                row["history_user__username"],
             )
+            who = people.get(person)
+            if who is None:
+                who = people[person] = _person(*person) or "system"
+            name = source.name(row, codes)
+            why = _text(row.get("history_change_reason"))
             entries.append(
                 (
                     when,
                     index,
                     row["history_id"],
                     source.label,
-                    source.name(row, codes),
+                    shared.setdefault(name, name),  # one string per name, reason…: memory
                     action,
-                    what,
-                    _text(row.get("history_change_reason")),
+                    shared.setdefault(what, what),
+                    shared.setdefault(why, why),
                     who,
                 )
             )
-    entries.sort(key=lambda e: (e[0], e[1], e[2]))
+    # (when, source, history id) is unique: sorted by the tuples themselves, without a key
+    # tuple per entry (a large file's audit extract was the peak of its memory)
+    entries.sort()
     return _group_creations(entries), latest
 
 
