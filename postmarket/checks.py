@@ -83,6 +83,7 @@ def failed_runs_without_report(product) -> list[Gap]:
     failing = {
         pk: code
         for pk, code, result in TestCase.objects.filter(product=product, pk__in=ever_failed)
+        .order_by()  # sorted by code below; the model's ordering would join the product
         .annotate(latest_result=Subquery(latest.values("result")[:1]))
         .values_list("pk", "code", "latest_result")
         if result == TestResult.FAIL

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import Q
 from django.db.models.signals import post_migrate
@@ -419,6 +420,54 @@ _PASSTHROUGH = (
 )
 
 
+def _sqlite_datetime(value, connection):
+    """What `DateTimeField.get_db_prep_save` gives an aware datetime on SQLite with USE_TZ —
+    the naive text of the instant in the connection's time zone (`make_naive`, then `str`) —
+    without the five calls and settings look-ups Django's path makes per value; None for any
+    other case (the field's own path then runs)."""
+    if (
+        type(value) is dt.datetime
+        and value.utcoffset() is not None
+        and connection.vendor == "sqlite"
+        and settings.USE_TZ
+    ):
+        return str(value.astimezone(connection.timezone).replace(tzinfo=None))
+    return None
+
+
+# Parameters of plain DateTimeField values by (database alias, type, value), shared by every
+# such column: a bulk write's history dates are prepared for the history rows, then found here
+# for their chain entries (`at`).
+_DATETIME_PARAMS: dict = {}
+
+
+def memo_prep(f, size: int = 4096):
+    """`f.get_db_prep_save(value, connection)` for a date or datetime field, remembering its
+    last results: a bulk write stores the same few datetimes (its `now`) in many rows, and
+    adapting a datetime for the database costs more than the rest of the row. Parameters
+    depend on the value and the database alias only: equal values (equal instants) give equal
+    parameters, and a datetime never equals a date."""
+    prep = f.get_db_prep_save
+    shared = type(f) is models.DateTimeField
+    fast = _sqlite_datetime if isinstance(f, models.DateTimeField) else None
+    memo: dict = _DATETIME_PARAMS if shared else {}
+
+    def prepare(value, connection):
+        key = (connection.alias, type(value), value)
+        try:
+            return memo[key]
+        except KeyError:
+            result = fast(value, connection) if fast is not None else None
+            if result is None:
+                result = prep(value, connection)
+            if len(memo) >= size:
+                memo.clear()
+            memo[key] = result
+            return result
+
+    return prepare
+
+
 class _ChainSQL:
     """The three statements every append runs, prepared once per database connection.
 
@@ -445,7 +494,12 @@ class _ChainSQL:
         entry = AuditChainEntry._meta
         self.entry_fields = [f for f in entry.concrete_fields if not f.primary_key]
         self.entry_preps = [
-            None if type(f) in _PASSTHROUGH else f.get_db_prep_save for f in self.entry_fields
+            None
+            if type(f) in _PASSTHROUGH
+            else memo_prep(f)
+            if isinstance(f, models.DateField)
+            else f.get_db_prep_save
+            for f in self.entry_fields
         ]
         self.entry_attnames = [f.attname for f in self.entry_fields]
         columns = ", ".join(qn(f.column) for f in self.entry_fields)
@@ -635,12 +689,28 @@ def _chunks(values: list, size: int = IN_CHUNK):
         yield values[i : i + size]
 
 
-def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=DEFAULT_DB_ALIAS):
+def chain_history_rows(
+    model, rows, *, instances=None, backfilled=False, using=DEFAULT_DB_ALIAS, from_memory=False
+):
     """Chain history rows of `model` (read back from the database, so the hash covers stored
-    values), oldest first. A fixed number of queries per 900 rows."""
+    values), oldest first. A fixed number of queries per 900 rows.
+
+    `from_memory`: the rows are the just-inserted history objects of a bulk write
+    (`riskbench.bulk`); each is hashed from its attributes when every value reads back
+    unchanged (`_memory_content`, as for a single save), else read back first."""
     if not rows:
         return []
     history = type(rows[0])._base_manager.using(using)
+    contents = [None] * len(rows)
+    if from_memory:
+        rows = list(rows)
+        contents = [_memory_content(row) for row in rows]
+        unsure = [i for i, content in enumerate(contents) if content is None]
+        stored = {}
+        for chunk in _chunks([rows[i].pk for i in unsure]):
+            stored.update(history.in_bulk(chunk))
+        for i in unsure:
+            rows[i] = stored[rows[i].pk]
     previous = _previous_rows(rows, history, model._meta.pk.attname)
     products = resolve_product_ids(model, rows, using, instances=instances)
     code_maps = _code_maps(model, rows, using) if instances is None else {}
@@ -664,6 +734,7 @@ def chain_history_rows(model, rows, *, instances=None, backfilled=False, using=D
                 label=label,
                 previous=previous.get(row.pk),
                 backfilled=backfilled,
+                content=contents[i],
                 user_name=names.get(row.history_user_id, ""),
             )
         )
@@ -790,13 +861,18 @@ def _exact_check(f):
 
 @functools.cache
 def _memory_checks(row_model) -> tuple | None:
-    """(attname, check) for every hashed field, or None when a field type is not listed."""
+    """(attname, check, plain type) for every hashed field, or None when a field type is not
+    listed. A value of the plain type passes its check without a call (bulk paths check tens
+    of thousands of rows): str for text, int for integers and keys, bool for booleans."""
     checks = []
     for f in row_model._meta.concrete_fields:
         check = _exact_check(f)
         if check is None:
             return None
-        checks.append((f.attname, check))
+        plain = {_is_text: str, _is_int: int}.get(check)
+        if plain is None and isinstance(f, models.BooleanField):
+            plain = bool
+        checks.append((f.attname, check, plain))
     return tuple(checks)
 
 
@@ -807,11 +883,15 @@ def _memory_content(row) -> dict | None:
     if checks is None:
         return None
     content = {}
-    for name, check in checks:
+    for name, check, plain in checks:
         value = getattr(row, name)
-        if value is not None and not check(value):
+        kind = type(value)
+        if kind is plain or value is None:
+            content[name] = value
+        elif check(value):
+            content[name] = value if kind in _PLAIN else canonical_value(value)
+        else:
             return None
-        content[name] = value if type(value) in _PLAIN else canonical_value(value)
     return content
 
 

@@ -6,8 +6,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from riskbench import cache as rb_cache
 from riskbench import roles
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _no_analysis_from_an_earlier_test():
+    """Each test starts as a fresh app server would: no analysis kept in this process from an
+    earlier test's database (`riskbench.cache`)."""
+    rb_cache.forget_local()
 
 
 @pytest.hookimpl(trylast=True)

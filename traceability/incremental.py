@@ -91,21 +91,31 @@ def _link_models() -> dict[str, tuple[str, str, str, str]]:
     }
 
 
-def changed_records(product_id: int, since: int, until: int) -> set[tg.Node] | None:
-    """The graph records changed by the product chain's entries `since` < seq ≤ `until`: the
-    records themselves, both ends of each link written, the test case of each run. None when
-    something else changed that per-record results may read, or too much changed."""
+def changed_records(product_id: int, since: tuple[int, str], until: int) -> set[tg.Node] | None:
+    """The graph records changed by the product chain's entries after `since` (the (seq, hash)
+    of the head a summary describes) up to seq `until`: the records themselves, both ends of
+    each link written, the test case of each run. None when `since` is not on the chain (a
+    summary of writes rolled back), when something else changed that per-record results may
+    read, or when too much changed."""
     entries = list(
-        AuditChainEntry.objects.filter(chain=chain_name(product_id), seq__gt=since, seq__lte=until)
-        .order_by()
-        .values_list("source", "model_label", "object_id", "row_id")[: MAX_ENTRIES + 1]
+        AuditChainEntry.objects.filter(
+            chain=chain_name(product_id), seq__gte=since[0], seq__lte=until
+        )
+        .order_by("seq")
+        .values_list("seq", "row_hash", "source", "model_label", "object_id", "row_id")[
+            : MAX_ENTRIES + 2
+        ]
     )
-    if len(entries) > MAX_ENTRIES or len(entries) < until - since:
+    if since[0] > 0:
+        if not entries or entries[0][:2] != tuple(since):
+            return None
+        entries = entries[1:]
+    if len(entries) > MAX_ENTRIES or len(entries) != until - since[0]:
         return None
     links = _link_models()
     changed: set[tg.Node] = set()
     rows: dict[str, list[int]] = defaultdict(list)  # model label → history ids
-    for source, label, object_id, row_id in entries:
+    for _seq, _hash, source, label, object_id, row_id in entries:
         if source != AuditSource.HISTORY or label in PRODUCT_LEVEL:
             continue  # signatures, baselines: read by the product-level checks only
         if label in NODE_MODELS:
@@ -154,10 +164,10 @@ def update(previous, product, head):
     from traceability.summary import pack
 
     (seq, _), shared, day = head
-    (old_seq, _), old_shared, old_day = previous.head
-    if shared != old_shared or day != old_day or seq <= old_seq:
+    since, old_shared, old_day = previous.head
+    if shared != old_shared or day != old_day or seq <= since[0]:
         return None
-    changed = changed_records(product.pk, old_seq, seq)
+    changed = changed_records(product.pk, since, seq)
     if changed is None or any(node[0] == tg.SOFTWARE_ITEM for node in changed):
         return None
     affected = _walk(changed, outgoing=False, limit=MAX_AFFECTED)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import networkx as nx
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from traceability import graph as tg
 
@@ -62,12 +62,14 @@ def linked(
     tables: Iterable[type] | None = None,
 ) -> set[tg.Node]:
     """The items one link away from `frontier` (following links out of it, into it, or both),
-    optionally through some link tables only. One query per link table that can touch the
-    frontier."""
+    optionally through some link tables only. One query (a UNION ALL of the link tables that
+    can touch the frontier): each step of a walk costs one round trip, not eight."""
     frontier = set(frontier)
     by_kind = _as_nodes(frontier)
     found: set[tg.Node] = set()
     wanted = set(tables) if tables is not None else None
+    tables_used = []
+    parts = []
     for model, src, tgt, src_kind, tgt_kind in _link_tables():
         if wanted is not None and model not in wanted:
             continue
@@ -78,14 +80,23 @@ def linked(
             condition |= Q(**{f"{tgt}_id__in": by_kind[tgt_kind]})
         if not condition:
             continue
-        for source, target in (
-            model.objects.filter(condition).order_by().values_list(f"{src}_id", f"{tgt}_id")
-        ):
-            s, t = (src_kind, source), (tgt_kind, target)
-            if outgoing and s in frontier:
-                found.add(t)
-            if incoming and t in frontier:
-                found.add(s)
+        parts.append(
+            model.objects.filter(condition)
+            .order_by()
+            .annotate(link_table=Value(len(tables_used)))
+            .values_list("link_table", f"{src}_id", f"{tgt}_id")
+        )
+        tables_used.append((src_kind, tgt_kind))
+    if not parts:
+        return found
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    for table, source, target in rows:
+        src_kind, tgt_kind = tables_used[table]
+        s, t = (src_kind, source), (tgt_kind, target)
+        if outgoing and s in frontier:
+            found.add(t)
+        if incoming and t in frontier:
+            found.add(s)
     return found
 
 

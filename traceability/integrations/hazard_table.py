@@ -14,8 +14,9 @@ Situation", "Sev", "P1", "Risk Control Measures", "ID"…). The import:
    by code. Rows whose values do not change are not written, so re-importing the same file
    leaves no history row (idempotent).
 
-The write is a clearly marked bulk path (simple-history's `bulk_create_with_history` /
-`bulk_update_with_history`) so 10,000 rows import in seconds; it keeps what `save_record` does
+The write is a clearly marked bulk path (`riskbench.bulk`: what simple-history's
+`bulk_create_with_history` / `bulk_update_with_history` write, chained as it goes) so 10,000
+rows import in seconds; it keeps what `save_record` does
 for one row: a history row per created or changed record with the user and the reason, the
 `version` incremented on every change, and an approved row returned to review with its
 revision raised (21 CFR 11.10(e); ISO 14971 4.5). Links to controls and requirements named by
@@ -44,7 +45,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from openpyxl.cell import WriteOnlyCell
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from hazards import risk
 from hazards.models import (
@@ -66,7 +66,7 @@ from hazards.services import (
     SECURITY_FIELDS,
     apply_estimates,
 )
-from riskbench import audit
+from riskbench import audit, bulk
 from riskbench.codes import code_problem
 from riskbench.models import Status
 from riskbench.services import CODE_RE, claim_next_versions
@@ -87,7 +87,6 @@ from traceability.integrations.uploads import (
 from traceability.integrations.xlsx import Formula, read_sheets
 from traceability.models import ControlRequirement, Requirement
 
-BATCH = 500
 MAX_ROWS = 100_000
 
 # --- Columns ------------------------------------------------------------------------------------
@@ -1040,16 +1039,14 @@ def write_plan(product: Product, plan: ImportPlan, *, by, reason: str) -> dict[s
         | set(table_codes(plan)),
     )
 
-    # BULK PATH: simple-history's *_with_history helpers write one history row per record, with
-    # the user and the reason, exactly as save_record would.
+    # BULK PATH: `riskbench.bulk` writes one history row per record, with the user and the
+    # reason, exactly as save_record would, and chains it.
     creates = [r.hazard for r in plan.rows if r.action == CREATE]
     for hazard in creates:
         hazard.version = 1
         hazard.status = Status.DRAFT
         hazard.created_at = hazard.updated_at = now
-    created = bulk_create_with_history(
-        creates, Hazard, batch_size=BATCH, default_user=by, default_change_reason=reason
-    )
+    created = bulk.create_with_history(creates, Hazard, by=by, reason=reason)
     by_code = {h.code: h for h in created}
 
     # Rows are updated in groups that change the same fields, each group writing only those
@@ -1069,13 +1066,12 @@ def write_plan(product: Product, plan: ImportPlan, *, by, reason: str) -> dict[s
             hazard.updated_at = now
             by_code[hazard.code] = hazard
         claim_next_versions(Hazard, updates)
-        bulk_update_with_history(
+        bulk.update_with_history(
             updates,
             Hazard,
             [*changed_fields, "version", "status", "revision", "updated_at"],
-            batch_size=BATCH,
-            default_user=by,
-            default_change_reason=reason,
+            by=by,
+            reason=reason,
         )
     for row in plan.rows:
         by_code.setdefault(row.code, row.hazard)
@@ -1112,14 +1108,10 @@ def write_plan(product: Product, plan: ImportPlan, *, by, reason: str) -> dict[s
                 ),
             )
     link_reason = f"Linked by import: {reason}"[:100]
-    bulk_create_with_history(
-        hazard_links, HazardControl, batch_size=BATCH, default_user=by,
-        default_change_reason=link_reason,
-    )  # fmt: skip
-    bulk_create_with_history(
-        list(requirement_links.values()), ControlRequirement, batch_size=BATCH,
-        default_user=by, default_change_reason=link_reason,
-    )  # fmt: skip
+    bulk.create_with_history(hazard_links, HazardControl, by=by, reason=link_reason)
+    bulk.create_with_history(
+        list(requirement_links.values()), ControlRequirement, by=by, reason=link_reason
+    )
     # The bulk helpers send no signal: chain their history rows now, in this transaction, so
     # the audit trail has no unchained row even for a moment (21 CFR 11.10(e)).
     audit.chain_pending(models=[Hazard, HazardControl, ControlRequirement])

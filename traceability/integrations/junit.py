@@ -26,10 +26,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import get_valid_filename
 from junitparser import Error, Failure, JUnitXml, JUnitXmlError, Skipped
 from junitparser import TestCase as JUnitCase
-from simple_history.utils import bulk_create_with_history
 
 from hazards.models import Product
-from riskbench import audit
+from riskbench import audit, bulk
 from traceability.integrations.uploads import (
     XML,
     UploadError,
@@ -257,9 +256,7 @@ def import_junit(*, product: Product, data: bytes, filename: str, by) -> JunitIm
                 runs.append(run)
             # BULK PATH: one history row per run with the importer and the reason, as
             # save_record would write; the values are built above from checked input.
-            bulk_create_with_history(
-                runs, TestRun, batch_size=500, default_user=by, default_change_reason=reason
-            )
+            bulk.create_with_history(runs, TestRun, by=by, reason=reason)
             audit.chain_pending(models=[TestRun])
             result.created_runs.extend(runs)
     except BaseException:

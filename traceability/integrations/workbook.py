@@ -22,10 +22,11 @@ change is not written, so importing the same file twice changes nothing. Importe
 drafts authored by the importer; an approved record an import changes goes back to review.
 Existing links are kept: removing one is a deliberate act in the UI.
 
-Performance (issue 13 §3, profiled with cProfile on 1,000 hazards ≈ 15,000 rows): the time goes
-to Django's bulk INSERT compilation of the records and their history rows (≈60 %) and to the
-audit chain (`audit.chain_pending`, ≈25 %); planning is a fixed number of queries per sheet.
-Links are built from ids, updates are grouped by the fields they change.
+Performance (issue 13 §3, profiled with cProfile on 1,000 hazards ≈ 27,000 records): records,
+history rows and chain entries are written by `riskbench.bulk` (prepared INSERTs, history rows
+hashed from memory; simple-history's helpers and `chain_pending` took ≈80 % of the time);
+planning is a fixed number of queries per sheet. Links are built from ids, updates are grouped
+by the fields they change.
 
 `export_workbook` writes the same shape, so export → import into a new product → export gives
 the same workbook, cell by cell.
@@ -41,7 +42,6 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from hazards.models import (
     ControlIntroducedHazard,
@@ -53,7 +53,7 @@ from hazards.models import (
     RiskControl,
     SecurityControlCategory,
 )
-from riskbench import audit
+from riskbench import audit, bulk
 from riskbench.codes import code_problem, split_codes, title_problem
 from riskbench.models import Status
 from riskbench.services import claim_next_versions
@@ -99,8 +99,6 @@ from traceability.models import (
     TestResult,
     TestRun,
 )
-
-BATCH = 500
 
 # --- Columns of the sheets other than Hazards ------------------------------------------------
 
@@ -921,8 +919,8 @@ def import_workbook(
 def _write_sheet(product, plan: WorkbookPlan, sheet: str, *, by, reason, now) -> dict:
     """Create and update one record type in bulk; returns every record of the product by code.
 
-    BULK PATH: `bulk_create_with_history` / `bulk_update_with_history` write one history row
-    per record with the importer and the reason, as `save_record` would; versions and review
+    BULK PATH: `riskbench.bulk` writes one history row per record with the importer and the
+    reason, as `save_record` would, and chains it; versions and review
     status follow `save_record`'s rules (a changed approved record returns to review)."""
     model = MODELS[sheet]
     records = {r.code: r for r in model.objects.filter(product=product)}
@@ -995,18 +993,12 @@ def _write_sheet(product, plan: WorkbookPlan, sheet: str, *, by, reason, now) ->
     for fields, records_to_update in groups.items():
         claim_next_versions(model, records_to_update)  # each at version n+1 was stored at n
         extra = ["version", "updated_at"] + (["status"] if hasattr(model, "status") else [])
-        bulk_update_with_history(
-            records_to_update, model, [*fields, *extra], batch_size=BATCH, default_user=by,
-            default_change_reason=reason,
-        )  # fmt: skip
+        bulk.update_with_history(records_to_update, model, [*fields, *extra], by=by, reason=reason)
     return records
 
 
 def _create(model, objs, *, by, reason) -> None:
-    if objs:
-        bulk_create_with_history(
-            objs, model, batch_size=BATCH, default_user=by, default_change_reason=reason
-        )
+    bulk.create_with_history(objs, model, by=by, reason=reason)
 
 
 def _write_links(plan: WorkbookPlan, records, *, by, reason, now) -> None:

@@ -174,10 +174,22 @@ def _rows(archive, path, shared, dates, epoch, max_rows) -> list[tuple[int, list
     return rows
 
 
+_F, _V, _IS = f"{MAIN}f", f"{MAIN}v", f"{MAIN}is"
+
+
 def _cell(cell, shared, dates, epoch) -> str:
     kind = cell.get("t", "n")
-    formula = cell.find(f"{MAIN}f")
-    value = cell.find(f"{MAIN}v")
+    # One pass over the cell's children (the first <f>, <v>, <is>), not a search for each:
+    # a full-size workbook has ≈100,000 cells.
+    formula = value = inline = None
+    for child in cell:
+        tag = child.tag
+        if tag == _V:
+            value = child if value is None else value
+        elif tag == _F:
+            formula = child if formula is None else formula
+        elif tag == _IS:
+            inline = child if inline is None else inline
     raw = value.text or "" if value is not None else ""
     if formula is not None:
         return Formula(formula.text or raw)
@@ -189,7 +201,6 @@ def _cell(cell, shared, dates, epoch) -> str:
                 "The Excel workbook is damaged (a shared string is missing)."
             ) from exc
     if kind == "inlineStr":
-        inline = cell.find(f"{MAIN}is")
         return _text(inline).strip() if inline is not None else ""
     if kind == "str":
         return raw.strip()
