@@ -110,6 +110,93 @@ def test_text_runs_write_what_text_out_writes():
             assert ours.getCode() == theirs.getCode()
 
 
+def test_lines_and_runs_write_what_reportlab_writes():
+    """`TextCodes.line` and `run` write origin, font, colour and text themselves: the operators
+    must be those of `setTextOrigin`, `setFont`, `setFillColor` and `textOut`, for repeated
+    and changing looks, colours given in any form (CMYK, translucent: through reportlab)."""
+    import io
+
+    from reportlab.lib import colors
+    from reportlab.pdfgen.canvas import Canvas
+
+    from traceability.dossier.layout import FONT_BOLD, INK, MUTED, begin_text
+
+    register_fonts()
+    translucent = colors.Color(0.2, 0.4, 0.6, alpha=0.5)
+    looks = [
+        (FONT, 7.5, INK),
+        (FONT, 7.5, INK),
+        (FONT_BOLD, 7.5, INK),
+        (FONT_BOLD, 7.5, colors.white),
+        (FONT, 6.3, MUTED),
+        (FONT, 6.3, colors.CMYKColor(0.1, 0.2, 0.3, 0.4)),
+        (FONT, 7.5, translucent),
+        (FONT, 7.5, INK),
+        (FONT, 7.5, translucent),
+        (FONT, 7.5, colors.HexColor("#8a1c17")),
+    ]
+    strings = ["TC-001 (a) \\ b", "Dose ≥ 5 µL", "", "Pass"]
+    # two canvases: the fill transparency in force is the canvas's
+    ours, theirs = begin_text(Canvas(io.BytesIO())), Canvas(io.BytesIO()).beginText()
+    last = None
+    for n, look in enumerate(looks * 2):
+        string = strings[n % len(strings)]
+        x, y = 12.5 + n, 700 - 9.2 * n
+        if n % 3:
+            ours._rb_codes.line(ours, x, y, look, 9.2, string)
+        else:
+            ours._rb_codes.origin(ours, x, y)
+            ours._rb_codes.run(ours, look, 9.2, string)
+        theirs.setTextOrigin(x, y)
+        if last is None or last[:2] != look[:2]:
+            theirs.setFont(look[0], look[1], 9.2)
+        if last is None or last[2] != look[2]:
+            theirs.setFillColor(look[2])
+        theirs.textOut(string)
+        last = look
+    assert ours.getCode() == theirs.getCode()
+
+
+def test_fills_on_the_canvas_write_what_set_fill_color_writes():
+    """Table rows and chips fill their backgrounds through `TextCodes.fill` on the canvas."""
+    import io
+
+    from reportlab.lib import colors
+    from reportlab.pdfgen.canvas import Canvas
+
+    from traceability.dossier.layout import INK, ZEBRA, begin_text
+
+    ours, theirs = Canvas(io.BytesIO()), Canvas(io.BytesIO())
+    codes = begin_text(ours)._rb_codes
+    for colour in (ZEBRA, INK, ZEBRA, colors.Color(0.1, 0.2, 0.3, alpha=0.4), ZEBRA, INK):
+        codes.fill(ours, colour)
+        theirs.setFillColor(colour)
+        ours.rect(0, 0, 10, 10, fill=1, stroke=0)
+        theirs.rect(0, 0, 10, 10, fill=1, stroke=0)
+    assert ours._code == theirs._code
+    assert ours._fillColorObj is theirs._fillColorObj
+
+
+def test_cells_laid_out_again_at_another_width_are_as_new_ones(factory):
+    """Line cells keep their layout per width: wrapping at another width and back gives
+    what a fresh cell gives at each width."""
+    text = "SRS-001 is verified by TC-002: an end changed since the last review"
+    cell = factory.plain(text)
+    for width in (1000, 60, 1000, 60, 120, 60):
+        assert cell.wrap(width, 100) == factory.plain(text).wrap(width, 100)
+
+
+def test_equal_colours_of_cell_looks_are_one_object(factory):
+    from reportlab.lib.styles import ParagraphStyle
+
+    from traceability.dossier.layout import MUTED
+
+    other = CellFactory(ParagraphStyle("other", factory.style, fontName="DejaVuSans-Bold"))
+    assert factory._looks["m"][2] is other._looks["m"][2] is factory._looks["small"][2]
+    assert factory._looks["m"][2] == MUTED
+    assert factory._looks["ok"][2] is not factory._looks["bad"][2]
+
+
 def test_a_chip_that_wraps_keeps_its_background(factory):
     """A chip wider than its column wraps (as a `Text`) and its background covers every line."""
     chip = CellFactory(

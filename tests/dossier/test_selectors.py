@@ -56,6 +56,20 @@ def test_gathering_twice_gives_the_same_data_and_hash(risk_file):
     assert [h.code for h in first.hazards] == ["HAZ-001", "HAZ-002", "HAZ-003"]
 
 
+def test_the_hash_is_that_of_the_canonical_json_read_in_batches(db):
+    """`canonical_chunks` encodes records a batch at a time (tables longer than a batch here):
+    joined, the chunks are the canonical JSON the hash is defined on."""
+    import hashlib
+
+    from traceability.dossier.data import HASH_BATCH
+
+    data = selectors.gather(generate_product(120, slug="batched"))
+    assert len(data.trace_rows) > HASH_BATCH
+    whole = data.canonical_json()
+    assert "".join(data.canonical_chunks()).encode("utf-8") == whole
+    assert data.data_hash == hashlib.sha256(whole).hexdigest()
+
+
 def test_a_change_in_the_data_changes_the_hash_and_the_date(risk_file, editor):
     before = selectors.gather(risk_file)
     hazard = risk_file.hazards.get(code="HAZ-001")

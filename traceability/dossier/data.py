@@ -413,9 +413,11 @@ class DossierData:
             yield ("," if index else "") + encode(name) + ":"
             value = getattr(self, name)
             if isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
+                # A few hundred records at a time: "[a,b]" less its brackets is "a,b".
                 yield "["
-                for n, item in enumerate(value):
-                    yield ("," if n else "") + encode(_plain(item))
+                for n in range(0, len(value), HASH_BATCH):
+                    batch = [_plain(item) for item in value[n : n + HASH_BATCH]]
+                    yield ("," if n else "") + encode(batch)[1:-1]
                 yield "]"
             else:
                 yield encode(_plain(value))
@@ -432,13 +434,23 @@ class DossierData:
         return digest.hexdigest()
 
 
+HASH_BATCH = 256  # records encoded at once by `canonical_chunks`
+# Types `_plain` returns as they are (JSON values, or dates that `_json_default` writes).
+_AS_IS = frozenset({str, int, float, bool, type(None), dt.datetime, dt.date})
+
+
 def _plain(value):
-    """`dataclasses.asdict` without its deep copies (the data is frozen already)."""
+    """`dataclasses.asdict` without its deep copies (the data is frozen already); values of
+    the types in `_AS_IS` are taken as they are without a call each."""
     names = _field_names(type(value))
     if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
+        plain = {}
+        for name in names:
+            v = getattr(value, name)
+            plain[name] = v if type(v) in _AS_IS else _plain(v)
+        return plain
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [v if type(v) in _AS_IS else _plain(v) for v in value]
     return value
 
 

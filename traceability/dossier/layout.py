@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.rl_accel import fp_str
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFName, PDFStream
@@ -123,14 +123,28 @@ class Line(Flowable):
     fit the column it is handed to `paragraph`, a `Text` of it, which wraps it (a chip's
     background is drawn here either way, as a `Paragraph` of the chip's style draws it)."""
 
-    def __init__(self, text: str, style: ParagraphStyle, make_paragraph: Callable[[], Paragraph]):
-        super().__init__()
+    # What `Flowable.__init__` sets, as class attributes: tables make hundreds of thousands
+    # of cells, and most keep these values.
+    width = height = wrapped = 0
+    hAlign, vAlign = "LEFT", "BOTTOM"  # noqa: N815 (reportlab's names)
+    _traceInfo = _showBoundary = encoding = None  # noqa: N815
+
+    def __init__(
+        self,
+        text: str,
+        style: ParagraphStyle,
+        make_paragraph: Callable[[], Paragraph],
+        look: tuple | None = None,
+    ):
         self.text = text
         self.style = style
         self._make_paragraph = make_paragraph
         self._paragraph = None
         self._text_width = None
         self._single = True
+        self._wrapped_for = None
+        # (font name, size, colour) of the text; a factory passes one tuple for all its cells
+        self.look = look or (style.fontName, style.fontSize, style.textColor)
 
     @property
     def paragraph(self) -> Paragraph:
@@ -143,14 +157,20 @@ class Line(Flowable):
         return self.paragraph.frags
 
     def wrap(self, availWidth, availHeight):  # noqa: N803
+        if availWidth == self._wrapped_for:  # a table wraps a cell to measure it and to draw it
+            return self.width, self.height
         style = self.style
         if self._text_width is None:
-            self._text_width = pdfmetrics.stringWidth(self.text, style.fontName, style.fontSize)
+            self._text_width = string_width(self.text, style.fontName, style.fontSize)
         room = availWidth - style.leftIndent - style.rightIndent
         self._single = self._text_width <= room
         if not self._single:
-            self.width, self.height = self.paragraph.wrap(availWidth, availHeight)
+            paragraph = self.paragraph
+            # a `Text`'s lines depend on the width only; a paragraph's height may not
+            self._wrapped_for = availWidth if paragraph.__class__ is Text else None
+            self.width, self.height = paragraph.wrap(availWidth, availHeight)
             return self.width, self.height
+        self._wrapped_for = availWidth
         self.width, self.height = availWidth, style.leading
         return self.width, self.height
 
@@ -163,7 +183,7 @@ class Line(Flowable):
         if not self.into_text:
             self.paragraph.drawOn(self.canv, 0, 0)
             return
-        text = self.canv.beginText()
+        text = begin_text(self.canv)
         self.draw_into(text, 0.0, 0.0)
         self.canv.drawText(text)
 
@@ -179,7 +199,7 @@ class Line(Flowable):
         if style.backColor:  # as `Paragraph.drawPara` draws it
             top, right, bottom, left = _trbl(style.borderPadding)
             canv = text._canvas
-            canv.setFillColor(style.backColor)
+            text._rb_codes.fill(canv, style.backColor)
             canv.rect(
                 x0 + style.leftIndent - left,
                 y0 - bottom,
@@ -191,14 +211,17 @@ class Line(Flowable):
         if not self._single:
             self.paragraph.draw_into(text, x0, y0)
             return
-        room = self.width - style.leftIndent - style.rightIndent
         x = x0 + style.leftIndent
-        if style.alignment == TA_CENTER:
-            x += (room - self._text_width) / 2
-        elif style.alignment == TA_RIGHT:
-            x += room - self._text_width
-        text.setTextOrigin(x, y0 + self.height - style.fontSize)
-        _text_run(text, (style.fontName, style.fontSize, style.textColor), style.leading, self.text)
+        alignment = style.alignment
+        if alignment:
+            room = self.width - style.leftIndent - style.rightIndent
+            if alignment == TA_CENTER:
+                x += (room - self._text_width) / 2
+            elif alignment == TA_RIGHT:
+                x += room - self._text_width
+        text._rb_codes.line(
+            text, x, y0 + self.height - style.fontSize, self.look, style.leading, self.text
+        )
 
 
 class Text(Flowable):
@@ -212,8 +235,11 @@ class Text(Flowable):
     also splits a cell taller than a page, which only a table row taller than a page needs.
     """
 
+    width = height = wrapped = 0  # what `Flowable.__init__` sets (see `Line`)
+    hAlign, vAlign = "LEFT", "BOTTOM"  # noqa: N815
+    _traceInfo = _showBoundary = encoding = None  # noqa: N815
+
     def __init__(self, lines, style: ParagraphStyle, looks: dict, make_paragraph, measures=None):
-        super().__init__()
         self.lines = lines  # [[(look key, text without line breaks), ...], ...], none empty
         self.style = style
         self.looks = looks  # look key -> (font name, size, colour)
@@ -342,7 +368,7 @@ class Text(Flowable):
             for char in text:
                 w = measured.get(char)
                 if w is None:
-                    w = measured[char] = pdfmetrics.stringWidth(char, font, size)
+                    w = measured[char] = string_width(char, font, size)
                 if used + w > room and (piece or run):
                     if run:
                         piece.append((key, run))
@@ -376,35 +402,43 @@ class Text(Flowable):
         return self.paragraph.split(availWidth, availHeight)
 
     def draw(self):
-        text = self.canv.beginText()
+        text = begin_text(self.canv)
         self.draw_into(text, 0.0, 0.0)
         self.canv.drawText(text)
 
     def draw_into(self, text, x0: float, y0: float) -> None:
-        """Add the lines to `text`, a text object that may hold other cells too (a table
-        draws all its `Line` and `Text` cells as one), with (x0, y0) the cell's origin. Runs of
-        one look on a line are one string: one font and colour change per run, not per word."""
-        style, looks = self.style, self.looks
+        """Add the lines to `text` (made by `begin_text`), a text object that may hold other
+        cells too (a table draws all its `Line` and `Text` cells as one), with (x0, y0) the
+        cell's origin. Runs of one look on a line are one string: one font and colour change
+        per run, not per word."""
+        style, looks, codes = self.style, self.looks, text._rb_codes
+        leading, alignment = style.leading, style.alignment
         room = self.width - style.leftIndent - style.rightIndent
         y = y0 + self.height - style.fontSize  # the first baseline of a paragraph
         for line_width, words in self._laid_out:
             x = x0 + style.leftIndent
-            if style.alignment == TA_CENTER:
+            if alignment == TA_CENTER:
                 x += (room - line_width) / 2
-            elif style.alignment == TA_RIGHT:
+            elif alignment == TA_RIGHT:
                 x += room - line_width
-            text.setTextOrigin(x, y)
+            if len(words) == 1 and len(words[0][1]) == 1 and not words[0][0]:
+                # One run (nine lines in ten): origin and run at once.
+                key, chunk = words[0][1][0]
+                codes.line(text, x, y, looks[key], leading, chunk)
+                y -= leading
+                continue
+            codes.origin(text, x, y)
             key, buffer = None, []
             for space, segments in words:
                 for index, (look, chunk) in enumerate(segments):
                     if look != key:
                         if buffer:
-                            _text_run(text, looks[key], style.leading, "".join(buffer))
+                            codes.run(text, looks[key], leading, "".join(buffer))
                         key, buffer = look, []
                     buffer.append(" " + chunk if space and not index else chunk)
             if buffer:
-                _text_run(text, looks[key], style.leading, "".join(buffer))
-            y -= style.leading
+                codes.run(text, looks[key], leading, "".join(buffer))
+            y -= leading
 
 
 class Measures:
@@ -425,6 +459,17 @@ class Measures:
         self.lines[key] = lines
 
 
+_WIDTH_OF: dict[str, Callable] = {}  # font name -> its `stringWidth`
+
+
+def string_width(text: str, font_name: str, size: float) -> float:
+    """`pdfmetrics.stringWidth(text, font_name, size)`, without looking the font up each time."""
+    width_of = _WIDTH_OF.get(font_name)
+    if width_of is None:
+        width_of = _WIDTH_OF[font_name] = pdfmetrics.getFont(font_name).stringWidth
+    return width_of(text, size)
+
+
 def _widths_of(widths: dict, font: str, size: float) -> dict:
     """The word widths measured so far in one font and size (`widths`: (font, size) -> them)."""
     measured = widths.get((font, size))
@@ -439,22 +484,21 @@ def _width(widths: dict, word: str, font: str, size: float) -> float:
     measured = _widths_of(widths, font, size)
     width = measured.get(word)
     if width is None:
-        width = measured[word] = pdfmetrics.stringWidth(word, font, size)
+        width = measured[word] = string_width(word, font, size)
     return width
 
 
-def _text_run(text, look, leading: float, string: str) -> None:
-    """One run of a text object in one look, setting font and colour only when they change
-    (what was set last is kept on the text object for that)."""
-    font, size, colour = look
-    if getattr(text, "_rb_font", None) != (font, size):
-        text.setFont(font, size, leading)
-        text._rb_font = (font, size)
-    last = getattr(text, "_rb_colour", None)
-    if colour is not last and colour != last:
-        text.setFillColor(colour)
-        text._rb_colour = colour
-    _text_out(text, string)
+def begin_text(canv):
+    """A text object of `canv` for `Line` and `Text` cells to draw into (`TextCodes`)."""
+    text = canv.beginText()
+    codes = canv.__dict__.get("_rb_text_codes")
+    if codes is None:
+        codes = canv._rb_text_codes = TextCodes(canv)
+    text._rb_codes = codes
+    text._rb_look = None  # the look set last (font, size, colour), as set by `TextCodes`
+    text._rb_font = None
+    text._rb_colour = None
+    return text
 
 
 def _text_out(text, string: str) -> None:
@@ -479,13 +523,100 @@ class TextCodes:
     `splitString`), so such a run is encoded as it is; the selections are made once per
     document. Other text goes through `splitString` as before: the operators written are the
     same either way. Unlike `textOut`, the text cursor's x is not moved on (that costs a
-    `stringWidth`): the dossier's cells set the origin of every line."""
+    `stringWidth`): the dossier's cells set the origin of every line.
+
+    The text origin, font and fill colour of a run are written as `setTextOrigin`, `setFont`
+    and `setFillColor` write them, without their calls: a colour's operator is made once per
+    colour (an opaque RGB colour, while no fill transparency is in force; any other goes
+    through `setFillColor`), and nothing is written when a run has the look of the last."""
 
     def __init__(self, canv):
         self.doc = canv._doc
-        self.escape = canv._escape
+        self.canv = canv
+        # `canv._escape` is `escapePDF` unless a canvas class says otherwise
+        overridden = type(canv)._escape is not rl_canvas.Canvas._escape
+        self.escape = canv._escape if overridden else escapePDF
+        self.dynamic: dict[str, bool] = {}  # font name -> a subset (TrueType) font
+        self.bottomup = canv.bottomup
         self.ascii: dict[str, bool] = {}  # font name -> printable ASCII is its own codes
         self.selects: dict[tuple, str] = {}  # (font name, subset, size, leading) -> operators
+        self.fills: dict[int, tuple] = {}  # id(colour) -> (colour, its operator)
+
+    def origin(self, text, x: float, y: float) -> None:
+        """`text.setTextOrigin(x, y)`."""
+        if not self.bottomup:
+            text.setTextOrigin(x, y)
+            return
+        text._code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+        text._x0 = text._x = x
+        text._y0 = text._y = y
+
+    def line(self, text, x: float, y: float, look: tuple, leading: float, string: str) -> None:
+        """A line of one run: its origin, then the run."""
+        if not self.bottomup:
+            text.setTextOrigin(x, y)
+        else:
+            text._code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+            text._x0 = text._x = x
+            text._y0 = text._y = y
+        if look is not text._rb_look:
+            self.look(text, look, leading)
+        # `out`'s printable ASCII case, inline (the most common call of a dossier)
+        name = text._fontname
+        if string and self.ascii.get(name) and string.isascii() and string.isprintable():
+            if text._curSubset != 0:
+                text._code.append(self._select(text, name, 0))
+                text._curSubset = 0
+            text._code.append(f"({self.escape(string.encode('ascii'))}) Tj")
+            return
+        self.out(text, string)
+
+    def run(self, text, look: tuple, leading: float, string: str) -> None:
+        """One run of text in one look (font name, size, colour), setting font and colour
+        only when they change."""
+        if look is not text._rb_look:
+            self.look(text, look, leading)
+        self.out(text, string)
+
+    def look(self, text, look: tuple, leading: float) -> None:
+        font, size, colour = look
+        if text._rb_font != (font, size):
+            dynamic = self.dynamic.get(font)
+            if dynamic is None:
+                dynamic = self.dynamic[font] = bool(pdfmetrics.getFont(font)._dynamicFont)
+            if dynamic:  # what `setFont` does for it: the subset is selected with the text
+                text._fontname, text._fontsize, text._leading = font, size, leading
+                text._curSubset = -1
+            else:
+                text.setFont(font, size, leading)
+            text._rb_font = (font, size)
+        last = text._rb_colour
+        # Two colours made one by `_canonical` differ when they are not the same object.
+        if colour is not last and (
+            (id(colour) in _CANONICAL and id(last) in _CANONICAL) or colour != last
+        ):
+            self.fill(text, colour)
+            text._rb_colour = colour
+        text._rb_look = look
+
+    def fill(self, text, colour) -> None:
+        """`text.setFillColor(colour)`, `text` a text object or the canvas."""
+        known = self.fills.get(id(colour))
+        extgstate = self.canv._extgstate
+        if (
+            known is not None
+            and known[0] is colour
+            and extgstate._d.get("ca", extgstate.defaults["ca"]) == 1
+        ):
+            text._code.append(known[1])
+            text._fillColorObj = colour
+            return
+        text.setFillColor(colour)
+        if type(colour) is colors.Color and colour.alpha == 1 and text._enforceColorSpace is None:
+            # What `setFillColor` writes for it (its alpha of 1 writes nothing more while no
+            # fill transparency is in force; the PDF version it asks for is now set).
+            rgb = (colour.red, colour.green, colour.blue)
+            self.fills[id(colour)] = (colour, f"{fp_str(rgb)} rg")
 
     def _ascii(self, name: str) -> bool:
         font = pdfmetrics.getFont(name)
@@ -499,33 +630,57 @@ class TextCodes:
         readable = self.ascii[name] = all(assignments.get(c) == c for c in range(32, 127))
         return readable
 
+    def _select(self, text, name: str, subset: int) -> str:
+        key = (name, subset, text._fontsize, text._leading)
+        select = self.selects.get(key)
+        if select is None:
+            font_name = pdfmetrics.getFont(name).getSubsetInternalName(subset, self.doc)
+            select = self.selects[key] = (
+                f"{font_name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL"
+            )
+        return select
+
     def out(self, text, string: str) -> None:
         name = text._fontname
         fast = self.ascii.get(name)
         if fast is None:
             fast = self._ascii(name)
         if fast and string and string.isascii() and string.isprintable():
-            chunks = ((0, string.encode("ascii")),)
-        else:
-            font = pdfmetrics.getFont(name)
-            if not getattr(font, "_dynamicFont", False):
-                text.textOut(string)
-                return
-            chunks = font.splitString(string, self.doc)
+            code = text._code
+            if text._curSubset != 0:
+                code.append(self._select(text, name, 0))
+                text._curSubset = 0
+            code.append(f"({self.escape(string.encode('ascii'))}) Tj")
+            return
+        font = pdfmetrics.getFont(name)
+        if not getattr(font, "_dynamicFont", False):
+            text.textOut(string)
+            return
+        chunks = font.splitString(string, self.doc)
         code = []
         for subset, chunk in chunks:
             if subset != text._curSubset:
-                key = (name, subset, text._fontsize, text._leading)
-                select = self.selects.get(key)
-                if select is None:
-                    font_name = pdfmetrics.getFont(name).getSubsetInternalName(subset, self.doc)
-                    select = self.selects[key] = (
-                        f"{font_name} {fp_str(text._fontsize)} Tf {fp_str(text._leading)} TL"
-                    )
-                code.append(select)
+                code.append(self._select(text, name, subset))
                 text._curSubset = subset
             code.append(f"({self.escape(chunk)}) Tj")
         text._code.append(" ".join(code))
+
+
+_COLOURS: list = []  # colours of cell looks, one object per value (see `_canonical`)
+_CANONICAL: set[int] = set()  # their ids (they are kept alive in `_COLOURS`)
+
+
+def _canonical(colour):
+    """One object for equal colours of cells' looks: a run whose colour is the last one's (the
+    same object) changes nothing, found without comparing colours (reportlab's parser makes a
+    new colour object for each `<font color>` of each cell style)."""
+    for known in _COLOURS:
+        if type(known) is type(colour) and known == colour:
+            return known
+    if type(colour) is colors.Color:
+        _COLOURS.append(colour)
+        _CANONICAL.add(id(colour))
+    return colour
 
 
 def _trbl(padding) -> tuple[float, float, float, float]:
@@ -576,9 +731,13 @@ class CellFactory:
         self._parsed: dict[str, list] = {}
         self._runs = {k: Paragraph(m.format("x"), style).frags[0] for k, m in RUN_MARKUP.items()}
         # (font, size, colour) of each run style, as the parser reads them from the markup.
-        self._looks = {k: (f.fontName, f.fontSize, f.textColor) for k, f in self._runs.items()}
+        self._looks = {
+            k: (f.fontName, f.fontSize, _canonical(f.textColor)) for k, f in self._runs.items()
+        }
         self._br = Paragraph("x<br/>y", style).frags[1]
         self._measures = Measures()  # shared by this factory's `Text` cells
+        # of its `Line`s
+        self._line_look = (style.fontName, style.fontSize, _canonical(style.textColor))
 
     def plain(self, text) -> Flowable:
         text = "" if text is None else str(text)
@@ -599,6 +758,7 @@ class CellFactory:
                 lambda: self.paragraph(text),
                 self._measures,
             ),
+            self._line_look,
         )
 
     def paragraph(self, text: str) -> Cell:
@@ -697,17 +857,22 @@ class GridTable(Flowable):
         self.rows = rows  # header row first
         self.col_widths = list(col_widths)
         self.look = look  # GridLook
+        self._inner = [width - look.pad_x * 2 for width in self.col_widths]  # cells' widths
         self._rowHeights = list(heights) if heights else [None] * len(rows)
         self.fallback = fallback
         self.hAlign = "LEFT"
 
     def _measure(self, index: int) -> float:
         look, tallest = self.look, 0.0
-        for cell, width in zip(self.rows[index], self.col_widths, strict=True):
-            if cell is None or cell == "":
+        for cell, inner in zip(self.rows[index], self._inner, strict=True):
+            if cell.__class__ is Line and cell._wrapped_for == inner:
+                height = cell.height  # one line, laid out for this width already
+            elif cell is None or cell == "":
                 continue
-            _, height = cell.wrap(width - look.pad_x * 2, 1e9)
-            tallest = max(tallest, height)
+            else:
+                _, height = cell.wrap(inner, 1e9)
+            if height > tallest:
+                tallest = height
         return tallest + look.pad_top + look.pad_bottom
 
     def wrap(self, availWidth, availHeight):  # noqa: N803
@@ -740,16 +905,20 @@ class GridTable(Flowable):
         top = total
         # The text of every `Line` and `Text` cell goes into one text object, drawn after the
         # backgrounds (rows, chips), so it lies on top of them; other cells draw themselves.
-        text = canv.beginText()
+        text = begin_text(canv)
         for index, (row, height) in enumerate(zip(self.rows, heights, strict=True)):
             fill = look.head_fill if index == 0 else look.zebra[(index - 1) % len(look.zebra)]
             if fill is not None:
-                canv.setFillColor(fill)
+                text._rb_codes.fill(canv, fill)  # canv.setFillColor(fill)
                 canv.rect(0, top - height, width, height, fill=1, stroke=0)
-            for cell, left, col_width in zip(row, lefts, self.col_widths, strict=True):
+            for cell, left, inner in zip(row, lefts, self._inner, strict=True):
+                if cell.__class__ is Line and cell._wrapped_for == inner:
+                    # one line, laid out for this width when the row was measured
+                    cell.draw_into(text, left + look.pad_x, top - look.pad_top - cell.height)
+                    continue
                 if cell is None or cell == "":
                     continue
-                _, cell_height = cell.wrap(col_width - look.pad_x * 2, 1e9)
+                _, cell_height = cell.wrap(inner, 1e9)
                 x, y = left + look.pad_x, top - look.pad_top - cell_height
                 if isinstance(cell, Text) or (isinstance(cell, Line) and cell.into_text):
                     cell.draw_into(text, x, y)

@@ -68,10 +68,11 @@ RESULT_LABELS = dict(TestResult.choices)
 STATUS_LABELS = dict(Status.choices)
 
 
-def _label(choices, value) -> str:
+def _label(labels: dict, value) -> str:
+    """The label of a choice (`labels`: `dict(X.choices)`, made once per gather)."""
     if value in (None, ""):
         return ""
-    return str(dict(choices).get(value, value))
+    return str(labels.get(value, value))
 
 
 def _text(value) -> str:
@@ -341,14 +342,24 @@ def _audit_sources(product: Product) -> list[_AuditSource]:
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 
 
-def _history_rows(source: _AuditSource):
+# The history columns the extract reads besides the compared fields (`_audit`).
+HISTORY_READ = {"id", "history_id", "history_date", "history_type", "history_change_reason"}
+
+
+def _history_rows(source: _AuditSource, fields: list[str]):
     """The history rows of one source, read in chunks (one query): the extract of a large file
-    is built without holding every history row of every table at once."""
+    is built without holding every history row of every table at once. Only the columns the
+    extract reads (`fields`, compared between versions, and `HISTORY_READ`): the others
+    (timestamps, versions) cost a conversion per row for nothing."""
     return (
         source.model.history.filter(source.where())
         .order_by("id", "history_date", "history_id")
         .values(
-            *[f.attname for f in source.model.history.model._meta.concrete_fields],
+            *[
+                f.attname
+                for f in source.model.history.model._meta.concrete_fields
+                if f.attname in HISTORY_READ or f.attname in fields
+            ],
             "history_user__username",
             "history_user__first_name",
             "history_user__last_name",
@@ -375,6 +386,8 @@ def _audit(
     codes of deleted records are known (`codes`) when a link to one of them is named."""
     entries = []  # (when, source index, history_id, AuditEntry-ish tuple)
     latest = None
+    people: dict[tuple, str] = {}  # (first name, last name, username) -> printed name
+    shared: dict[str, str] = {}
     for index, source in enumerate(_audit_sources(product)):
         kind = CODED.get(source.model)
         fields = [
@@ -383,7 +396,7 @@ def _audit(
             if not f.attname.startswith("history_") and f.attname not in AUDIT_IGNORED
         ]
         previous: dict | None = None
-        for row in _history_rows(source):
+        for row in _history_rows(source, fields):
             if kind:
                 codes[kind].setdefault(row["id"], row["code"])
             when = row["history_date"]
@@ -404,28 +417,32 @@ def _audit(
             previous = row
             if since is not None and when <= since:
                 continue
-            who = (
-                _person(
-                    row["history_user__first_name"],
-                    row["history_user__last_name"],
-                    row["history_user__username"],
-                )
-                or "system"
+            person = (
+                row["history_user__first_name"],
+                row["history_user__last_name"],
+                row["history_user__username"],
             )
+            who = people.get(person)
+            if who is None:
+                who = people[person] = _person(*person) or "system"
+            name = source.name(row, codes)
+            why = _text(row.get("history_change_reason"))
             entries.append(
                 (
                     when,
                     index,
                     row["history_id"],
                     source.label,
-                    source.name(row, codes),
+                    shared.setdefault(name, name),  # one string per name, reason…: memory
                     action,
-                    what,
-                    _text(row.get("history_change_reason")),
+                    shared.setdefault(what, what),
+                    shared.setdefault(why, why),
                     who,
                 )
             )
-    entries.sort(key=lambda e: (e[0], e[1], e[2]))
+    # (when, source, history id) is unique: sorted by the tuples themselves, without a key
+    # tuple per entry (a large file's audit extract was the peak of its memory)
+    entries.sort()
     return _group_creations(entries), latest
 
 
@@ -521,6 +538,8 @@ def gather(product: Product | int) -> d.DossierData:
         )
     }
     hipaa = dict(HipaaIdentifier.choices)
+    hazard_types, threats = dict(HazardType.choices), dict(Stride.choices)
+    linddun = dict(Linddun.choices)
     hazards = []
     for node in ix.nodes(tg.HAZARD):
         row = hazard_rows[node[1]]
@@ -532,7 +551,7 @@ def gather(product: Product | int) -> d.DossierData:
                 code=row["code"],
                 category=row["category"],
                 title=row["title"],
-                hazard_type=_label(HazardType.choices, row["hazard_type"]),
+                hazard_type=_label(hazard_types, row["hazard_type"]),
                 hazard=_text(row["hazard"]),
                 sequence_of_events=_text(row["sequence_of_events"]),
                 hazardous_situation=_text(row["hazardous_situation"]),
@@ -556,13 +575,13 @@ def gather(product: Product | int) -> d.DossierData:
                 residual_acceptability=row["residual_acceptability"] or "",
                 benefit_risk_justification=_text(row["benefit_risk_justification"]),
                 asset=_text(row["asset"]),
-                threat=_label(Stride.choices, row["threat"]),
+                threat=_label(threats, row["threat"]),
                 vulnerability=_text(row["vulnerability"]),
                 cvss_vector=_text(row["cvss_vector"]),
                 cvss_base_score="" if score is None else f"{score:.1f}",
                 residual_cvss_vector=_text(row["residual_cvss_vector"]),
                 data_elements=tuple(hipaa.get(e, str(e)) for e in (row["data_elements"] or [])),
-                linddun_category=_label(Linddun.choices, row["linddun_category"]),
+                linddun_category=_label(linddun, row["linddun_category"]),
                 controls=_codes(graph, ix.succ(node, tg.REDUCES)),
                 introduced_by=_codes(graph, ix.pred(node, tg.INTRODUCES)),
                 leads_to=_codes(graph, ix.succ(node, tg.CAN_LEAD_TO)),
@@ -584,6 +603,8 @@ def gather(product: Product | int) -> d.DossierData:
         )
     }
     options = dict(ControlOption.choices)
+    security_categories = dict(SecurityControlCategory.choices)
+    implementation_states = dict(ImplementationStatus.choices)
     controls = []
     for node in ix.nodes(tg.CONTROL):
         attrs = nodes[node]
@@ -598,10 +619,8 @@ def gather(product: Product | int) -> d.DossierData:
                 description=_text(row["description"]),
                 option=attrs["option"],
                 option_label=options.get(attrs["option"], attrs["option"]),
-                security_category=_label(SecurityControlCategory.choices, row["security_category"]),
-                implementation_status=_label(
-                    ImplementationStatus.choices, attrs["implementation_status"]
-                ),
+                security_category=_label(security_categories, row["security_category"]),
+                implementation_status=_label(implementation_states, attrs["implementation_status"]),
                 status=STATUS_LABELS.get(attrs["status"], attrs["status"]),
                 reduces=_codes(graph, ix.pred(node, tg.REDUCES)),
                 introduces=_codes(graph, ix.succ(node, tg.INTRODUCES)),
