@@ -245,7 +245,7 @@ def update(previous, product, head):
     # Verification of the affected hazards and controls.
     fresh_states = verification.states_from_analysis(an)
     packed = pack(gaps, checked, reuse=unchanged)
-    return replace(
+    updated = replace(
         previous,
         controls=_patched(previous.controls, an.controls, redo),
         hazards=_patched(previous.hazards, an.hazards, redo),
@@ -257,6 +257,12 @@ def update(previous, product, head):
         head=head,
         **packed,
     )
+    unpacked = {**graph_gaps, **record_gaps}
+    for gap in gaps:  # the registered checks' gaps
+        if gap.kind not in graph_gaps and gap.kind not in record_gaps:
+            unpacked.setdefault(gap.kind, []).append(gap)
+    updated.keep_unpacked(unpacked, checked)
+    return updated
 
 
 def _patched(old: dict, fresh: dict, redo: set, kind: str | None = None) -> dict:

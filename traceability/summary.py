@@ -52,8 +52,22 @@ class Summary:
     items_with_requirements: frozenset = frozenset()
 
     def checked(self) -> dict:
-        """record → the kinds of the checks applied to it (a fresh dict on every call)."""
-        return pickle.loads(self.packed_checked) if self.packed_checked else {}  # noqa: S301
+        """record → the kinds of the checks applied to it (a fresh dict on every call: the
+        caller may change it; unpickled once per summary)."""
+        if "_checked" not in self.__dict__:
+            packed = self.packed_checked
+            self.__dict__["_checked"] = pickle.loads(packed) if packed else {}  # noqa: S301
+        return dict(self.__dict__["_checked"])
+
+    def keep_unpacked(self, gaps_by_kind: dict, checked: dict) -> None:
+        """Give this summary the unpacked forms of its packed fields (its maker has them): the
+        next update in this process starts from them instead of unpickling."""
+        self.__dict__["_unpacked"] = dict(gaps_by_kind)
+        self.__dict__["_checked"] = checked
+
+    def __getstate__(self) -> dict:
+        """What the shared cache stores: the fields, not this process's unpacked copies."""
+        return {name: value for name, value in self.__dict__.items() if name[0] != "_"}
 
     def gaps_of(self, kind: str) -> list[tg.Gap]:
         """Every gap of one kind, in the gate's order (unpickled once per summary)."""

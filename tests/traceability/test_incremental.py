@@ -340,3 +340,17 @@ def test_the_update_of_an_edit_reads_a_neighbourhood_not_the_product(db, count_q
         assert updated is not None
         counts.append(queries.count)
     assert counts[0] == counts[1], counts
+
+
+def test_the_shared_cache_gets_the_fields_not_the_unpacked_copies(synthetic, author):
+    """An updated summary keeps its gaps and checks unpacked for this process's next update;
+    what is pickled for the other app servers is the packed fields only."""
+    import pickle
+
+    previous = summary.full_summary(synthetic)
+    edit_hazard_title(synthetic, author, random.Random(4))
+    updated = summary.updated_summary(previous, synthetic)
+    assert {"_unpacked", "_checked"} <= set(updated.__dict__)
+    shipped = pickle.loads(pickle.dumps(updated))
+    assert not [name for name in shipped.__dict__ if name.startswith("_")]
+    assert_same(shipped, summary.full_summary(synthetic))
