@@ -351,6 +351,6 @@ def test_the_shared_cache_gets_the_fields_not_the_unpacked_copies(synthetic, aut
     edit_hazard_title(synthetic, author, random.Random(4))
     updated = summary.updated_summary(previous, synthetic)
     assert {"_unpacked", "_checked"} <= set(updated.__dict__)
-    shipped = pickle.loads(pickle.dumps(updated))
+    shipped = pickle.loads(pickle.dumps(updated))  # noqa: S301 - our own bytes
     assert not [name for name in shipped.__dict__ if name.startswith("_")]
     assert_same(shipped, summary.full_summary(synthetic))
