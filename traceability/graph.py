@@ -141,8 +141,12 @@ _KIND_ORDER = {kind: i for i, kind in enumerate(NODE_KINDS)}
 
 def node_key(graph: nx.DiGraph, node: Node) -> tuple:
     """Stable order: by node kind (hazard first), then natural code order, then pk."""
-    kind_index = _KIND_ORDER.get(node[0], len(NODE_KINDS))
-    return (kind_index, code_key(graph.nodes[node].get("code", "")), node[1])
+    return record_key(node, graph.nodes[node].get("code", ""))
+
+
+def record_key(node: Node, code: str) -> tuple:
+    """`node_key` of a record whose code is known (without its graph)."""
+    return (_KIND_ORDER.get(node[0], len(NODE_KINDS)), code_key(code), node[1])
 
 
 def sort_nodes(graph: nx.DiGraph, nodes: Iterable[Node]) -> list[Node]:

@@ -152,11 +152,6 @@ def _walk(start: set[tg.Node], *, outgoing: bool, limit: int) -> set[tg.Node] | 
     return seen
 
 
-def _owner_key(node: tg.Node, code: str) -> tuple:
-    """The gate's order of one record's results within a kind (as `tg.TraceIndex` sorts)."""
-    return (tg._KIND_ORDER.get(node[0], len(tg.NODE_KINDS)), tg.code_key(code), node[1])
-
-
 def update(previous, product, head):
     """`previous` (a `summary.Summary`) brought to the product's state at `head`
     (`summary.current_head`, read before anything else), or None when only a full
@@ -289,7 +284,8 @@ def _merge(old: list[tg.Gap], fresh: list[tg.Gap], kind: str, replaced) -> list[
 
 
 def _gap_key(gap: tg.Gap) -> tuple:
-    return _owner_key(gap.node, gap.code)
+    """The gate's order of a record's results within a kind (as `tg.TraceIndex` sorts)."""
+    return tg.record_key(gap.node, gap.code)
 
 
 def items_with_requirements(product) -> frozenset:
