@@ -312,6 +312,8 @@ def hand_built() -> nx.DiGraph:
     return graph
 
 
+@pytest.mark.django_db  # ordered with the database tests (the generated product needs the
+# seeded policy template, which a transactional test run before it would have flushed)
 @pytest.mark.parametrize("source", ["generated", "hand_built"])
 def test_trace_index_is_the_sets_build(source, request):
     if source == "generated":
