@@ -48,8 +48,10 @@ def test_hazard_create_with_a_validation_error_then_saved(page, category):
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("Title")
-    # The summary is at the top of the form, in view, and has the keyboard focus.
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    # The summary is at the top of the form, in view, and has the keyboard focus (given by the
+    # page's script, which may run just after the summary is painted: wait for it, up to the
+    # default timeout, rather than read the focus at one instant).
+    page.wait_for_function("document.activeElement.classList.contains('error-summary')")
     box, form = summary.bounding_box(), page.locator("form.stacked").bounding_box()
     assert box["y"] < form["y"]
     assert 0 <= box["y"] < page.viewport_size["height"]
