@@ -140,18 +140,6 @@ def changed_records(product_id: int, since: tuple[int, str], until: int) -> set[
     return changed
 
 
-def _walk(start: set[tg.Node], *, outgoing: bool, limit: int) -> set[tg.Node] | None:
-    """`start` and every record reached from it following links one way (None past `limit`)."""
-    seen, frontier = set(start), set(start)
-    while frontier:
-        step = nb.linked(frontier, outgoing=outgoing, incoming=not outgoing) - seen
-        seen |= step
-        frontier = step
-        if len(seen) > limit:
-            return None
-    return seen
-
-
 def update(previous, product, head):
     """`previous` (a `summary.Summary`) brought to the product's state at `head`
     (`summary.current_head`, read before anything else), or None when only a full
@@ -165,8 +153,8 @@ def update(previous, product, head):
     changed = changed_records(product.pk, since, seq)
     if changed is None or any(node[0] == tg.SOFTWARE_ITEM for node in changed):
         return None
-    affected = _walk(changed, outgoing=False, limit=MAX_AFFECTED)
-    loaded = _walk(affected, outgoing=True, limit=MAX_LOADED) if affected is not None else None
+    affected = nb.reach(changed, outgoing=False, limit=MAX_AFFECTED)
+    loaded = nb.reach(affected, outgoing=True, limit=MAX_LOADED) if affected is not None else None
     if loaded is None:
         return None
 

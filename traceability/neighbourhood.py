@@ -148,17 +148,24 @@ def hazard_picture(product, hazard: tg.Node) -> tuple[nx.DiGraph, dict]:
     return tg.neighbourhood(graph, hazard), tg.control_verification(graph)
 
 
+def reach(
+    start: Iterable[tg.Node], *, outgoing: bool, limit: int | None = None
+) -> set[tg.Node] | None:
+    """`start` and every item reached from it following links one way, link by link until
+    nothing new is found (one query per step); None once more than `limit` are found."""
+    seen, frontier = set(start), set(start)
+    while frontier:
+        step = linked(frontier, outgoing=outgoing, incoming=not outgoing) - seen
+        seen |= step
+        frontier = step
+        if limit is not None and len(seen) > limit:
+            return None
+    return seen
+
+
 def closure(product, node: tg.Node) -> nx.DiGraph:
-    """`node` with everything upstream and downstream of it (what `tg.impact` reads): the walk
-    goes link by link in each direction until nothing new is found."""
-    seen = {node}
-    for outgoing in (True, False):
-        frontier = {node}
-        while frontier:
-            step = linked(frontier, outgoing=outgoing, incoming=not outgoing) - seen
-            seen |= step
-            frontier = step
-    return load(product, seen)
+    """`node` with everything upstream and downstream of it (what `tg.impact` reads)."""
+    return load(product, reach([node], outgoing=True) | reach([node], outgoing=False))
 
 
 def matrix_rows(product, hazards: list[tg.Node]) -> tuple[nx.DiGraph, tg.Analysis]:
