@@ -54,6 +54,10 @@ def main() -> None:
     product = generate_product(N, slug="policy-bench")
     services.membership_add(product=product, user=user, by=admin, reason="Bench")
     assert Membership.objects.filter(product=product, user=user).exists()
+    # Segregation of duties: the author of the new criteria cannot approve them himself.
+    approver = User.objects.create_user("bench-approver", password=password)
+    approver.groups.add(Group.objects.get(name=roles.QUALITY_ENGINEER))
+    services.membership_add(product=product, user=approver, by=admin, reason="Bench")
 
     policy = product.risk_policy
     stricter = [["unacceptable"] * len(row) for row in policy.safety_matrix]
@@ -74,8 +78,8 @@ def main() -> None:
         expected_version=policy.version,
     ) if policy.status != Status.IN_REVIEW else policy  # fmt: skip
     signatures.record_sign(
-        record=policy, by=user, username="bench", password=password, meaning="approved",
-        expected_version=policy.version,
+        record=policy, by=approver, username="bench-approver", password=password,
+        meaning="approved", expected_version=policy.version,
     )  # fmt: skip
     approve_seconds = time.perf_counter() - start
     rows = Hazard.history.filter(product_id=product.pk).count() - before
