@@ -87,7 +87,7 @@ def _link_models() -> dict[str, tuple[str, str, str, str]]:
     """Link model label → (source field, target field, source kind, target kind)."""
     return {
         model._meta.label_lower: (src, tgt, src_kind, tgt_kind)
-        for model, src, tgt, src_kind, tgt_kind in nb._link_tables()
+        for model, src, tgt, src_kind, tgt_kind in nb.link_tables()
     }
 
 

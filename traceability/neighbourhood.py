@@ -24,7 +24,7 @@ from traceability import graph as tg
 Nodes = dict[str, set[int]]
 
 
-def _link_tables():
+def link_tables():
     """(model, source field, target field, source kind, target kind) of every link table."""
     from hazards.models import ControlIntroducedHazard, HazardControl, HazardTransfer
     from traceability.models import (
@@ -70,7 +70,7 @@ def linked(
     wanted = set(tables) if tables is not None else None
     tables_used = []
     parts = []
-    for model, src, tgt, src_kind, tgt_kind in _link_tables():
+    for model, src, tgt, src_kind, tgt_kind in link_tables():
         if wanted is not None and model not in wanted:
             continue
         condition = Q()
@@ -182,4 +182,4 @@ def matrix_rows(product, hazards: list[tg.Node]) -> tuple[nx.DiGraph, tg.Analysi
 
 def tables(*names: str) -> list[type]:
     """The link models named (for `linked(..., tables=…)`)."""
-    return [t[0] for t in _link_tables() if t[0].__name__ in names]
+    return [t[0] for t in link_tables() if t[0].__name__ in names]

@@ -11,7 +11,7 @@ cache read (or the process's copy) for every other view.
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -46,17 +46,16 @@ class Summary:
     # the state it describes (`current_head`), the checks applied to each record (pickled:
     # only an update reads them), each software item's own class and reached hazards, and the
     # items some requirement is allocated to.
-    head: tuple = ()
-    packed_checked: bytes = b""
-    own_classes: dict = field(default_factory=dict)
-    items_with_requirements: frozenset = frozenset()
+    head: tuple
+    packed_checked: bytes
+    own_classes: dict
+    items_with_requirements: frozenset
 
     def checked(self) -> dict:
         """record → the kinds of the checks applied to it (a fresh dict on every call: the
         caller may change it; unpickled once per summary)."""
         if "_checked" not in self.__dict__:
-            packed = self.packed_checked
-            self.__dict__["_checked"] = pickle.loads(packed) if packed else {}  # noqa: S301
+            self.__dict__["_checked"] = pickle.loads(self.packed_checked)  # noqa: S301 - ours
         return dict(self.__dict__["_checked"])
 
     def keep_unpacked(self, gaps_by_kind: dict, checked: dict) -> None:
@@ -162,8 +161,6 @@ def full_summary(product) -> Summary:
 
 def updated_summary(previous: Summary, product) -> Summary | None:
     """`previous` brought up to date by redoing what changed since (None: recompute)."""
-    if not previous.head:
-        return None
     head = current_head(product.pk)
     with tg.gc_paused():
         return incremental.update(previous, product, head)
